@@ -1,0 +1,3 @@
+from ldct_viewer.cli import main
+
+raise SystemExit(main())
