@@ -1,0 +1,183 @@
+"""A *case*: the LDCT series a reader looks at, its normal-dose reference (if any) and how they pair.
+
+Both the viewer and the headless export work on a ``Case``; indices are always LDCT slice
+indices (0-based internally; the user interfaces show them 1-based).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+
+from ldct_viewer.errors import InputError
+
+if TYPE_CHECKING:  # io is imported lazily at run time so this module stays cheap to import
+    from ldct_viewer.io import Pairing, Series
+
+PathLike = str | Path
+
+
+@dataclass
+class Case:
+    """LDCT series + optional NDCT series paired slice-by-slice.
+
+    ``pairing`` maps LDCT slice indices to NDCT slice indices (by position). When the NDCT is
+    present but ``pairing`` is None, slices pair by index if both series have the same length.
+    ``simulated`` records how the LDCT was made when it was simulated from the NDCT
+    (e.g. ``{"dose": 0.25, "views": 720, "method": "noise-insertion"}``).
+    """
+
+    ldct: Series
+    ndct: Series | None = None
+    pairing: Pairing | None = None
+    simulated: dict | None = None
+    _ndct_for_ldct: dict[int, int] = field(init=False, repr=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._ndct_for_ldct = {}
+        if self.ndct is None:
+            return
+        if self.pairing is not None:
+            for i, j in zip(np.asarray(self.pairing.ldct_index), np.asarray(self.pairing.ndct_index)):
+                self._ndct_for_ldct[int(i)] = int(j)
+        elif len(self.ndct) == len(self.ldct):
+            self._ndct_for_ldct = {i: i for i in range(len(self.ldct))}
+
+    @property
+    def n_slices(self) -> int:
+        return len(self.ldct)
+
+    @property
+    def n_matched(self) -> int:
+        """How many LDCT slices have an NDCT partner."""
+        return len(self._ndct_for_ldct)
+
+    @property
+    def spacing(self) -> tuple[float, float, float]:
+        """(dz, dy, dx) in mm of the LDCT series."""
+        dy, dx = self.ldct.pixel_spacing
+        return float(self.ldct.slice_spacing), float(dy), float(dx)
+
+    def _check(self, i: int) -> int:
+        i = int(i)
+        if not 0 <= i < self.n_slices:
+            raise IndexError(f"slice index {i} out of range 0..{self.n_slices - 1}")
+        return i
+
+    def ldct_slice(self, i: int) -> np.ndarray:
+        """LDCT slice ``i`` as float32 HU [H, W]."""
+        return self.ldct.slice(self._check(i))
+
+    def ndct_index(self, i: int) -> int | None:
+        """Index in the NDCT series paired with LDCT slice ``i``, or None."""
+        return self._ndct_for_ldct.get(self._check(i))
+
+    def ndct_slice(self, i: int) -> np.ndarray | None:
+        """The NDCT slice paired with LDCT slice ``i`` (float32 HU), None when absent or unmatched."""
+        j = self.ndct_index(i)
+        return None if j is None else self.ndct.slice(j)
+
+    def position_mm(self, i: int) -> float:
+        """Position of LDCT slice ``i`` along the slice normal, in mm."""
+        return float(self.ldct.slice_locations[self._check(i)])
+
+    def describe(self) -> str:
+        """One line for status bars and logs."""
+        z, h, w = self.ldct.shape
+        text = f"LDCT {z}×{h}×{w}"
+        if self.simulated:
+            text += f" (simulated, dose {self.simulated.get('dose', '?'):g}, {self.simulated.get('views', '?')} views)"
+        if self.ndct is None:
+            return text + ", no NDCT"
+        return text + f", NDCT {len(self.ndct)} slices, {self.n_matched} paired"
+
+
+def _pair(ldct, ndct):
+    from ldct_viewer.io import pair_series
+
+    return pair_series(ldct, ndct)
+
+
+def open_case(ldct_path: PathLike | Sequence[PathLike], ndct_path: PathLike | Sequence[PathLike] | None = None,
+              *, series_uid: str | None = None) -> Case:
+    """Load an LDCT series (and its NDCT reference) into a ``Case``.
+
+    With ``ndct_path`` the two series are loaded and paired by slice position. Without it, a
+    folder holding a recognised LDCT/NDCT layout (Mayo ``quarter_1mm``/``full_1mm``, TCIA
+    low/full dose) is paired automatically; otherwise the LDCT is opened alone.
+    ``series_uid`` picks the LDCT series when the path holds several.
+    """
+    from ldct_viewer.io import find_pairs, load_series
+
+    if ndct_path is not None:
+        ldct = load_series(ldct_path, series_uid)
+        ndct = load_series(ndct_path)
+        return Case(ldct=ldct, ndct=ndct, pairing=_pair(ldct, ndct))
+
+    paths = [ldct_path] if isinstance(ldct_path, (str, Path)) else list(ldct_path)
+    pairs = find_pairs(paths)
+    if series_uid is not None:
+        pairs = [p for p in pairs if p[0].uid == series_uid]
+    if len(pairs) == 1:
+        ldct, ndct, pairing = pairs[0]
+        return Case(ldct=ldct, ndct=ndct, pairing=pairing)
+    if len(pairs) > 1:
+        uids = ", ".join(p[0].uid for p in pairs)
+        raise InputError(f"{ldct_path}: holds {len(pairs)} LDCT/NDCT pairs; choose one LDCT series UID: {uids}")
+    return Case(ldct=load_series(ldct_path, series_uid))
+
+
+SIMULATION_VERSION = "sim-case/1"
+
+
+def _simulation_key(ndct, dose: float, views: int, method: str) -> str:
+    recipe = {"version": SIMULATION_VERSION, "ndct": ndct.uid, "shape": list(ndct.shape),
+              "dose": float(dose), "views": int(views), "method": method}
+    return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def simulate_case(ndct, dose: float, views: int, out_dir: PathLike | None = None, *,
+                  method: str = "noise-insertion", seed: int = 0, device: str = "auto") -> Case:
+    """Simulate an LDCT series from ``ndct`` at ``dose`` (fraction of full dose) and ``views``.
+
+    The simulated series is written as DICOM (derived from the NDCT: same geometry, patient,
+    study; new series UID) into ``out_dir``, or into the user cache keyed by the NDCT series
+    UID and the parameters (reused when it exists), then loaded back through the normal loader
+    so the viewer treats it like any other series.
+    """
+    from ldct_viewer.ct import simulate_low_dose
+    from ldct_viewer.io import load_series, write_series
+    from ldct_viewer.paths import cache_dir
+
+    if not 0 < float(dose) <= 1:
+        raise InputError(f"dose {dose}: must be a fraction of full dose in (0, 1]")
+    if int(views) < 1:
+        raise InputError(f"views {views}: must be a positive number of projections")
+    info = {"dose": float(dose), "views": int(views), "method": method, "ndct_series_uid": ndct.uid}
+    if out_dir is None:
+        target = cache_dir() / "simulated" / _simulation_key(ndct, dose, views, method)
+        if target.is_dir() and any(target.iterdir()):
+            ldct = load_series(target)
+            return Case(ldct=ldct, ndct=ndct, pairing=_pair(ldct, ndct), simulated=info)
+        target.parent.mkdir(parents=True, exist_ok=True)
+    else:
+        target = Path(out_dir)
+
+    volume = ndct.volume()
+    pixel_mm = float(ndct.pixel_spacing[1])
+    low = simulate_low_dose(volume, pixel_mm, dose=float(dose), views=int(views), seed=seed,
+                            method=method, device=device)
+    description = f"Simulated LDCT {float(dose):.0%} dose {int(views)} views"
+    try:
+        write_series(target, np.asarray(low, dtype=np.float32), reference=ndct, description=description)
+    except InputError:
+        # another process may have filled the cache entry meanwhile; a user's folder is never reused
+        if out_dir is not None or not (target.is_dir() and any(target.iterdir())):
+            raise
+    ldct = load_series(target)
+    return Case(ldct=ldct, ndct=ndct, pairing=_pair(ldct, ndct), simulated=info)
