@@ -1,0 +1,207 @@
+"""Checkpoint files: RED-CNN weights plus the metadata needed to use and trust them.
+
+A checkpoint is a ``torch.save`` of a plain dict — ``format``, ``state_dict`` (float32 tensors) and
+``metadata_json`` (a JSON string) — so it loads with ``torch.load(weights_only=True)``, which
+refuses arbitrary pickled objects: opening a checkpoint can never run code. The content hash is a
+SHA-256 over the weights (names, dtypes, shapes, bytes in sorted key order), independent of the
+container's bytes, so it identifies the model for the inference cache.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import pickle
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from ldct_viewer import __version__
+from ldct_viewer.errors import CheckpointError
+from ldct_viewer.model.normalization import Normalization
+from ldct_viewer.model.redcnn import ARCHITECTURE, REDCNN
+from ldct_viewer.paths import checkpoints_dir
+
+FORMAT = "ldct-viewer-checkpoint/1"
+MODES = ("mse", "wgan-gp")
+BUNDLED = {"mse": "redcnn-mse.pt", "wgan-gp": "redcnn-wgangp.pt", "wgangp": "redcnn-wgangp.pt"}
+
+
+@dataclass
+class Checkpoint:
+    """A loaded checkpoint: the model in eval mode and what is known about it."""
+
+    model: REDCNN
+    metadata: dict
+    normalization: Normalization
+    mode: str
+    sha256: str
+    path: Path
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def _unwrap(model: nn.Module) -> nn.Module:
+    """The plain module behind DDP (``.module``) or ``torch.compile`` (``._orig_mod``) wrappers."""
+    while True:
+        inner = getattr(model, "module", None) or getattr(model, "_orig_mod", None)
+        if not isinstance(inner, nn.Module):
+            return model
+        model = inner
+
+
+def weights_sha256(state_dict: dict[str, torch.Tensor]) -> str:
+    """SHA-256 over names, dtypes, shapes and bytes of the tensors, in sorted key order."""
+    digest = hashlib.sha256()
+    for key in sorted(state_dict):
+        tensor = state_dict[key].detach().to("cpu").contiguous()
+        digest.update(f"{key}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
+        digest.update(tensor.view(torch.uint8).numpy().tobytes() if tensor.numel() else b"")
+    return digest.hexdigest()
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "item") and callable(value.item):  # numpy / torch scalars
+        return value.item()
+    if hasattr(value, "tolist") and callable(value.tolist):
+        return value.tolist()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    raise TypeError(f"checkpoint metadata value of type {type(value).__name__} is not JSON-serializable")
+
+
+def save_checkpoint(
+    path: str | os.PathLike,
+    model: nn.Module,
+    *,
+    mode: str,
+    normalization: Normalization,
+    config: dict,
+    data: dict,
+    evaluation: dict | None = None,
+    training: dict | None = None,
+) -> str:
+    """Write ``model`` and its provenance to ``path`` atomically; return the weights' SHA-256."""
+    if mode not in ("mse", "wgan-gp"):
+        raise ValueError(f"mode must be 'mse' or 'wgan-gp', got {mode!r}")
+    net = _unwrap(model)
+    if not isinstance(net, REDCNN):
+        raise TypeError(f"expected a REDCNN, got {type(net).__name__}")
+    state = {k: v.detach().to("cpu", torch.float32).contiguous().clone() for k, v in net.state_dict().items()}
+    sha = weights_sha256(state)
+    metadata = {
+        "architecture": {"name": ARCHITECTURE, **net.arch_params()},
+        "normalization": normalization.to_dict(),
+        "mode": mode,
+        "config": config,
+        "data": data,
+        "evaluation": evaluation or {},
+        "training": training or {},
+        "package_version": __version__,
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "sha256": sha,
+    }
+    payload = {"format": FORMAT, "state_dict": state, "metadata_json": json.dumps(metadata, default=_json_default)}
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(payload, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        try:
+            os.unlink(tmp_name)
+        except FileNotFoundError:
+            pass
+        raise
+    return sha
+
+
+def resolve_checkpoint(name_or_path: str | os.PathLike) -> Path:
+    """``"mse"`` / ``"wgan-gp"`` → the bundled file; anything else is a path that must exist."""
+    key = str(name_or_path)
+    if key in BUNDLED:
+        folder = checkpoints_dir()
+        path = folder / BUNDLED[key]
+        if not path.is_file():
+            raise CheckpointError(
+                f"bundled checkpoint {BUNDLED[key]} not found in {folder}; train it with ldct-train fit"
+            )
+        return path
+    path = Path(key).expanduser()
+    if not path.exists():
+        raise CheckpointError(f"{path}: checkpoint not found (give mse, wgan-gp or the path of a .pt file)")
+    if not path.is_file():
+        raise CheckpointError(f"{path}: not a checkpoint file")
+    return path
+
+
+def _read_payload(path: Path) -> dict:
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise CheckpointError(
+            f"{path}: refused to load: contains objects other than plain tensors and data "
+            "(unsafe pickle or not an ldct-viewer checkpoint)"
+        ) from None
+    except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile, UnicodeDecodeError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise CheckpointError(f"{path}: unreadable or truncated checkpoint ({first})") from None
+    except Exception as err:  # torch raises assorted types for malformed containers
+        raise CheckpointError(f"{path}: not a readable checkpoint ({type(err).__name__})") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not an ldct-viewer checkpoint (expected format {FORMAT})")
+    return payload
+
+
+def load_checkpoint(path_or_name: str | os.PathLike, map_location: str | torch.device = "cpu") -> Checkpoint:
+    """Load a checkpoint safely (no code execution) and check that weights and metadata agree."""
+    path = resolve_checkpoint(path_or_name)
+    payload = _read_payload(path)
+    try:
+        metadata = json.loads(payload["metadata_json"])
+        arch = metadata["architecture"]
+        state = payload["state_dict"]
+        if arch.get("name") != ARCHITECTURE:
+            raise CheckpointError(f"{path}: architecture {arch.get('name')!r} is not {ARCHITECTURE}")
+        if metadata.get("mode") not in MODES:
+            raise CheckpointError(f"{path}: unknown training mode {metadata.get('mode')!r}")
+        normalization = Normalization.from_dict(metadata["normalization"])
+        model = REDCNN(width=int(arch["width"]), kernel_size=int(arch["kernel_size"]))
+    except CheckpointError:
+        raise
+    except (KeyError, TypeError, ValueError) as err:
+        raise CheckpointError(f"{path}: incomplete checkpoint metadata ({type(err).__name__}: {err})") from None
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CheckpointError(f"{path}: state_dict is not a mapping of tensors")
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as err:
+        problems = [ln.strip() for ln in str(err).splitlines()[1:] if ln.strip()]
+        detail = problems[0] if problems else "mismatch"
+        raise CheckpointError(
+            f"{path}: weights do not fit RED-CNN(width={model.width}, kernel_size={model.kernel_size}): {detail}"
+        ) from None
+    sha = weights_sha256(state)
+    if metadata.get("sha256") not in (None, sha):
+        raise CheckpointError(f"{path}: weights hash {sha[:12]}… does not match the recorded {str(metadata['sha256'])[:12]}…")
+    model.to(map_location).eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return Checkpoint(model=model, metadata=metadata, normalization=normalization,
+                      mode=metadata["mode"], sha256=sha, path=path)

@@ -1,0 +1,61 @@
+"""RED-CNN (Chen et al., 2017, Fig. 1): a residual encoder-decoder CNN for low-dose CT denoising.
+
+Five 5×5 convolutions shrink the image by 4 px per layer (no padding, stride 1), five transposed
+convolutions grow it back, so the output has the input's size and each output pixel sees a 41×41
+neighbourhood. Three shortcuts carry the input, conv2's and conv4's activations to the decoder,
+where they are added before a ReLU, as in the paper and its reference implementation.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+ARCHITECTURE = "RED-CNN"
+
+
+class REDCNN(nn.Module):
+    """RED-CNN on normalized ``[B, 1, H, W]`` images; output has the same shape."""
+
+    def __init__(self, width: int = 96, kernel_size: int = 5) -> None:
+        super().__init__()
+        if width < 1 or kernel_size < 1:
+            raise ValueError(f"width and kernel_size must be positive, got {width}, {kernel_size}")
+        self.width = int(width)
+        self.kernel_size = int(kernel_size)
+        k, w = self.kernel_size, self.width
+        self.conv1 = nn.Conv2d(1, w, k)
+        self.conv2 = nn.Conv2d(w, w, k)
+        self.conv3 = nn.Conv2d(w, w, k)
+        self.conv4 = nn.Conv2d(w, w, k)
+        self.conv5 = nn.Conv2d(w, w, k)
+        self.deconv1 = nn.ConvTranspose2d(w, w, k)
+        self.deconv2 = nn.ConvTranspose2d(w, w, k)
+        self.deconv3 = nn.ConvTranspose2d(w, w, k)
+        self.deconv4 = nn.ConvTranspose2d(w, w, k)
+        self.deconv5 = nn.ConvTranspose2d(w, 1, k)
+
+    @property
+    def halo(self) -> int:
+        """Pixels on each side that influence an output pixel: (receptive field - 1) / 2."""
+        return 5 * (self.kernel_size - 1)
+
+    def arch_params(self) -> dict:
+        return {"width": self.width, "kernel_size": self.kernel_size}
+
+    def forward(self, x: Tensor) -> Tensor:
+        relu = torch.relu
+        shortcut_input = x
+        out = relu(self.conv1(x))
+        out = relu(self.conv2(out))
+        shortcut_conv2 = out
+        out = relu(self.conv3(out))
+        out = relu(self.conv4(out))
+        shortcut_conv4 = out
+        out = relu(self.conv5(out))
+
+        out = relu(self.deconv1(out) + shortcut_conv4)
+        out = relu(self.deconv2(out))
+        out = relu(self.deconv3(out) + shortcut_conv2)
+        out = relu(self.deconv4(out))
+        return relu(self.deconv5(out) + shortcut_input)
