@@ -1,0 +1,137 @@
+"""Training configuration: plain nested dicts, defaults from ``default_config.yaml``.
+
+A user's YAML file and ``--set section.key=value`` overrides are merged over the defaults; every
+key must already exist in the defaults (a typo is rejected by name, not silently ignored) and keeps
+the default's type.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ldct_viewer.errors import ConfigError
+
+DEFAULT_CONFIG_PATH = Path(__file__).with_name("default_config.yaml")
+
+
+def default_config() -> dict:
+    with open(DEFAULT_CONFIG_PATH, encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+def _coerce(value: Any, default: Any, where: str) -> Any:
+    """``value`` converted to the type of ``default`` or a ConfigError naming ``where``."""
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"{where}: expected true or false, got {value!r}")
+    if isinstance(default, int):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise ConfigError(f"{where}: expected an integer, got {value!r}")
+    if isinstance(default, float):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str):  # YAML 1.1 reads "2e-5" (no dot) as a string
+            try:
+                return float(value)
+            except ValueError:
+                pass
+        raise ConfigError(f"{where}: expected a number, got {value!r}")
+    if isinstance(default, str):
+        if isinstance(value, str):
+            return value
+        raise ConfigError(f"{where}: expected a string, got {value!r}")
+    if isinstance(default, list):
+        if not isinstance(value, (list, tuple)) or len(value) != len(default):
+            raise ConfigError(f"{where}: expected a list of {len(default)} values, got {value!r}")
+        return [_coerce(v, d, f"{where}[{i}]") for i, (v, d) in enumerate(zip(value, default))]
+    raise ConfigError(f"{where}: unsupported value {value!r}")
+
+
+def _merge(base: dict, update: dict, source: str, prefix: str = "") -> None:
+    if not isinstance(update, dict):
+        raise ConfigError(f"{source}: {prefix or 'top level'} must be a mapping, got {update!r}")
+    for key, value in update.items():
+        name = f"{prefix}{key}"
+        if key not in base:
+            known = ", ".join(sorted(base))
+            raise ConfigError(f"{source}: unknown config key '{name}' (known here: {known})")
+        if isinstance(base[key], dict):
+            _merge(base[key], value, source, f"{name}.")
+        else:
+            base[key] = _coerce(value, base[key], f"{source}: {name}")
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """``"training.learning_rate=5e-5"`` → (["training", "learning_rate"], 5e-05)."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"--set {text!r}: expected section.key=value")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return key.strip().split("."), value
+
+
+def _check(config: dict, source: str) -> None:
+    d, t, w, m, s = (config[k] for k in ("dataset", "training", "weights", "model", "sampling"))
+    positive = {
+        "dataset.batch_size": d["batch_size"], "dataset.patch_size": d["patch_size"], "dataset.stride": d["stride"],
+        "training.critic_iterations": t["critic_iterations"], "training.learning_rate": t["learning_rate"],
+        "training.num_epochs": t["num_epochs"], "training.sample_interval": t["sample_interval"],
+        "model.width": m["width"], "model.kernel_size": m["kernel_size"],
+    }
+    for name, value in positive.items():
+        if not value > 0:
+            raise ConfigError(f"{source}: {name} must be positive, got {value}")
+    for name, value in {"training.l2_regularization": t["l2_regularization"], "training.lambda_gp": t["lambda_gp"],
+                        "weights.disc_weight": w["disc_weight"], "weights.mse_weight": w["mse_weight"],
+                        "sampling.patches_per_epoch": s["patches_per_epoch"], "sampling.val_patches": s["val_patches"],
+                        "sampling.num_workers": s["num_workers"], "training.patience": t["patience"],
+                        "training.lr_decay_patience": t["lr_decay_patience"]}.items():
+        if value < 0:
+            raise ConfigError(f"{source}: {name} must not be negative, got {value}")
+    if not 0 < t["lr_decay_factor"] < 1:
+        raise ConfigError(f"{source}: training.lr_decay_factor must be in (0, 1), got {t['lr_decay_factor']}")
+    if not all(0 <= b < 1 for b in t["betas"]):
+        raise ConfigError(f"{source}: training.betas must lie in [0, 1), got {t['betas']}")
+    smallest = max(32, 5 * (m["kernel_size"] - 1) + 1)  # critic's two stride-3 stages; RED-CNN's shrink
+    if d["patch_size"] < smallest:
+        raise ConfigError(f"{source}: dataset.patch_size must be at least {smallest} px, got {d['patch_size']}")
+
+
+def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -> dict:
+    """Defaults, then the YAML file at ``path`` (if any), then ``overrides``; validated."""
+    config = default_config()
+    source = "defaults"
+    if path is not None:
+        path = Path(path)
+        source = str(path)
+        try:
+            with open(path, encoding="utf-8") as f:
+                user = yaml.safe_load(f)
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: config file not found") from None
+        except yaml.YAMLError as err:
+            raise ConfigError(f"{path}: not valid YAML ({str(err).splitlines()[0]})") from None
+        if user is not None:
+            _merge(config, user, source)
+    for text in overrides:
+        keys, value = parse_override(text)
+        nested: Any = value
+        for key in reversed(keys):
+            nested = {key: nested}
+        _merge(config, nested, f"--set {text}")
+    _check(config, source if not overrides else f"{source} + --set")
+    return copy.deepcopy(config)
+
+
+def dump_config(config: dict) -> str:
+    return yaml.safe_dump(config, sort_keys=False)

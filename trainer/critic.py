@@ -1,0 +1,48 @@
+"""The WGAN-GP critic, exactly as in the seed: five convolutions, two of them stride 3, LeakyReLU 0.2.
+
+No normalization layers (batch norm would break the per-sample gradient penalty) and no sigmoid:
+the output is an unbounded "realness" map, [B, 1, 5, 5] for 64 px patches, averaged by the losses.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+
+class Critic(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.model = nn.Sequential(
+            nn.Conv2d(1, 64, kernel_size=3, stride=1, padding=1),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(64, 128, kernel_size=5, stride=3, padding=1),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(128, 128, kernel_size=3, stride=1, padding=1),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(128, 128, kernel_size=5, stride=3, padding=1),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(128, 1, kernel_size=3, stride=1, padding=0),
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.model(x)
+
+
+def critic_loss(critic: nn.Module, real: Tensor, fake: Tensor, lambda_gp: float) -> tuple[Tensor, Tensor, Tensor]:
+    """WGAN-GP critic objective (Gulrajani et al. 2017): mean D(fake) - mean D(real) + lambda * GP,
+    GP = E[(||grad_x D(x_hat)||_2 - 1)^2] on interpolates x_hat = a real + (1 - a) fake, a ~ U(0, 1)
+    per sample. Returns (loss, Wasserstein estimate mean D(real) - mean D(fake), GP).
+
+    Real, fake and interpolates go through the critic in one forward pass, which also keeps
+    DistributedDataParallel to its one-forward-one-backward rhythm.
+    """
+    fake = fake.detach()
+    alpha = torch.rand(real.shape[0], 1, 1, 1, device=real.device, dtype=real.dtype)
+    interpolates = (alpha * real + (1.0 - alpha) * fake).requires_grad_(True)
+    scores = critic(torch.cat([real, fake, interpolates]))
+    d_real, d_fake, d_interp = scores.float().split(real.shape[0])
+    (grad,) = torch.autograd.grad(d_interp.sum(), interpolates, create_graph=True)
+    penalty = ((grad.float().flatten(1).norm(2, dim=1) - 1.0) ** 2).mean()
+    wasserstein = d_real.mean() - d_fake.mean()
+    return -wasserstein + lambda_gp * penalty, wasserstein.detach(), penalty.detach()
