@@ -1,0 +1,134 @@
+"""``ldct-viewer export``: the GUI's comparison PNGs, headless (inference runs as needed)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from ldct_viewer.errors import CheckpointError, InputError
+
+DESCRIPTION = """\
+Write one comparison PNG per slice: LDCT | RED-CNN-MSE | RED-CNN-WGAN-GP | NDCT, windowed at
+native resolution, labelled with window/level, slice number and position and metrics against the
+NDCT; optionally a second row of difference maps. PNG text chunks record the checkpoint hashes,
+series UIDs, window and slice. Slice numbers are 1-based (slice 1 is the first slice of the
+LDCT series in position order). Files are named slice_NNNN.png; an existing file is never
+replaced: the new file gets _2, _3, ... appended. If LDCT is a folder holding a recognised
+LDCT/NDCT pair (Mayo quarter_1mm/full_1mm, TCIA low/full dose), the NDCT is found automatically.
+"""
+
+EPILOG = """\
+examples:
+  ldct-viewer export L067/quarter_1mm --ndct L067/full_1mm --out png/ --slices 40:60
+  ldct-viewer export L067 --out png/ --window lung --diff ndct --diff-range 100
+  ldct-viewer export --demo --out png/ --slices 14
+"""
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "export", help="write comparison PNGs (LDCT | MSE | WGAN-GP | NDCT) without the GUI",
+        description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("ldct", nargs="?", metavar="LDCT", help="low-dose series: folder, files or DICOMDIR")
+    p.add_argument("--ndct", metavar="NDCT", help="normal-dose reference series (paired by slice position)")
+    p.add_argument("--demo", action="store_true", help="use the bundled demo case instead of LDCT/NDCT")
+    p.add_argument("--series-uid", metavar="UID", help="LDCT series to use when LDCT holds several")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")
+    p.add_argument("--slices", default="all", metavar="all|N|A:B",
+                   help="1-based slice numbers: all (default), one number, or an inclusive range A:B")
+    p.add_argument("--window", default="abdomen", metavar="PRESET|W/L",
+                   help="window preset (abdomen, lung, bone, brain, liver, mediastinum, stroke) "
+                        "or width/level in HU, e.g. 400/40 (default abdomen)")
+    p.add_argument("--diff", default="none", choices=("none", "ldct", "ndct"),
+                   help="add a row of difference maps: output - LDCT or output - NDCT (default none)")
+    p.add_argument("--diff-range", type=float, default=50.0, metavar="HU",
+                   help="difference colour scale is +-HU (default 50)")
+    p.add_argument("--mse", default="mse", metavar="CKPT",
+                   help="RED-CNN-MSE checkpoint file (default: the bundled one; 'none' leaves the panel empty)")
+    p.add_argument("--wgan", default="wgan-gp", metavar="CKPT",
+                   help="RED-CNN-WGAN-GP checkpoint file (default: the bundled one; 'none' leaves the panel empty)")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                   help="where the networks run (default auto: CUDA if available)")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the inference cache")
+    p.set_defaults(func=run)
+
+
+def _engine(spec: str, bundled: str, device: str, disk_cache: bool):
+    """An inference Engine for ``spec``; None for 'none' or when the bundled checkpoint is not installed."""
+    if spec.lower() == "none":
+        return None
+    from ldct_viewer.inference import Engine
+    from ldct_viewer.model import load_checkpoint, resolve_checkpoint
+
+    if spec == bundled:
+        try:
+            path = resolve_checkpoint(bundled)
+        except CheckpointError as err:
+            print(f"ldct-viewer: warning: {err}; the {bundled} panel stays empty", file=sys.stderr)
+            return None
+    else:
+        path = spec
+    return Engine(load_checkpoint(path), device=device, disk_cache=disk_cache)
+
+
+class ProgressLine:
+    """Progress bar with ETA on a terminal; one line per 10 % when stderr is not a terminal."""
+
+    def __init__(self, stream, label: str = "export") -> None:
+        self.stream, self.label = stream, label
+        self.start = time.perf_counter()
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self._last_decile = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        elapsed = time.perf_counter() - self.start
+        eta = elapsed / done * (total - done) if done else 0.0
+        filled = int(24 * done / max(total, 1))
+        line = (f"{self.label} [{'#' * filled}{'.' * (24 - filled)}] {done}/{total}  "
+                f"{elapsed:6.1f} s, ETA {eta:6.1f} s")
+        if self.tty:
+            self.stream.write("\r" + line + ("\n" if done == total else ""))
+        else:
+            decile = 10 * done // max(total, 1)
+            if decile == self._last_decile:
+                return
+            self._last_decile = decile
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+
+def run(args: argparse.Namespace) -> int:
+    from ldct_viewer.case import open_case
+    from ldct_viewer.export import export_comparisons, parse_slices
+    from ldct_viewer.windowing import parse_window
+
+    window = parse_window(args.window)  # fail on bad options before any slow work
+    if not args.diff_range > 0:
+        raise InputError(f"--diff-range {args.diff_range:g}: must be greater than 0 HU")
+    if args.demo:
+        if args.ldct or args.ndct:
+            raise InputError("--demo replaces LDCT and --ndct; give one or the other")
+        from ldct_viewer.demo import open_demo_case
+
+        case = open_demo_case(progress=lambda msg: print(f"demo case: {msg}", file=sys.stderr))
+    elif args.ldct is None:
+        raise InputError("no LDCT series given (or use --demo)")
+    else:
+        case = open_case(args.ldct, args.ndct, series_uid=args.series_uid)
+    indices = parse_slices(args.slices, case.n_slices)
+    if args.diff == "ndct" and case.ndct is None:
+        print("ldct-viewer: warning: --diff ndct without an NDCT series: the difference tiles stay empty",
+              file=sys.stderr)
+
+    engines = {"mse": _engine(args.mse, "mse", args.device, not args.no_cache),
+               "wgan-gp": _engine(args.wgan, "wgan-gp", args.device, not args.no_cache)}
+    devices = {e.device_description for e in engines.values() if e is not None}
+    print(f"{case.describe()}; exporting {len(indices)} slice(s)"
+          + (f" on {', '.join(sorted(devices))}" if devices else ""), file=sys.stderr)
+    paths = export_comparisons(case, engines, args.out, indices, window, args.diff, args.diff_range,
+                               progress=ProgressLine(sys.stderr))
+    for path in paths:
+        print(path)
+    return 0

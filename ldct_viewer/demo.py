@@ -1,0 +1,139 @@
+"""The bundled demo case, made on first use from the project's own phantom and dose simulator.
+
+Nothing binary is shipped: ``resources/demo_case.json`` holds the recipe, and the case is
+generated once into the user cache (``cache_dir()/demo/<recipe hash>/``) as two ordinary DICOM
+series, which callers then open through the normal loader — so the demo exercises exactly the
+code path of real data. Changing the recipe (or its ``version``) changes the hash and the case
+is regenerated.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+from ldct_viewer.errors import InputError
+from ldct_viewer.paths import cache_dir, resources_dir
+
+RECIPE_FILE = "demo_case.json"
+#: A JSON file whose keys are merged over the bundled recipe (tests use a 64² recipe).
+RECIPE_ENV = "LDCT_VIEWER_DEMO_RECIPE"
+
+log = logging.getLogger(__name__)
+
+
+def _merge(base: dict, overrides: dict) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise InputError(f"{path}: cannot read demo recipe ({err.strerror or err})") from err
+    except json.JSONDecodeError as err:
+        raise InputError(f"{path}: demo recipe is not valid JSON (line {err.lineno}: {err.msg})") from err
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: demo recipe must be a JSON object")
+    return data
+
+
+def load_recipe(overrides: dict | None = None) -> dict:
+    """The bundled recipe, with ``$LDCT_VIEWER_DEMO_RECIPE`` and then ``overrides`` merged over it."""
+    recipe = _read_json(resources_dir() / RECIPE_FILE)
+    env = os.environ.get(RECIPE_ENV)
+    if env:
+        recipe = _merge(recipe, _read_json(Path(env)))
+    if overrides:
+        recipe = _merge(recipe, overrides)
+    for section, keys in (("phantom", ("size", "slices", "seed")), ("simulation", ("dose", "views"))):
+        missing = [k for k in keys if k not in recipe.get(section, {})]
+        if missing:
+            raise InputError(f"demo recipe: '{section}' lacks {', '.join(missing)}")
+    return recipe
+
+
+def recipe_hash(recipe: dict) -> str:
+    """Short content hash of the recipe: the cache folder name."""
+    return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode("utf-8")).hexdigest()[:16]
+
+
+def _generate(recipe: dict, target: Path, report: Callable[[str], None]) -> None:
+    """Build the case in a temporary sibling of ``target``, then rename it into place."""
+    from ldct_viewer.ct import generate_phantom, simulate_low_dose
+    from ldct_viewer.io import load_series, write_series
+
+    phantom_args = dict(recipe["phantom"])
+    sim = recipe["simulation"]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        t0 = time.perf_counter()
+        report("generating phantom")
+        volume, spacing = generate_phantom(**phantom_args)
+        t1 = time.perf_counter()
+        write_series(work / "ndct", volume, reference=None, spacing=tuple(float(s) for s in spacing),
+                     description="Demo phantom NDCT (full dose)", patient_id=recipe.get("patient_id"),
+                     derived=False)
+        ndct = load_series(work / "ndct")
+        report(f"simulating {float(sim['dose']):.0%} dose, {int(sim['views'])} views")
+        t2 = time.perf_counter()
+        low = simulate_low_dose(volume, float(spacing[2]), dose=float(sim["dose"]), views=int(sim["views"]),
+                                seed=int(sim.get("seed", 0)), method=sim.get("method", "noise-insertion"))
+        t3 = time.perf_counter()
+        write_series(work / "ldct", low, reference=ndct,
+                     description=f"Demo LDCT (simulated {float(sim['dose']):.0%} dose, {int(sim['views'])} views)")
+        timings = {"phantom_s": round(t1 - t0, 2), "simulation_s": round(t3 - t2, 2),
+                   "total_s": round(time.perf_counter() - t0, 2)}
+        (work / "recipe.json").write_text(json.dumps({"recipe": recipe, "timings": timings}, indent=2))
+        try:
+            os.rename(work, target)
+        except OSError:
+            if not (target / "recipe.json").is_file():  # not a concurrent builder finishing first
+                raise
+        log.info("demo case generated in %s (%s)", target, timings)
+    finally:
+        if work.exists():
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def demo_case_dirs(overrides: dict | None = None, *,
+                   progress: Callable[[str], None] | None = None) -> tuple[Path, Path]:
+    """``(ldct_dir, ndct_dir)`` of the demo case, generating it on first use.
+
+    ``overrides`` are merged over the bundled recipe (e.g. ``{"phantom": {"size": 64, "slices": 4}}``).
+    ``progress`` receives short status lines while generating.
+    """
+    recipe = load_recipe(overrides)
+    target = cache_dir() / "demo" / recipe_hash(recipe)
+    if not (target / "recipe.json").is_file():
+        _generate(recipe, target, progress or (lambda message: None))
+    return target / "ldct", target / "ndct"
+
+
+def open_demo_case(overrides: dict | None = None, *,
+                   progress: Callable[[str], None] | None = None):
+    """The demo ``Case`` (simulated LDCT + phantom NDCT, paired), loaded through the DICOM loader."""
+    from ldct_viewer.case import open_case
+
+    recipe = load_recipe(overrides)
+    ldct_dir, ndct_dir = demo_case_dirs(overrides, progress=progress)
+    case = open_case(ldct_dir, ndct_dir)
+    sim = recipe["simulation"]
+    case.simulated = {"dose": float(sim["dose"]), "views": int(sim["views"]),
+                      "method": sim.get("method", "noise-insertion"), "demo": True}
+    return case

@@ -1,0 +1,185 @@
+"""Export comparison PNGs for a set of slices of a ``Case`` — shared by the CLI and the GUI dialog."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from ldct_viewer import __version__
+from ldct_viewer.errors import InputError
+from ldct_viewer.export.compose import DIFF_MODES, PANEL_TITLES, compose_comparison
+from ldct_viewer.export.png import write_png
+from ldct_viewer.windowing import parse_window
+
+#: Engine keys in ``export_comparisons(engines=...)``; "wgan" is accepted for "wgan-gp".
+ENGINE_KEYS = ("mse", "wgan-gp")
+
+
+def parse_slices(text: str, n_slices: int) -> list[int]:
+    """User slice selection (1-based, inclusive) -> sorted 0-based indices.
+
+    ``"all"``, ``"12"``, ``"5:9"`` (5 to 9 inclusive), ``"5:"``/``":9"`` (open ends) and
+    comma-separated combinations such as ``"1,4:6"``. ``InputError`` for anything else or out of range.
+    """
+    spec = str(text).strip().lower()
+    if n_slices < 1:
+        raise InputError("the series has no slices to export")
+    if spec == "all":
+        return list(range(n_slices))
+    chosen: set[int] = set()
+    for part in spec.split(","):
+        part = part.strip()
+        try:
+            if ":" in part:
+                a, b = part.split(":", 1)
+                first = int(a) if a.strip() else 1
+                last = int(b) if b.strip() else n_slices
+            else:
+                first = last = int(part)
+        except ValueError:
+            raise InputError(f"slices {text!r} not understood: use all, N or A:B (1-based, inclusive)") from None
+        if not (1 <= first <= last <= n_slices):
+            raise InputError(f"slices {text!r}: the series has slices 1..{n_slices}; got {first}..{last}")
+        chosen.update(range(first - 1, last))
+    return sorted(chosen)
+
+
+def slice_file_name(index: int) -> str:
+    """File name for 0-based slice ``index``: ``slice_0012.png`` for the 12th slice."""
+    return f"slice_{index + 1:04d}.png"
+
+
+def unique_path(folder: Path, name: str) -> Path:
+    """``folder/name``, or ``stem_2.png``, ``stem_3.png``... — the first that does not exist yet."""
+    path = folder / name
+    stem, suffix = path.stem, path.suffix
+    k = 2
+    while path.exists():
+        path = folder / f"{stem}_{k}{suffix}"
+        k += 1
+    return path
+
+
+def _normalise_engines(engines: Mapping[str, object | None] | None) -> dict[str, object | None]:
+    out: dict[str, object | None] = {key: None for key in ENGINE_KEYS}
+    for key, engine in (engines or {}).items():
+        canonical = "wgan-gp" if key in ("wgan", "wgan-gp", "wgangp") else key
+        if canonical not in ENGINE_KEYS:
+            raise ValueError(f"engine key {key!r}: expected one of {ENGINE_KEYS}")
+        out[canonical] = engine
+    return out
+
+
+def checkpoint_caption(engine: object | None) -> str:
+    """``"redcnn-mse.pt · 1a2b3c4d"`` for an engine's checkpoint, or ``""``."""
+    checkpoint = getattr(engine, "checkpoint", None)
+    if checkpoint is None:
+        return ""
+    name = Path(str(getattr(checkpoint, "path", "") or "")).name
+    digest = str(getattr(checkpoint, "sha256", "") or "")[:8]
+    return " \u00b7 ".join(p for p in (name, digest) if p)
+
+
+def _provenance(case, engines: Mapping[str, object | None], i: int, window: tuple[float, float],
+                diff_mode: str, diff_range: float, metrics: dict) -> dict[str, str]:
+    text = {
+        "Software": f"ldct-viewer {__version__}",
+        "Description": "LDCT | RED-CNN-MSE | RED-CNN-WGAN-GP | NDCT comparison",
+        "slice": f"{i + 1}/{case.n_slices}",
+        "position_mm": f"{case.position_mm(i):.3f}",
+        "window": f"{window[0]:g}/{window[1]:g}",
+        "diff": "none" if diff_mode == "none" else f"{diff_mode} +-{diff_range:g} HU",
+        "ldct.series_uid": case.ldct.uid,
+    }
+    j = case.ndct_index(i)
+    if case.ndct is not None:
+        text["ndct.series_uid"] = case.ndct.uid
+        text["ndct.slice"] = "unmatched" if j is None else str(j + 1)
+    if case.simulated:
+        text["ldct.simulated"] = json.dumps(case.simulated, sort_keys=True)
+    for key, engine in engines.items():
+        checkpoint = getattr(engine, "checkpoint", None)
+        if checkpoint is not None:
+            text[f"{key}.checkpoint_sha256"] = str(getattr(checkpoint, "sha256", ""))
+            text[f"{key}.checkpoint"] = Path(str(getattr(checkpoint, "path", ""))).name
+        if engine is not None and getattr(engine, "device_description", None):
+            text[f"{key}.device"] = str(engine.device_description)
+    if metrics:
+        text["metrics"] = json.dumps({k: {m: round(float(v), 5) for m, v in d.items()} for k, d in metrics.items()},
+                                     sort_keys=True)
+    return text
+
+
+def export_comparisons(
+    case,
+    engines: Mapping[str, object | None] | None,
+    out_dir: str | Path,
+    slices: Iterable[int] | None = None,
+    window: tuple[float, float] | str = "abdomen",
+    diff_mode: str = "none",
+    diff_range: float = 50.0,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> list[Path]:
+    """Write one comparison PNG per slice into ``out_dir`` (created if needed); return the paths.
+
+    ``engines`` maps "mse" / "wgan-gp" to an ``inference.Engine`` or None (placeholder panel).
+    ``slices`` are 0-based LDCT indices (default: all). Files are named ``slice_NNNN.png`` with
+    the 1-based slice number; an existing file is never replaced — the new one gets ``_2``,
+    ``_3``... appended. ``progress(done, total)`` is called after each slice; setting ``cancel``
+    stops after the current slice (the files written so far are kept and returned).
+    """
+    if diff_mode not in DIFF_MODES:
+        raise InputError(f"difference mode {diff_mode!r}: use one of {', '.join(DIFF_MODES)}")
+    if not diff_range > 0:
+        raise InputError(f"difference range {diff_range!r}: must be greater than 0 HU")
+    wl = parse_window(window) if isinstance(window, str) else (float(window[0]), float(window[1]))
+    indices: Sequence[int] = list(range(case.n_slices)) if slices is None else [int(i) for i in slices]
+    for i in indices:
+        if not 0 <= i < case.n_slices:
+            raise InputError(f"slice {i + 1}: the series has slices 1..{case.n_slices}")
+    engines = _normalise_engines(engines)
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+
+    captions = {key: checkpoint_caption(engine) for key, engine in engines.items()}
+    sim = case.simulated or {}
+    if sim:
+        captions["ldct"] = f"simulated {float(sim.get('dose', 0)):.0%} dose, {sim.get('views', '?')} views"
+    placeholders = {key: f"{PANEL_TITLES[key]}: no checkpoint" for key, e in engines.items() if e is None}
+    if case.ndct is not None:
+        placeholders["ndct"] = "NDCT: no slice at this position"
+
+    written: list[Path] = []
+    for done, i in enumerate(indices, start=1):
+        if cancel is not None and cancel.is_set():
+            break
+        ldct = case.ldct_slice(i)
+        outputs = {key: (None if engine is None else np.asarray(engine.denoise(ldct), dtype=np.float32))
+                   for key, engine in engines.items()}
+        comp = compose_comparison(
+            ldct, outputs["mse"], outputs["wgan-gp"], case.ndct_slice(i), window=wl, diff_mode=diff_mode,
+            diff_range=diff_range, slice_number=i + 1, n_slices=case.n_slices, position_mm=case.position_mm(i),
+            captions=captions, placeholders=placeholders,
+        )
+        text = _provenance(case, engines, i, wl, diff_mode, diff_range, comp.metrics)
+        path = unique_path(out, slice_file_name(i))
+        for _attempt in range(100):  # another writer may take the name between the check and the link
+            try:
+                written.append(write_png(path, comp.rgb, text))
+                break
+            except InputError:
+                if not path.exists():
+                    raise
+                path = unique_path(out, slice_file_name(i))
+        if progress is not None:
+            progress(done, len(indices))
+    return written
+

@@ -1,0 +1,223 @@
+"""Pixel-exact comparison image: LDCT | RED-CNN-MSE | RED-CNN-WGAN-GP | NDCT, composed in numpy.
+
+Each image tile is the slice at its native resolution passed through the same window function
+as the viewer (``window_to_uint8``), so an exported tile equals what the reader saw, without
+any screen grab or rescaling. Labels live in bands above the tiles and never touch image pixels.
+The optional second row shows difference maps through the diverging colormap, with a colour bar.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import numpy as np
+
+from ldct_viewer.export.text import line_height, text_block
+from ldct_viewer.windowing import (
+    colorbar_rgb,
+    diverging_rgb,
+    format_window,
+    parse_window,
+    window_to_uint8,
+)
+
+#: Panel keys in column order, and their titles.
+PANELS: tuple[str, ...] = ("ldct", "mse", "wgan-gp", "ndct")
+PANEL_TITLES: dict[str, str] = {"ldct": "LDCT", "mse": "RED-CNN-MSE", "wgan-gp": "RED-CNN-WGAN-GP",
+                                "ndct": "NDCT"}
+DIFF_MODES: tuple[str, ...] = ("none", "ldct", "ndct")
+DEFAULT_PLACEHOLDERS: dict[str, str] = {"ldct": "LDCT not loaded", "mse": "RED-CNN-MSE: no output",
+                                        "wgan-gp": "RED-CNN-WGAN-GP: no output", "ndct": "NDCT not loaded"}
+
+GAP = 4  # px between columns and between the two rows
+BACKGROUND = (18, 18, 18)
+PLACEHOLDER_FILL = (52, 52, 52)
+TITLE_COLOUR = (235, 235, 235)
+CAPTION_COLOUR = (165, 165, 165)
+METRIC_COLOUR = (140, 200, 255)
+PLACEHOLDER_TEXT = (175, 175, 175)
+CAPTION_LINES = 3  # title, caption (checkpoint / source), metrics
+
+
+def font_size_for(tile_width: int) -> int:
+    """Label size that scales with the image: 18 px for a 512-px tile, never below 11 px."""
+    return int(min(22, max(11, round(tile_width / 28))))
+
+
+@dataclass
+class Composition:
+    """The composed RGB image plus where each tile sits, so callers (and tests) can find them."""
+
+    rgb: np.ndarray  # uint8 [height, width, 3]
+    tiles: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)  # key -> (top, left, h, w)
+    metrics: dict[str, dict[str, float]] = field(default_factory=dict)  # panel -> {"rmse", "psnr", "ssim"}
+
+    def tile(self, key: str) -> np.ndarray:
+        """A view of tile ``key`` ("ldct", "mse", "wgan-gp", "ndct", "diff:<panel>", "colorbar")."""
+        top, left, h, w = self.tiles[key]
+        return self.rgb[top:top + h, left:left + w]
+
+
+def slice_metrics(image: np.ndarray, reference: np.ndarray) -> dict[str, float]:
+    """RMSE (HU), PSNR (dB) and SSIM of ``image`` against ``reference`` (data range 4096 HU)."""
+    from ldct_viewer.analysis.metrics import psnr, rmse, ssim
+
+    return {"rmse": rmse(image, reference), "psnr": psnr(image, reference), "ssim": ssim(image, reference)}
+
+
+def format_metrics(m: Mapping[str, float]) -> str:
+    return f"RMSE {m['rmse']:.1f} HU  PSNR {m['psnr']:.1f} dB  SSIM {m['ssim']:.3f}"
+
+
+def _placeholder(h: int, w: int, message: str, size: int) -> np.ndarray:
+    return text_block(w, h, [(message, PLACEHOLDER_TEXT)], size=size, background=PLACEHOLDER_FILL, center=True)
+
+
+def _colorbar_tile(h: int, w: int, diff_range: float, label: str, size: int) -> np.ndarray:
+    """A tile-sized legend: the diverging bar with its HU ticks, on the background colour."""
+    tile = np.empty((h, w, 3), np.uint8)
+    tile[...] = BACKGROUND
+    bar_len = max(2, int(h * 0.8))
+    bar_w = max(1, w // 10)
+    top, left = (h - bar_len) // 2, max(1, w // 8)
+    tile[top:top + bar_len, left:left + bar_w] = colorbar_rgb(bar_len, bar_w)
+    x_text = left + bar_w + max(2, size // 2)
+    ticks = [(top, f"+{diff_range:g} HU"), (top + bar_len // 2, "0 HU"), (top + bar_len - 1, f"\u2212{diff_range:g} HU")]
+    step = line_height(size)
+    for y, text in ticks:
+        y0 = min(max(0, y - step // 2), max(0, h - step))
+        block = text_block(max(1, w - x_text), step, [(text, TITLE_COLOUR)], size=size, background=BACKGROUND, pad=0)
+        tile[y0:y0 + step, x_text:w] = block[: h - y0]
+        tile[y, left + bar_w:min(w, left + bar_w + max(2, size // 3))] = TITLE_COLOUR  # tick mark
+    if top >= step:
+        tile[:step] = text_block(w, step, [(label, CAPTION_COLOUR)], size=size, background=BACKGROUND, pad=2)
+    return tile
+
+
+def _diff_terms(mode: str) -> dict[str, tuple[str, str]]:
+    """For each diff-row column: (minuend panel, subtrahend panel)."""
+    if mode == "ldct":  # what each network removed; NDCT - LDCT is what an ideal denoiser would remove
+        return {"ldct": ("ndct", "ldct"), "mse": ("mse", "ldct"), "wgan-gp": ("wgan-gp", "ldct")}
+    return {"ldct": ("ldct", "ndct"), "mse": ("mse", "ndct"), "wgan-gp": ("wgan-gp", "ndct")}
+
+
+def compose_comparison(
+    ldct: np.ndarray,
+    mse: np.ndarray | None,
+    wgan: np.ndarray | None,
+    ndct: np.ndarray | None,
+    *,
+    window: tuple[float, float] | str = "abdomen",
+    diff_mode: str = "none",
+    diff_range: float = 50.0,
+    slice_number: int | None = None,
+    n_slices: int | None = None,
+    position_mm: float | None = None,
+    captions: Mapping[str, str] | None = None,
+    placeholders: Mapping[str, str] | None = None,
+    header: str | None = None,
+    with_metrics: bool = True,
+) -> Composition:
+    """Compose the four windowed panels (and optionally the difference row) at native resolution.
+
+    All images are float32 HU [H, W] of the same shape; ``mse``/``wgan``/``ndct`` may be None,
+    which draws a labelled placeholder tile (text from ``placeholders`` or a default).
+    ``diff_mode``: "none", "ldct" (output − LDCT: what the network removed) or "ndct"
+    (output − NDCT: the remaining error), shown with a symmetric ±``diff_range`` HU scale.
+    ``slice_number`` is the 1-based number shown to the user. ``captions`` adds a second title
+    line per panel (e.g. the checkpoint file and hash). Metrics (vs NDCT) are computed when
+    ``with_metrics`` and the NDCT is present.
+    """
+    if diff_mode not in DIFF_MODES:
+        raise ValueError(f"diff_mode must be one of {DIFF_MODES}, got {diff_mode!r}")
+    width, level = parse_window(window) if isinstance(window, str) else (float(window[0]), float(window[1]))
+    ldct = np.asarray(ldct, dtype=np.float32)
+    if ldct.ndim != 2:
+        raise ValueError(f"expected a 2-D LDCT slice, got shape {ldct.shape}")
+    images: dict[str, np.ndarray | None] = {"ldct": ldct, "mse": mse, "wgan-gp": wgan, "ndct": ndct}
+    for key, image in images.items():
+        if image is not None:
+            images[key] = np.asarray(image, dtype=np.float32)
+            if images[key].shape != ldct.shape:
+                raise ValueError(f"{PANEL_TITLES[key]} slice has shape {images[key].shape}, LDCT {ldct.shape}")
+    captions = dict(captions or {})
+    notes = {**DEFAULT_PLACEHOLDERS, **(placeholders or {})}
+
+    h, w = ldct.shape
+    size = font_size_for(w)
+    step = line_height(size)
+    header_h = step + 2 * max(2, size // 3)
+    band_h = CAPTION_LINES * step + max(2, size // 3)
+    rows = 2 if diff_mode != "none" else 1
+    total_w = 4 * w + 3 * GAP
+    total_h = header_h + rows * (band_h + h) + (rows - 1) * GAP
+    canvas = np.empty((total_h, total_w, 3), np.uint8)
+    canvas[...] = BACKGROUND
+    comp = Composition(rgb=canvas)
+
+    reference = images["ndct"]
+    if with_metrics and reference is not None:
+        for key in ("ldct", "mse", "wgan-gp"):
+            if images[key] is not None:
+                comp.metrics[key] = slice_metrics(images[key], reference)
+
+    # header: slice, position, window, difference scale
+    parts = []
+    if slice_number is not None:
+        parts.append(f"Slice {slice_number}" + (f" / {n_slices}" if n_slices else ""))
+    if position_mm is not None:
+        parts.append(f"z = {position_mm:.1f} mm")
+    parts.append(format_window(width, level))
+    if diff_mode != "none":
+        base = "LDCT" if diff_mode == "ldct" else "NDCT"
+        parts.append(f"difference: image \u2212 {base}, \u00b1{diff_range:g} HU")
+    if header:
+        parts.append(header)
+    canvas[:header_h] = text_block(total_w, header_h, [("   ".join(parts), TITLE_COLOUR)], size=size,
+                                   background=BACKGROUND)
+
+    # first row: windowed images
+    top = header_h
+    for col, key in enumerate(PANELS):
+        left = col * (w + GAP)
+        metric_line = ""
+        if key in comp.metrics:
+            metric_line = format_metrics(comp.metrics[key])
+        elif key == "ndct" and reference is not None:
+            metric_line = "reference for metrics"
+        lines = [(PANEL_TITLES[key], TITLE_COLOUR), (captions.get(key, ""), CAPTION_COLOUR),
+                 (metric_line, METRIC_COLOUR)]
+        canvas[top:top + band_h, left:left + w] = text_block(w, band_h, lines, size=size, background=BACKGROUND)
+        y = top + band_h
+        image = images[key]
+        if image is None:
+            canvas[y:y + h, left:left + w] = _placeholder(h, w, notes[key], size)
+        else:
+            canvas[y:y + h, left:left + w] = window_to_uint8(image, width, level)[..., None]
+        comp.tiles[key] = (y, left, h, w)
+
+    # second row: difference maps and the colour bar
+    if diff_mode != "none":
+        top = header_h + band_h + h + GAP
+        for col, (key, (a, b)) in enumerate(_diff_terms(diff_mode).items()):
+            left = col * (w + GAP)
+            title = f"{PANEL_TITLES[a]} \u2212 {PANEL_TITLES[b]}"
+            note = "ideal removal" if (a, b) == ("ndct", "ldct") else ("input error" if (a, b) == ("ldct", "ndct") else "")
+            lines = [(title, TITLE_COLOUR), (note, CAPTION_COLOUR), ("", METRIC_COLOUR)]
+            canvas[top:top + band_h, left:left + w] = text_block(w, band_h, lines, size=size, background=BACKGROUND)
+            y = top + band_h
+            if images[a] is None or images[b] is None:
+                missing = a if images[a] is None else b
+                canvas[y:y + h, left:left + w] = _placeholder(h, w, notes[missing], size)
+            else:
+                canvas[y:y + h, left:left + w] = diverging_rgb(images[a] - images[b], diff_range)
+            comp.tiles[f"diff:{key}"] = (y, left, h, w)
+        left = 3 * (w + GAP)
+        lines = [("Colour scale", TITLE_COLOUR), (f"\u00b1{diff_range:g} HU", CAPTION_COLOUR), ("", METRIC_COLOUR)]
+        canvas[top:top + band_h, left:left + w] = text_block(w, band_h, lines, size=size, background=BACKGROUND)
+        y = top + band_h
+        base = "LDCT" if diff_mode == "ldct" else "NDCT"
+        canvas[y:y + h, left:left + w] = _colorbar_tile(h, w, diff_range, f"image \u2212 {base}", size)
+        comp.tiles["colorbar"] = (y, left, h, w)
+    return comp
