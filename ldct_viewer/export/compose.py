@@ -52,6 +52,8 @@ class Composition:
     rgb: np.ndarray  # uint8 [height, width, 3]
     tiles: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)  # key -> (top, left, h, w)
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)  # panel -> {"rmse", "psnr", "ssim"}
+    header_height: int = 0  # the line with slice, position and window at the top
+    band_height: int = 0  # the title/caption/metrics band above each row of tiles
 
     def tile(self, key: str) -> np.ndarray:
         """A view of tile ``key`` ("ldct", "mse", "wgan-gp", "ndct", "diff:<panel>", "colorbar")."""
@@ -78,7 +80,7 @@ def _colorbar_tile(h: int, w: int, diff_range: float, label: str, size: int) -> 
     """A tile-sized legend: the diverging bar with its HU ticks, on the background colour."""
     tile = np.empty((h, w, 3), np.uint8)
     tile[...] = BACKGROUND
-    bar_len = max(2, int(h * 0.8))
+    bar_len = min(h, max(3, int(h * 0.8)) | 1)  # odd, so the middle row is exactly 0 HU (white)
     bar_w = max(1, w // 10)
     top, left = (h - bar_len) // 2, max(1, w // 8)
     tile[top:top + bar_len, left:left + bar_w] = colorbar_rgb(bar_len, bar_w)
@@ -154,7 +156,7 @@ def compose_comparison(
     total_h = header_h + rows * (band_h + h) + (rows - 1) * GAP
     canvas = np.empty((total_h, total_w, 3), np.uint8)
     canvas[...] = BACKGROUND
-    comp = Composition(rgb=canvas)
+    comp = Composition(rgb=canvas, header_height=header_h, band_height=band_h)
 
     reference = images["ndct"]
     if with_metrics and reference is not None:
