@@ -1,0 +1,259 @@
+"""Find DICOM files under user-given paths and read their headers, without touching pixels.
+
+Every file ends up either as an :class:`ImageFile` (a readable CT image header plus where its
+pixel bytes sit) or as a :class:`SkippedFile` with a one-line reason, so one bad file never
+stops the good ones from loading.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.uid import (
+    CTImageStorage,
+    DeflatedExplicitVRLittleEndian,
+    EnhancedCTImageStorage,
+    MediaStorageDirectoryStorage,
+)
+
+from ldct_viewer.errors import InputError
+
+CT_STORAGE_CLASSES = frozenset({CTImageStorage, EnhancedCTImageStorage, "1.2.840.10008.5.1.4.1.1.2.2"})
+PIXEL_DATA_TAG = 0x7FE00010
+FLOAT_PIXEL_TAGS = {0x7FE00008: "Float Pixel Data", 0x7FE00009: "Double Float Pixel Data"}
+# Explicit-VR element headers with a 4-byte length field (PS3.5 7.1.2).
+LONG_LENGTH_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"UC", b"UN", b"UR", b"UT", b"SV", b"UV"}
+UNDEFINED_LENGTH = 0xFFFFFFFF
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    """A file that was not loaded, and why (one line, for the user)."""
+
+    path: Path
+    reason: str
+
+
+@dataclass(frozen=True)
+class NativeLayout:
+    """Where uncompressed little-endian pixel bytes of a file start, so they can be read directly."""
+
+    offset: int
+    length: int
+
+
+@dataclass(frozen=True)
+class ImageFile:
+    """A readable CT image file: its header (no pixel data) and, if native, its pixel layout."""
+
+    path: Path
+    dataset: Dataset
+    native: NativeLayout | None
+
+
+class Unreadable(Exception):
+    """Raised by :func:`read_image_header` with the reason a file is skipped."""
+
+
+def find_files(paths: Sequence[str | Path]) -> tuple[list[Path], list[SkippedFile]]:
+    """Candidate files under ``paths``: files as given, folders recursively, DICOMDIRs expanded.
+
+    Hidden files and folders (names starting with ``.``) are ignored. Each file appears once.
+    Raises :class:`InputError` for a path that does not exist.
+    """
+    files: list[Path] = []
+    skipped: list[SkippedFile] = []
+    seen: set[Path] = set()
+
+    def add(path: Path) -> None:
+        key = path.resolve()
+        if key not in seen:
+            seen.add(key)
+            files.append(path)
+
+    for given in paths:
+        path = Path(given)
+        if not path.exists():
+            raise InputError(f"{path}: no such file or folder")
+        if path.is_dir():
+            for file in _walk(path):
+                if _is_dicomdir(file):
+                    _expand_dicomdir(file, add, skipped)
+                else:
+                    add(file)
+        elif _is_dicomdir(path):
+            _expand_dicomdir(path, add, skipped)
+        else:
+            add(path)
+    return files, skipped
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(names):
+            if not name.startswith("."):
+                yield Path(root) / name
+
+
+def _is_dicomdir(path: Path) -> bool:
+    if path.name.upper() == "DICOMDIR":
+        return True
+    try:
+        with open(path, "rb") as fp:
+            head = fp.read(512)
+    except OSError:
+        return False
+    return head[128:132] == b"DICM" and MediaStorageDirectoryStorage.encode() in head
+
+
+def _expand_dicomdir(path: Path, add, skipped: list[SkippedFile]) -> None:
+    """Add every file a DICOMDIR references; a broken DICOMDIR is skipped, not fatal."""
+    from pydicom.fileset import FileSet
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fileset = FileSet(pydicom.dcmread(path))
+            referenced = [Path(instance.path) for instance in fileset]
+    except Exception as err:  # a DICOMDIR is third-party input: any parse failure is a skip
+        skipped.append(SkippedFile(path, f"unreadable DICOMDIR: {_one_line(err)}"))
+        return
+    for file in referenced:
+        if file.is_file():
+            add(file)
+        else:
+            skipped.append(SkippedFile(file, f"listed in DICOMDIR {path} but missing"))
+
+
+def read_image_header(path: Path) -> ImageFile:
+    """Read ``path``'s header (pixel data left on disk); raise :class:`Unreadable` with the reason."""
+    try:
+        with open(path, "rb") as fp:
+            head = fp.read(132)
+            if len(head) == 0:
+                raise Unreadable("empty file")
+            has_preamble = head[128:132] == b"DICM"
+            if not has_preamble and not _looks_like_raw_dataset(head):
+                raise Unreadable("not a DICOM file")
+            fp.seek(0)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ds = pydicom.dcmread(fp, stop_before_pixels=True, force=not has_preamble)
+                native = _check_image(ds, fp, path)
+    except Unreadable:
+        raise
+    except OSError as err:
+        raise Unreadable(f"cannot read file: {err.strerror or err}") from err
+    except Exception as err:  # pydicom raises many types on malformed input; all mean "skip"
+        raise Unreadable(f"unreadable DICOM header: {_one_line(err)}") from err
+    return ImageFile(path, ds, native)
+
+
+def _looks_like_raw_dataset(head: bytes) -> bool:
+    """A DICOM stream without preamble starts with a group 0002 or 0008 element."""
+    if len(head) < 8:
+        return False
+    group_le = struct.unpack("<H", head[:2])[0]
+    group_be = struct.unpack(">H", head[:2])[0]
+    return group_le in (0x0002, 0x0008) or group_be in (0x0002, 0x0008)
+
+
+def _check_image(ds: Dataset, fp, path: Path) -> NativeLayout | None:
+    """Reject what is not a grayscale CT image with pixel data; locate native pixel bytes."""
+    sop_class = str(ds.get("SOPClassUID", ""))
+    modality = str(ds.get("Modality", "") or "").strip()
+    if modality and modality != "CT":
+        raise Unreadable(f"modality {modality}, not CT")
+    if not modality and sop_class not in CT_STORAGE_CLASSES:
+        raise Unreadable("no Modality and not a CT storage class")
+    if "Rows" not in ds or "Columns" not in ds:
+        raise Unreadable("no pixel data (no Rows/Columns)")
+    samples = int(ds.get("SamplesPerPixel", 1) or 1)
+    if samples != 1:
+        raise Unreadable(f"not a grayscale image ({samples} samples per pixel)")
+
+    meta = getattr(ds, "file_meta", None)
+    syntax = meta.get("TransferSyntaxUID") if meta is not None else None
+    if syntax == DeflatedExplicitVRLittleEndian:
+        return None  # the file position no longer points into the file; decode with pydicom
+    is_implicit, is_little = ds.original_encoding
+    if syntax is not None:
+        is_implicit, is_little = syntax.is_implicit_VR, syntax.is_little_endian
+    tag, length, value_offset = _read_element_header(fp, bool(is_implicit), bool(is_little))
+    if tag is None:
+        raise Unreadable("no pixel data")
+    if tag in FLOAT_PIXEL_TAGS:
+        raise Unreadable(f"{FLOAT_PIXEL_TAGS[tag]} is not CT stored values")
+    if tag != PIXEL_DATA_TAG:
+        raise Unreadable("no pixel data")
+    if length == UNDEFINED_LENGTH:
+        _check_decoder(syntax)
+        return None
+    file_size = os.fstat(fp.fileno()).st_size
+    if value_offset + length > file_size:
+        raise Unreadable(
+            f"truncated: pixel data needs {length} bytes, only {max(file_size - value_offset, 0)} present"
+        )
+    expected = _expected_native_length(ds)
+    if expected is not None and length < expected:
+        raise Unreadable(f"truncated: pixel data has {length} bytes, image needs {expected}")
+    bits = int(ds.get("BitsAllocated", 0) or 0)
+    if is_little and bits in (8, 16, 32):
+        return NativeLayout(value_offset, length)
+    return None
+
+
+def _read_element_header(fp, is_implicit: bool, is_little: bool) -> tuple[int | None, int, int]:
+    """Parse the element header at ``fp`` (where ``stop_before_pixels`` left it)."""
+    endian = "<" if is_little else ">"
+    raw = fp.read(8)
+    if len(raw) < 8:
+        return None, 0, 0
+    group, elem = struct.unpack(endian + "HH", raw[:4])
+    tag = group << 16 | elem
+    if is_implicit:
+        length = struct.unpack(endian + "L", raw[4:8])[0]
+    elif raw[4:6] in LONG_LENGTH_VRS:
+        more = fp.read(4)
+        if len(more) < 4:
+            return None, 0, 0
+        length = struct.unpack(endian + "L", more)[0]
+    else:
+        length = struct.unpack(endian + "H", raw[6:8])[0]
+    return tag, length, fp.tell()
+
+
+def _expected_native_length(ds: Dataset) -> int | None:
+    try:
+        frames = int(ds.get("NumberOfFrames", 1) or 1)
+        bits = int(ds.BitsAllocated)
+        pixels = int(ds.Rows) * int(ds.Columns) * frames
+    except (AttributeError, TypeError, ValueError):
+        return None
+    return (pixels * bits + 7) // 8
+
+
+def _check_decoder(syntax) -> None:
+    from pydicom.pixels import get_decoder
+
+    if syntax is None:
+        raise Unreadable("compressed pixel data without a transfer syntax")
+    try:
+        decoder = get_decoder(syntax)
+    except NotImplementedError:
+        raise Unreadable(f"transfer syntax {syntax.name} has no pixel data decoder") from None
+    if not decoder.is_available:
+        raise Unreadable(f"transfer syntax {syntax.name} needs a decoder plugin that is not installed")
+
+
+def _one_line(err: BaseException) -> str:
+    text = " ".join(str(err).split()) or type(err).__name__
+    return text if len(text) <= 200 else text[:197] + "..."

@@ -1,0 +1,221 @@
+"""Write a float32 HU volume as a DICOM CT series, atomically, next to (not over) its source.
+
+With a reference series the output shares its patient, study, frame of reference and slice
+geometry, so any viewer overlays it on the original; UIDs for the new series and images are fresh.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
+
+from ldct_viewer import __version__
+from ldct_viewer.errors import InputError
+from ldct_viewer.io.series import Series
+
+# Attributes carried over from the reference: patient, study, frame of reference, acquisition.
+COPIED_ATTRIBUTES = (
+    "PatientName", "PatientID", "PatientBirthDate", "PatientSex", "PatientAge",
+    "StudyInstanceUID", "StudyDate", "StudyTime", "StudyID", "AccessionNumber",
+    "ReferringPhysicianName", "StudyDescription",
+    "FrameOfReferenceUID", "PositionReferenceIndicator",
+    "BodyPartExamined", "PatientPosition", "KVP", "ConvolutionKernel", "ReconstructionDiameter",
+)
+UINT16_LEVELS = 65535
+
+
+def write_series(
+    out_dir: str | Path,
+    volume_hu: np.ndarray,
+    *,
+    reference: Series | None,
+    description: str,
+    spacing: tuple[float, float, float] | None = None,
+    patient_id: str | None = None,
+    derived: bool = True,
+) -> list[Path]:
+    """Write ``volume_hu`` [Z, H, W] as one CT file per slice into the new folder ``out_dir``.
+
+    HU are stored through Rescale Slope/Intercept: integer HU exactly (slope 1); other values
+    on the finest power-of-two grid that 16 bits allow over their range (error <= slope/2, e.g.
+    0.0625 HU for a 4096 HU range). The folder is written under a temporary name and renamed,
+    so it either appears complete or not at all. Raises :class:`InputError` if ``out_dir``
+    exists and is not empty.
+    """
+    out_dir = Path(out_dir)
+    volume = np.asarray(volume_hu)
+    if volume.ndim == 2:
+        volume = volume[np.newaxis]
+    if volume.ndim != 3 or volume.shape[0] == 0:
+        raise ValueError(f"expected a [Z, H, W] volume, got shape {volume.shape}")
+    if not np.all(np.isfinite(volume)):
+        raise ValueError("volume contains NaN or infinite values")
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise InputError(f"{out_dir}: output folder exists and is not empty")
+
+    geometry = _geometry(volume.shape, reference, spacing)
+    stored, slope, intercept, signed = quantize(volume)
+    series_uid = generate_uid()
+    common = _common_attributes(reference, description, patient_id, derived, series_uid)
+
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    temp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".partial", dir=out_dir.parent))
+    try:
+        names = []
+        for z in range(volume.shape[0]):
+            ds = _slice_dataset(common, stored[z], z, geometry, slope, intercept, signed, reference)
+            name = f"CT{z + 1:05d}.dcm"
+            ds.save_as(temp / name, enforce_file_format=True)
+            names.append(name)
+        if out_dir.exists():
+            out_dir.rmdir()  # it was empty (checked above); rename cannot replace a folder
+        os.rename(temp, out_dir)
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
+    return [out_dir / name for name in names]
+
+
+def quantize(volume: np.ndarray) -> tuple[np.ndarray, float, float, bool]:
+    """Stored integers plus (slope, intercept, signed) reproducing ``volume`` as closely as 16 bits allow."""
+    vmin, vmax = float(volume.min()), float(volume.max())
+    if np.array_equal(volume, np.round(volume)):
+        if vmin >= -32768 and vmax <= 32767:
+            return volume.astype(np.int16), 1.0, 0.0, True
+        if vmax - vmin <= UINT16_LEVELS:
+            return (volume - vmin).astype(np.uint16), 1.0, vmin, False
+    intercept = math.floor(vmin)
+    slope = 2.0 ** math.ceil(math.log2(max(vmax - intercept, 1e-12) / UINT16_LEVELS))
+    stored = np.clip(np.round((volume.astype(np.float64) - intercept) / slope), 0, UINT16_LEVELS)
+    return stored.astype(np.uint16), slope, float(intercept), False
+
+
+def _geometry(shape, reference: Series | None, spacing) -> dict:
+    z, h, w = shape
+    if reference is not None:
+        if reference.shape != tuple(shape):
+            raise ValueError(f"volume shape {tuple(shape)} does not match reference {reference.shape}")
+        if spacing is not None and not np.allclose(
+            spacing, (reference.slice_spacing, *reference.pixel_spacing), rtol=1e-4
+        ):
+            raise ValueError("spacing differs from the reference series geometry")
+        return {
+            "positions": reference.positions,
+            "orientation": reference.orientation,
+            "pixel_spacing": reference.pixel_spacing,
+            "thickness": _reference_thickness(reference),
+            "locations": reference.slice_locations,
+        }
+    if spacing is None:
+        raise ValueError("spacing (dz, dy, dx) is required without a reference series")
+    dz, dy, dx = (float(v) for v in spacing)
+    locations = np.arange(z, dtype=np.float64) * dz
+    positions = np.stack(
+        [np.full(z, -(w - 1) / 2 * dx), np.full(z, -(h - 1) / 2 * dy), locations], axis=1
+    )
+    return {
+        "positions": positions,
+        "orientation": np.array([1.0, 0.0, 0.0, 0.0, 1.0, 0.0]),
+        "pixel_spacing": (dy, dx),
+        "thickness": dz,
+        "locations": locations,
+    }
+
+
+def _reference_thickness(reference: Series) -> float:
+    value = reference.header(0).get("SliceThickness")
+    try:
+        if value is not None and float(value) > 0:
+            return float(value)
+    except (TypeError, ValueError):
+        pass
+    return reference.slice_spacing
+
+
+def _common_attributes(reference, description, patient_id, derived, series_uid) -> Dataset:
+    ds = Dataset()
+    ds.SpecificCharacterSet = "ISO_IR 192"
+    if reference is not None:
+        source = reference.header(0)
+        for keyword in COPIED_ATTRIBUTES:
+            if keyword in source and source[keyword].value not in (None, ""):
+                setattr(ds, keyword, source[keyword].value)
+    if patient_id is not None:
+        ds.PatientID = patient_id
+    now = datetime.now()
+    ds.PatientName = ds.get("PatientName", ds.get("PatientID", "ANONYMOUS"))
+    ds.PatientID = ds.get("PatientID", "ANONYMOUS")
+    ds.StudyInstanceUID = ds.get("StudyInstanceUID", generate_uid())
+    ds.FrameOfReferenceUID = ds.get("FrameOfReferenceUID", generate_uid())
+    ds.StudyDate = ds.get("StudyDate", now.strftime("%Y%m%d"))
+    ds.StudyTime = ds.get("StudyTime", now.strftime("%H%M%S"))
+    ds.SeriesDate, ds.SeriesTime = now.strftime("%Y%m%d"), now.strftime("%H%M%S")
+    ds.ContentDate, ds.ContentTime = ds.SeriesDate, ds.SeriesTime
+    ds.SOPClassUID = CTImageStorage
+    ds.Modality = "CT"
+    ds.SeriesInstanceUID = series_uid
+    ds.SeriesNumber = 9000 + int.from_bytes(os.urandom(1), "little") % 1000
+    ds.SeriesDescription = description[:64]
+    ds.ImageType = ["DERIVED", "SECONDARY", "AXIAL"] if derived else ["ORIGINAL", "PRIMARY", "AXIAL"]
+    if derived:
+        ds.DerivationDescription = description[:1024]
+    ds.Manufacturer = "ldct-viewer"
+    ds.SoftwareVersions = __version__
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.BitsAllocated = 16
+    ds.BitsStored = 16
+    ds.HighBit = 15
+    ds.RescaleType = "HU"
+    return ds
+
+
+def _slice_dataset(common, stored, z, geometry, slope, intercept, signed, reference) -> Dataset:
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = CTImageStorage
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+
+    ds = Dataset()
+    ds.update(common)
+    ds.file_meta = meta
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds.InstanceNumber = z + 1
+    ds.ImagePositionPatient = [_ds_number(v) for v in geometry["positions"][z]]
+    ds.ImageOrientationPatient = [_ds_number(v) for v in geometry["orientation"]]
+    ds.PixelSpacing = [_ds_number(v) for v in geometry["pixel_spacing"]]
+    ds.SliceThickness = _ds_number(geometry["thickness"])
+    ds.SliceLocation = _ds_number(geometry["locations"][z])
+    ds.Rows, ds.Columns = stored.shape
+    ds.PixelRepresentation = 1 if signed else 0
+    ds.RescaleSlope = _ds_number(slope)
+    ds.RescaleIntercept = _ds_number(intercept)
+    if reference is not None:
+        source = reference.header(z)
+        if "SOPInstanceUID" in source and source.get("SOPClassUID") == CTImageStorage:
+            item = Dataset()
+            item.ReferencedSOPClassUID = source.SOPClassUID
+            item.ReferencedSOPInstanceUID = source.SOPInstanceUID
+            ds.SourceImageSequence = [item]
+    ds.PixelData = np.ascontiguousarray(stored).astype(stored.dtype.newbyteorder("<")).tobytes()
+    return ds
+
+
+def _ds_number(value: float) -> str:
+    """A Decimal String (max 16 chars) that reads back as the same float where possible."""
+    value = float(value)
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    for digits in range(16, 5, -1):
+        text = f"{value:.{digits}g}"
+        if len(text) <= 16:
+            return text
+    return f"{value:.6g}"
