@@ -181,7 +181,7 @@ class Engine:
         except Exception as err:  # noqa: BLE001 - only out-of-memory errors are handled
             if not _is_oom(err):
                 raise
-        del err  # drop the traceback's references to device tensors before retrying
+        # Leaving the except block dropped the traceback and, with it, the failed batch's tensors.
         self._recover_from_oom(len(batch), batch.shape[-2:])
         if len(batch) > 1:
             half = len(batch) // 2
