@@ -107,10 +107,11 @@ def _check(config: dict, source: str) -> None:
         raise ConfigError(f"{source}: dataset.patch_size must be at least {smallest} px, got {d['patch_size']}")
 
 
-def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -> dict:
-    """Defaults, then the YAML file at ``path`` (if any), then ``overrides``; validated."""
-    config = default_config()
-    source = "defaults"
+def load_config(path: str | Path | None = None, overrides: Sequence[str] = (), *, base: dict | None = None) -> dict:
+    """Defaults (or ``base``, e.g. a resumed run's config), then the YAML file at ``path`` (if any),
+    then ``overrides``; validated."""
+    config = copy.deepcopy(base) if base is not None else default_config()
+    source = "defaults" if base is None else "saved run config"
     if path is not None:
         path = Path(path)
         source = str(path)
@@ -135,3 +136,15 @@ def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -
 
 def dump_config(config: dict) -> str:
     return yaml.safe_dump(config, sort_keys=False)
+
+
+def changed_keys(old: dict, new: dict, prefix: str = "") -> list[str]:
+    """Dotted names of the leaves that differ between two configs of the same shape."""
+    out = []
+    for key in new:
+        name = f"{prefix}{key}"
+        if isinstance(new[key], dict):
+            out += changed_keys(old.get(key, {}), new[key], f"{name}.")
+        elif old.get(key) != new[key]:
+            out.append(name)
+    return out

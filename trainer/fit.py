@@ -1,0 +1,542 @@
+"""``ldct-train fit``: train RED-CNN with MSE, or with WGAN-GP (the seed's critic), on grid patches.
+
+One function, ``fit``, read top to bottom: data, models, optimizers, (resumed) state, then the
+epoch loop — steps, validation, checkpoints, figures. Everything a run produces goes to its
+RUN_DIR:
+
+- ``last.pt`` (end of the latest epoch), ``best.pt`` (see *Selection*), ``epoch_NNN.pt`` (WGAN-GP
+  only, every epoch): ``ldct_viewer.model`` checkpoints with the config, a description of the
+  dataset, a training summary and the validation metrics embedded;
+- ``train_state.pt``: optimizers, scheduler, RNG states, counters — what ``--resume`` needs; saved
+  at every epoch end, every ``run.state_minutes`` within an epoch, and on Ctrl-C;
+- ``log.csv`` (``trainer.logging``), ``loss_*.png``, ``samples/epoch_NNN.png``, ``config.yaml``,
+  ``summary.json``.
+
+*Selection.* MSE mode: best = lowest validation MSE (as in the seed). WGAN-GP: validation MSE is
+the wrong yardstick for a GAN — it is lowest before the adversarial term has done anything. Best =
+the epoch whose outputs' high-frequency noise texture is closest to NDCT's (``val_texture_db``,
+``ldct_viewer.analysis.nps``) among epochs after ``selection.wgan_warmup_epochs`` whose validation
+RMSE stays within ``selection.wgan_max_rmse_ratio`` × the ``--init`` model's (so texture is not
+bought with fidelity); when no epoch qualifies, best = last.
+
+*Exact resume.* Which patches an epoch uses, their order and their symmetries follow from
+(seed, epoch) alone (``trainer.patches.epoch_plan``); the state records how many batches of the
+current epoch are done, so a resumed run sees the same batches as an uninterrupted one.
+
+*Test hook.* ``LDCT_TRAIN_INJECT_NAN_AT=N`` turns the input batch of global iteration N into NaN,
+to exercise the divergence stop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import os
+import random
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ldct_viewer.analysis.nps import flat_rois, high_frequency_power
+from ldct_viewer.errors import ConfigError, InputError, LdctError
+from ldct_viewer.model import REDCNN, Normalization, load_checkpoint, save_checkpoint
+from trainer import distributed
+from trainer.config import changed_keys, dump_config, load_config
+from trainer.critic import Critic, critic_loss
+from trainer.logging import TrainingLog
+from trainer.patches import PatchSet, build_grid, epoch_plan, fixed_subset, make_loader
+from trainer.plots import plot_losses, plot_samples
+from trainer.progress import ProgressBar
+
+MODES = ("mse", "wgan-gp")
+NAN_HOOK_ENV = "LDCT_TRAIN_INJECT_NAN_AT"
+RESUMABLE_CHANGES = {"training.num_epochs", "training.patience", "training.sample_interval",
+                     "sampling.num_workers", "run.device", "run.amp", "run.state_minutes"}
+TEXTURE_ROI = 32
+SAMPLE_CROP = 256
+
+
+class TrainingDiverged(LdctError):
+    """A loss or a weight became NaN/inf; the run stopped and kept its last good checkpoint."""
+
+
+# ----------------------------------------------------------------------------------------------
+# small helpers
+
+
+def describe_dataset(root: Path) -> dict:
+    """What a checkpoint records about its data: the manifest's hash, conditions and volumes."""
+    manifest_path = Path(root) / "manifest.json"
+    raw = manifest_path.read_bytes()
+    manifest = json.loads(raw)
+    volumes = [{k: v.get(k) for k in ("id", "source", "split", "slices", "spacing") if k in v}
+               for v in manifest.get("volumes", [])]
+    splits: dict[str, int] = {}
+    for v in manifest.get("volumes", []):
+        splits[v.get("split", "?")] = splits.get(v.get("split", "?"), 0) + 1
+    return {"path": str(Path(root).resolve()), "format": manifest.get("format"),
+            "manifest_sha256": hashlib.sha256(raw).hexdigest(), "conditions": manifest.get("conditions"),
+            "volumes_per_split": splits, "volumes": volumes}
+
+
+def _atomic_torch_save(obj, path: Path) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def _rng_state() -> dict:
+    kind, keys, pos, has_gauss, gauss = np.random.get_state()
+    state = {"torch": torch.get_rng_state(), "python": random.getstate(),
+             "numpy": {"kind": kind, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
+                       "has_gauss": int(has_gauss), "gauss": float(gauss)}}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: dict) -> None:
+    torch.set_rng_state(state["torch"])
+    random.setstate(state["python"])
+    n = state["numpy"]
+    np.random.set_state((n["kind"], n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["gauss"]))
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def _params_finite(module: torch.nn.Module) -> bool:
+    return all(bool(torch.isfinite(p).all()) for p in module.parameters())
+
+
+def load_train_state(out: Path) -> dict:
+    path = Path(out) / "train_state.pt"
+    if not path.is_file():
+        raise InputError(f"{path}: no training state to resume from (start the run without --resume)")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # truncated / foreign file
+        raise InputError(f"{path}: unreadable training state ({type(err).__name__})") from None
+
+
+def resume_config(out: Path, mode: str, config_path: str | None, overrides: list[str]) -> dict:
+    """The saved run's config with the user's changes — only those that cannot break exactness."""
+    state = load_train_state(out)
+    if state["mode"] != mode:
+        raise ConfigError(f"{out}: the run was started with --mode {state['mode']}, not {mode}")
+    config = load_config(config_path, overrides, base=state["config"])
+    bad = [k for k in changed_keys(state["config"], config) if k not in RESUMABLE_CHANGES]
+    if bad:
+        raise ConfigError(f"{out}: cannot change {', '.join(bad)} when resuming "
+                          f"(allowed: {', '.join(sorted(RESUMABLE_CHANGES))})")
+    return config
+
+
+@torch.no_grad()
+def validate(ctx, model, patches: PatchSet, batch_size: int, norm: Normalization) -> dict:
+    """Validation MSE (normalized), RMSE (HU) and the high-frequency texture distance to NDCT (dB)
+    over this process's share of the fixed validation patches, reduced over all processes."""
+    was_training = model.training
+    model.eval()
+    sse = pixels = rois_n = 0.0
+    p_out = p_ref = 0.0
+    positions = np.arange(ctx.rank, len(patches), ctx.world_size)
+    roi = min(TEXTURE_ROI, patches.grid.patch_size)
+    for start in range(0, positions.size, batch_size):
+        x, y = patches[positions[start : start + batch_size]]
+        x, y = x.to(ctx.device), y.to(ctx.device)
+        out = model(x).float()
+        sse += float(((out - y) ** 2).sum())
+        pixels += y.numel()
+        out_hu = norm.to_hu(out).squeeze(1).cpu().numpy()
+        y_hu = norm.to_hu(y).squeeze(1).cpu().numpy()
+        corners = flat_rois(y_hu, roi)
+        if corners:
+            p_out = p_out + high_frequency_power(out_hu, corners, roi_size=roi) * len(corners)
+            p_ref = p_ref + high_frequency_power(y_hu, corners, roi_size=roi) * len(corners)
+            rois_n += len(corners)
+    bins = np.atleast_1d(np.asarray(p_out, dtype=np.float64))
+    ref = np.atleast_1d(np.asarray(p_ref, dtype=np.float64))
+    if bins.size == 1 and rois_n == 0:  # nothing measurable in this shard
+        bins = ref = np.zeros(roi // 4 or 1)
+    totals = distributed.all_reduce_sum(ctx, torch.tensor([sse, pixels, rois_n, *bins, *ref], dtype=torch.float64))
+    totals = totals.tolist()
+    sse, pixels, rois_n = totals[:3]
+    k = (len(totals) - 3) // 2
+    power_out, power_ref = np.array(totals[3 : 3 + k]), np.array(totals[3 + k :])
+    mse = sse / max(pixels, 1.0)
+    texture = (float(np.mean(np.abs(10 * np.log10((power_out + 1e-12) / (power_ref + 1e-12)))))
+               if rois_n else math.nan)
+    model.train(was_training)
+    return {"mse": mse, "rmse_hu": math.sqrt(mse) * norm.scale, "texture_db": texture, "patches": len(patches)}
+
+
+@torch.no_grad()
+def sample_images(model, dataset, norm: Normalization, device) -> list[dict]:
+    """LDCT | output | NDCT for the middle slice of the first validation volume at the lowest,
+    a middle and the highest dose condition (centre crop of at most SAMPLE_CROP px)."""
+    vid = dataset.volumes("val")[0]
+    conditions = list(dataset.conditions)
+    picks = sorted({0, len(conditions) // 2, len(conditions) - 1})
+    ndct = dataset.ndct(vid)
+    z = ndct.shape[0] // 2
+    h, w = ndct.shape[1:]
+    ch, cw = min(h, SAMPLE_CROP), min(w, SAMPLE_CROP)
+    y0, x0 = (h - ch) // 2, (w - cw) // 2
+    crop = (z, slice(y0, y0 + ch), slice(x0, x0 + cw))
+    was_training = model.training
+    model.eval()
+    samples = []
+    for i in picks:
+        cond = conditions[i]
+        ldct = np.array(dataset.ldct(vid, cond)[crop], dtype=np.float32)
+        x = norm.to_model(torch.from_numpy(ldct)).to(device)[None, None]
+        out = norm.to_hu(model(x).float()).squeeze().cpu().numpy()
+        samples.append({"ldct": ldct, "output": out, "ndct": np.asarray(ndct[crop], dtype=np.float32),
+                        "label": f"{vid} z={z} {cond}"})
+    model.train(was_training)
+    return samples
+
+
+class _StopFlag:
+    """First Ctrl-C: finish the current step, save the state, stop. Second: stop at once."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self):
+        if threading_main():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        print("\nldct-train: stopping after this step (Ctrl-C again to abort now)", file=sys.stderr)
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        return False
+
+
+def threading_main() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+# ----------------------------------------------------------------------------------------------
+# the training run
+
+
+def fit(config: dict, *, mode: str, data: str | Path, out: str | Path, init: str | Path | None = None,
+        resume: bool = False) -> dict:
+    """Train one RED-CNN; returns the run summary (also written to RUN_DIR/summary.json)."""
+    if mode not in MODES:
+        raise ConfigError(f"--mode must be one of {', '.join(MODES)}, got {mode!r}")
+    ctx = distributed.setup(config["run"]["device"])
+    try:
+        return _fit(ctx, config, mode, Path(data), Path(out), init, resume)
+    finally:
+        distributed.teardown(ctx)
+
+
+def _fit(ctx, config, mode, data, out, init, resume) -> dict:
+    from trainer.data import VariableDoseDataset
+
+    D, T, W, M, S, R = (config[k] for k in ("dataset", "training", "weights", "model", "sampling", "run"))
+    wgan = mode == "wgan-gp"
+    main = ctx.is_main
+    device = ctx.device
+    seed = int(R["seed"])
+    batch = int(D["batch_size"])
+    global_batch = batch * ctx.world_size
+    amp = bool(R["amp"]) and device.type == "cuda"
+    autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if amp else contextlib.nullcontext
+    nan_at = int(os.environ.get(NAN_HOOK_ENV, "0") or 0)
+
+    # ---- the run folder: a fresh run never writes over an earlier one
+    if not resume and out.exists() and any((out / n).exists() for n in ("train_state.pt", "last.pt", "log.csv")):
+        raise InputError(f"{out}: already holds a training run; continue it with --resume or choose another --out")
+    distributed.barrier(ctx)
+    if main:
+        (out / "samples").mkdir(parents=True, exist_ok=True)
+
+    # ---- data
+    if not (data / "manifest.json").is_file():
+        raise InputError(f"{data}: not a dataset folder (no manifest.json); make one with ldct-train dataset")
+    dataset = VariableDoseDataset(data)
+    data_description = describe_dataset(data)
+    train_grid = build_grid(dataset, "train", D["patch_size"], D["stride"])
+    val_grid = build_grid(dataset, "val", D["patch_size"], D["patch_size"])
+    if len(train_grid) < global_batch:
+        raise InputError(f"{data}: {len(train_grid)} training patches, fewer than one batch of {global_batch}")
+    if not len(val_grid):
+        raise InputError(f"{data}: no validation volumes (split 'val') to select checkpoints with")
+    val_rows = fixed_subset(len(val_grid), S["val_patches"], seed)
+    steps_per_epoch = len(epoch_plan(len(train_grid), epoch=1, seed=seed, limit=S["patches_per_epoch"],
+                                     augment=False, multiple=global_batch)[0]) // global_batch
+
+    # ---- models and optimizers
+    torch.manual_seed(seed)
+    norm = Normalization()
+    model = REDCNN(width=M["width"], kernel_size=M["kernel_size"])
+    init_info = None
+    if init is not None and not resume:
+        ckpt = load_checkpoint(init)
+        if (ckpt.model.width, ckpt.model.kernel_size) != (M["width"], M["kernel_size"]):
+            raise ConfigError(f"{ckpt.path}: --init model has width {ckpt.model.width}, kernel {ckpt.model.kernel_size}; "
+                              f"set model.width={ckpt.model.width} model.kernel_size={ckpt.model.kernel_size}")
+        model.load_state_dict(ckpt.model.state_dict())
+        norm = ckpt.normalization
+        init_info = {"path": str(ckpt.path.resolve()), "sha256": ckpt.sha256, "mode": ckpt.mode}
+    model.to(device)
+    critic = Critic().to(device) if wgan else None
+    betas = tuple(T["betas"])
+    opt_g = torch.optim.Adam(model.parameters(), lr=T["learning_rate"], betas=betas,
+                             weight_decay=T["l2_regularization"])
+    opt_c = torch.optim.Adam(critic.parameters(), lr=T["learning_rate"], betas=betas) if wgan else None
+    scheduler = (None if wgan else torch.optim.lr_scheduler.ReduceLROnPlateau(
+        opt_g, mode="min", factor=T["lr_decay_factor"], patience=T["lr_decay_patience"]))
+
+    # ---- counters: fresh, or exactly where the saved state left off
+    st = {"epoch": 0, "step": 0, "iteration": 0, "best": math.inf, "best_epoch": 0, "bad_epochs": 0,
+          "history": [], "init_val": None, "elapsed": 0.0, "log_bytes": None, "init": init_info,
+          "stopped_early": False}
+    if resume:
+        saved = load_train_state(out)
+        if saved["data"]["manifest_sha256"] != data_description["manifest_sha256"]:
+            raise InputError(f"{data}: not the dataset this run started with ({saved['data']['path']})")
+        model.load_state_dict(saved["model"])
+        opt_g.load_state_dict(saved["opt_g"])
+        if wgan:
+            critic.load_state_dict(saved["critic"])
+            opt_c.load_state_dict(saved["opt_c"])
+        else:
+            scheduler.load_state_dict(saved["scheduler"])
+        norm = Normalization.from_dict(saved["normalization"])
+        st = saved["counters"]
+        _set_rng_state(saved["rng"])
+        if ctx.rank:
+            torch.manual_seed(seed + 1000 * st["iteration"] + ctx.rank)
+    elif ctx.rank:
+        torch.manual_seed(seed + ctx.rank)  # different interpolation draws per process
+    g = distributed.wrap(ctx, model)
+    c = distributed.wrap(ctx, critic) if wgan else None
+
+    log = TrainingLog(out / "log.csv", truncate_to=st["log_bytes"]) if main else None
+    if main:
+        _atomic_write_text(out / "config.yaml", dump_config(config))
+    t_run = time.perf_counter() - st["elapsed"]
+    last_state_save = time.perf_counter()
+    val_set = PatchSet(val_grid, val_rows, None, norm)
+    selection_rule = (
+        f"lowest validation high-frequency texture distance to NDCT (dB) among epochs >= "
+        f"{config['selection']['wgan_warmup_epochs']} with validation RMSE <= "
+        f"{config['selection']['wgan_max_rmse_ratio']} x the initial model's; else the last epoch"
+        if wgan else "lowest validation MSE")
+
+    def summary(epoch_metrics: dict | None = None) -> dict:
+        return {"mode": mode, "epochs_done": st["epoch"], "epochs_planned": T["num_epochs"],
+                "iterations": st["iteration"], "best_epoch": st["best_epoch"], "selection": selection_rule,
+                "stopped_early": st["stopped_early"], "history": st["history"], "init": st["init"],
+                "init_validation": st["init_val"], "wall_time_s": round(time.perf_counter() - t_run, 1),
+                "device": (torch.cuda.get_device_name(device) if device.type == "cuda"
+                           else f"CPU, {torch.get_num_threads()} threads"),
+                "processes": ctx.world_size, "global_batch": global_batch, "steps_per_epoch": steps_per_epoch,
+                "patches_per_epoch": steps_per_epoch * global_batch, "amp": amp,
+                "torch": torch.__version__, "seed": seed, "last_validation": epoch_metrics}
+
+    def save_model(path: Path, metrics: dict | None) -> None:
+        save_checkpoint(path, model, mode=mode, normalization=norm, config=config, data=data_description,
+                        evaluation={"split": "val", **metrics} if metrics else None, training=summary(metrics))
+
+    def save_state() -> None:
+        st["elapsed"] = time.perf_counter() - t_run
+        st["log_bytes"] = log.flush()
+        state = {"mode": mode, "config": config, "data": data_description, "normalization": norm.to_dict(),
+                 "model": model.state_dict(), "opt_g": opt_g.state_dict(), "counters": st, "rng": _rng_state()}
+        if wgan:
+            state.update(critic=critic.state_dict(), opt_c=opt_c.state_dict())
+        else:
+            state["scheduler"] = scheduler.state_dict()
+        _atomic_torch_save(state, out / "train_state.pt")
+
+    def diverged(what: str) -> TrainingDiverged:
+        kept = (f"last good checkpoint {out / 'last.pt'} (epoch {st['epoch']})" if (out / "last.pt").exists()
+                else "no checkpoint had been written yet")
+        return TrainingDiverged(f"{out}: {what} at epoch {st['epoch'] + 1}, iteration {st['iteration']}; "
+                                f"training stopped, {kept}")
+
+    # ---- WGAN-GP: measure the starting point once (the RMSE bound of the selection rule)
+    if wgan and st["init_val"] is None:
+        st["init_val"] = validate(ctx, model, val_set, batch, norm)
+        if main:
+            log.write("epoch", epoch=0, iteration=0, time_s=0.0, val_mse=st["init_val"]["mse"],
+                      val_rmse_hu=st["init_val"]["rmse_hu"], val_texture_db=st["init_val"]["texture_db"],
+                      lr=T["learning_rate"])
+
+    # ---- the epoch loop
+    with _StopFlag() as stop:
+        for epoch in range(st["epoch"] + 1, T["num_epochs"] + 1):
+            rows, codes = epoch_plan(len(train_grid), epoch=epoch, seed=seed, limit=S["patches_per_epoch"],
+                                     augment=D["augment"], multiple=global_batch)
+            skip = st["step"] * global_batch
+            loader = make_loader(PatchSet(train_grid, rows[skip:], codes[skip:], norm), batch,
+                                 rank=ctx.rank, world=ctx.world_size, num_workers=S["num_workers"],
+                                 pin_memory=device.type == "cuda")
+            bar = ProgressBar(steps_per_epoch, label=f"{mode} epoch {epoch}/{T['num_epochs']}", done=st["step"],
+                              enabled=main)
+            model.train()
+            for x, y in loader:
+                x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+                st["iteration"] += 1
+                st["step"] += 1
+                if st["iteration"] == nan_at:
+                    x = x * float("nan")
+                losses: dict[str, torch.Tensor] = {}
+                if not wgan:
+                    with autocast():
+                        output = g(x)
+                    loss = F.mse_loss(output.float(), y)
+                    opt_g.zero_grad(set_to_none=True)
+                    loss.backward()
+                    opt_g.step()
+                    losses["loss_mse"] = loss.detach()
+                else:
+                    # critic step: every iteration
+                    with torch.no_grad(), autocast():
+                        fake = g(x)
+                    with autocast():
+                        loss_c, wasserstein, gp = critic_loss(c, y, fake.float(), T["lambda_gp"])
+                    opt_c.zero_grad(set_to_none=True)
+                    loss_c.backward()
+                    opt_c.step()
+                    losses.update(loss_critic=loss_c.detach(), wasserstein=wasserstein, gradient_penalty=gp)
+                    # generator step: every critic_iterations-th iteration, on the same batch
+                    if st["iteration"] % T["critic_iterations"] == 0:
+                        critic.requires_grad_(False)
+                        with autocast():
+                            fake = g(x)
+                            adversarial = -critic(fake).float().mean()
+                        mse = F.mse_loss(fake.float(), y)
+                        loss_g = W["disc_weight"] * adversarial + W["mse_weight"] * mse
+                        opt_g.zero_grad(set_to_none=True)
+                        loss_g.backward()
+                        opt_g.step()
+                        critic.requires_grad_(True)
+                        losses.update(loss_generator=loss_g.detach(), loss_adversarial=adversarial.detach(),
+                                      loss_mse=mse.detach())
+                # one reduction per step: mean losses over processes, and everyone's stop request
+                names = list(losses)
+                vec = torch.stack([v.float() for v in losses.values()]
+                                  + [torch.tensor(float(stop.requested), device=device)])
+                vec = (distributed.all_reduce_sum(ctx, vec) / ctx.world_size).tolist()
+                values = dict(zip(names, vec[:-1]))
+                bad = [n for n, v in values.items() if not math.isfinite(v)]
+                if bad:
+                    raise diverged(f"non-finite {bad[0]} ({values[bad[0]]})")
+                if main:
+                    log.write("iter", epoch=epoch, iteration=st["iteration"],
+                              time_s=round(time.perf_counter() - t_run, 3), lr=opt_g.param_groups[0]["lr"], **values)
+                    shown = values.get("loss_mse", values.get("loss_critic"))
+                    bar.update(st["step"], f"loss {shown:.3g}" if shown is not None else "")
+                interrupted = vec[-1] > 0
+                if main and (interrupted or time.perf_counter() - last_state_save > 60 * R["state_minutes"]):
+                    if not _params_finite(model):
+                        raise diverged("non-finite weights")
+                    save_state()
+                    last_state_save = time.perf_counter()
+                if interrupted:
+                    if main:
+                        bar.close()
+                        print(f"ldct-train: interrupted at epoch {epoch}, iteration {st['iteration']}; state saved to "
+                              f"{out / 'train_state.pt'}; continue with --resume", file=sys.stderr)
+                    raise KeyboardInterrupt
+            if main:
+                bar.close()
+
+            # ---- end of epoch: validate, schedule, select, save
+            st["epoch"], st["step"] = epoch, 0
+            val = validate(ctx, model, val_set, batch, norm)
+            if not math.isfinite(val["mse"]) or not _params_finite(model):
+                raise diverged(f"non-finite validation loss ({val['mse']})")
+            lr = opt_g.param_groups[0]["lr"]
+            if wgan:
+                sel = config["selection"]
+                eligible = (epoch >= sel["wgan_warmup_epochs"]
+                            and val["rmse_hu"] <= sel["wgan_max_rmse_ratio"] * st["init_val"]["rmse_hu"])
+                improved = eligible and val["texture_db"] < st["best"]
+                if improved:
+                    st["best"], st["best_epoch"] = val["texture_db"], epoch
+            else:
+                scheduler.step(val["mse"])
+                improved = val["mse"] < st["best"]
+                if improved:
+                    st["best"], st["best_epoch"], st["bad_epochs"] = val["mse"], epoch, 0
+                else:
+                    st["bad_epochs"] += 1
+            st["history"].append({"epoch": epoch, "iteration": st["iteration"], "lr": lr,
+                                  "val_mse": val["mse"], "val_rmse_hu": val["rmse_hu"],
+                                  "val_texture_db": val["texture_db"], "best": bool(improved)})
+            stop_early = not wgan and T["patience"] and st["bad_epochs"] >= T["patience"]
+            st["stopped_early"] = bool(stop_early)
+            if main:
+                log.write("epoch", epoch=epoch, iteration=st["iteration"], time_s=round(time.perf_counter() - t_run, 3),
+                          val_mse=val["mse"], val_rmse_hu=val["rmse_hu"], val_texture_db=val["texture_db"], lr=lr)
+                print(f"{mode} epoch {epoch}: val MSE {val['mse']:.4g}, RMSE {val['rmse_hu']:.1f} HU, "
+                      f"texture {val['texture_db']:.2f} dB, lr {lr:.3g}" + (" (best)" if improved else ""),
+                      file=sys.stderr)
+                save_model(out / "last.pt", val)
+                if improved:
+                    save_model(out / "best.pt", val)
+                if wgan:
+                    save_model(out / f"epoch_{epoch:03d}.pt", val)
+                save_state()
+                last_state_save = time.perf_counter()
+                plot_losses(out / "log.csv", out, mode)
+                if epoch % T["sample_interval"] == 0 or epoch == T["num_epochs"] or stop_early:
+                    plot_samples(sample_images(model, dataset, norm, device), out / "samples" / f"epoch_{epoch:03d}.png",
+                                 title=f"{mode}, epoch {epoch}")
+            distributed.barrier(ctx)
+            if stop_early:
+                if main:
+                    print(f"{mode}: early stop after epoch {epoch} (no validation improvement in "
+                          f"{T['patience']} epochs)", file=sys.stderr)
+                break
+
+    result = summary(st["history"][-1] if st["history"] else None)
+    if main:
+        if not (out / "best.pt").exists() and (out / "last.pt").exists():
+            st["best_epoch"] = st["epoch"]
+            save_model(out / "best.pt", st["history"][-1] if st["history"] else None)
+            result["best_epoch"] = st["epoch"]
+            result["selection"] += " (no epoch qualified: best = last)"
+        log.close()
+        _atomic_write_text(out / "summary.json", json.dumps(result, indent=2, default=float))
+    return result
