@@ -72,6 +72,7 @@ def ct_dataset(
     ds.PatientID = patient_id
     ds.PatientName = "Test^Phantom"
     ds.StudyInstanceUID = study_uid
+    ds.StudyDate, ds.StudyTime, ds.StudyID = "20240101", "120000", "1"
     ds.SeriesInstanceUID = series_uid
     ds.FrameOfReferenceUID = frame_of_reference_uid
     ds.SeriesDescription = description

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,13 @@ def scan(paths: str | Path | Sequence[str | Path]) -> ScanResult:
     """
     paths = _as_paths(paths)
     files, skipped = find_files(paths)
+    with warnings.catch_warnings():
+        # pydicom warns about each non-conformant value it converts; skips carry the real reasons.
+        warnings.simplefilter("ignore")
+        return _scan_files(files, skipped)
+
+
+def _scan_files(files: list[Path], skipped: list[SkippedFile]) -> ScanResult:
     records = []
     for path in files:
         try:
