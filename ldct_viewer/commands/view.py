@@ -1,0 +1,43 @@
+"""``ldct-viewer view`` (the default command): the four-panel comparison viewer."""
+
+from __future__ import annotations
+
+import argparse
+
+DESCRIPTION = """\
+Open the comparison viewer: LDCT | RED-CNN-MSE | RED-CNN-WGAN-GP | NDCT, synchronized slice,
+window/level, zoom and crosshair, with the networks running in the background (slice on screen
+first). Without LDCT, the bundled demo case opens (generated on first run). If LDCT is a folder
+holding a recognised LDCT/NDCT pair (Mayo quarter_1mm/full_1mm, TCIA low/full dose), the NDCT is
+paired automatically. Press F1 in the viewer for keys and mouse.
+"""
+
+EPILOG = """\
+examples:
+  ldct-viewer                                   # demo case, bundled checkpoints
+  ldct-viewer view L067/quarter_1mm --ndct L067/full_1mm
+  ldct-viewer view L067                         # Mayo layout: pairs quarter/full dose itself
+  ldct-viewer view scan/ --mse runs/mse/best.pt --wgan runs/wgan/best.pt --device cpu
+"""
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "view", help="open the comparison viewer (default command)", description=DESCRIPTION,
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("ldct", nargs="*", metavar="LDCT", help="low-dose series: folder(s), files or DICOMDIR")
+    p.add_argument("--ndct", nargs="+", metavar="NDCT", help="normal-dose reference series (folder or files)")
+    p.add_argument("--mse", metavar="CKPT", help="RED-CNN-MSE checkpoint (default: bundled redcnn-mse.pt)")
+    p.add_argument("--wgan", metavar="CKPT", help="RED-CNN-WGAN-GP checkpoint (default: bundled redcnn-wgangp.pt)")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                   help="where the networks run (default auto: CUDA if available)")
+    p.add_argument("--screenshot", metavar="PNG", help=argparse.SUPPRESS)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ldct_viewer.ui.app import run_viewer
+
+    return run_viewer(args.ldct or None, args.ndct, mse=args.mse, wgan=args.wgan, device=args.device,
+                      screenshot=args.screenshot)

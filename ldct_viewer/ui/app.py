@@ -1,0 +1,96 @@
+"""Start the Qt application: theme, main window, the case from the command line (or the demo)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+SCREENSHOT_TIMEOUT_MS = 180_000
+
+
+def get_app() -> QApplication:
+    """The process's QApplication (created once, dark theme applied)."""
+    from ldct_viewer.ui.theme import apply_dark_theme
+
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(sys.argv[:1])
+        app.setOrganizationName("ldct-viewer")
+        app.setApplicationName("ldct-viewer")
+        apply_dark_theme(app)
+    return app
+
+
+def run_viewer(ldct: Sequence[str] | None = None, ndct: Sequence[str] | None = None, *,
+               mse: str | None = None, wgan: str | None = None, device: str = "auto",
+               screenshot: str | None = None, settings=None) -> int:
+    """Open the viewer on ``ldct``/``ndct`` paths, or on the demo case when no LDCT is given.
+
+    ``screenshot``: save the window to this PNG once both models have shown the slice on screen
+    (or failed), then quit — used to make ``resources/screenshot.png`` under Xvfb.
+    """
+    app = get_app()
+    from ldct_viewer.ui.main_window import MainWindow
+
+    checkpoints = None
+    if mse is not None or wgan is not None:
+        checkpoints = {"mse": mse, "wgan": wgan}
+    window = MainWindow(settings=settings, device=device, checkpoints=checkpoints)
+    window.show()
+
+    def open_initial() -> None:
+        if ldct:
+            if window.open_paths(list(ldct), "ldct") and ndct:
+                window.open_paths(list(ndct), "ndct")
+        elif ndct:
+            window.open_paths(list(ndct), "ndct")
+        else:
+            window.open_demo()
+
+    QTimer.singleShot(0, open_initial)
+    if screenshot:
+        _arm_screenshot(app, window, Path(screenshot))
+    code = app.exec()
+    window.shutdown()
+    return int(code)
+
+
+def _arm_screenshot(app: QApplication, window, path: Path) -> None:
+    """Grab the window once the on-screen slice is shown by every model that can run, then quit."""
+    state = {"done": False}
+
+    def ready() -> bool:
+        if window.case is None:
+            return False
+        i = window.state.slice_of("ldct")
+        for key, slot in window.inference.slots.items():
+            if slot.problem is None and window.inference.result(key, i) is None:
+                return False
+        return window.metrics("ldct", i) is not None or window.case.ndct is None
+
+    def grab() -> None:
+        if state["done"]:
+            return
+        state["done"] = True
+        app.processEvents()
+        window.repaint()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp.png")
+        window.grab().save(str(tmp), "PNG")
+        os.replace(tmp, path)
+        print(f"screenshot saved to {path}", flush=True)
+        app.quit()
+
+    def poll() -> None:
+        if ready():
+            QTimer.singleShot(800, grab)  # let metrics and repaints settle
+        elif not state["done"]:
+            QTimer.singleShot(250, poll)
+
+    QTimer.singleShot(500, poll)
+    QTimer.singleShot(SCREENSHOT_TIMEOUT_MS, grab)

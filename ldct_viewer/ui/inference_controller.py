@@ -1,0 +1,282 @@
+"""Background denoising for the viewer: both models on one pool thread, the slice on screen first.
+
+The controller owns the engines and the finished slices; the GUI asks it for results and listens
+to its signals. Loading a checkpoint and every ``Engine.run`` step happen on the worker thread;
+the two models' generators are interleaved so the on-screen slice appears for both before either
+moves on. A failure of one model (bad checkpoint, out of memory) is reported for that model only.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from ldct_viewer.ui.workers import GeneratorWorker
+
+MODEL_KEYS: tuple[str, ...] = ("mse", "wgan")
+MODEL_LABELS = {"mse": "RED-CNN-MSE", "wgan": "RED-CNN-WGAN-GP"}
+BUNDLED_NAMES = {"mse": "mse", "wgan": "wgan-gp"}
+BUNDLED_FILES = {"mse": "redcnn-mse.pt", "wgan": "redcnn-wgangp.pt"}
+
+
+@dataclass
+class ModelSlot:
+    """One model column of the viewer: which checkpoint, its engine once loaded, its results."""
+
+    key: str
+    spec: str | None = None  # a path, or None for the bundled checkpoint
+    engine: Any = None
+    checkpoint: Any = None
+    results: dict[int, np.ndarray] = field(default_factory=dict)
+    problem: str | None = None  # why there is no output (shown as the panel placeholder)
+
+    @property
+    def label(self) -> str:
+        return MODEL_LABELS[self.key]
+
+
+def checkpoint_path(key: str, spec: str | None) -> Path:
+    """Where the checkpoint for ``key`` is expected (the bundled one when ``spec`` is None)."""
+    if spec:
+        return Path(spec).expanduser()
+    from ldct_viewer.paths import checkpoints_dir
+
+    return checkpoints_dir() / BUNDLED_FILES[key]
+
+
+def _inference_job(slots: dict[str, tuple[str | None, Any]], device: str, get_slice: Callable[[int], np.ndarray],
+                   n: int, focus: int, cancel) -> Iterator[tuple]:
+    """Worker body: load what is missing, then interleave the models' ``Engine.run`` generators.
+
+    Yields ``("engine", key, engine, checkpoint)``, ``("slice", key, index, hu, seconds)`` and
+    ``("error", key, exception)`` events.
+    """
+    from ldct_viewer.inference import Engine
+    from ldct_viewer.model import load_checkpoint
+
+    engines = {}
+    for key, (spec, engine) in slots.items():
+        if cancel.is_set():
+            return
+        if engine is None:
+            try:
+                ckpt = load_checkpoint(str(checkpoint_path(key, spec)))
+                engine = Engine(ckpt, device=device)
+            except Exception as err:  # noqa: BLE001 - reported per model, the other one keeps going
+                yield ("error", key, err)
+                continue
+            yield ("engine", key, engine, ckpt)
+        engines[key] = engine
+
+    running = {key: engine.run(get_slice, n, focus=focus, cancel=cancel) for key, engine in engines.items()}
+    while running and not cancel.is_set():
+        for key in list(running):
+            t0 = time.perf_counter()
+            try:
+                index, hu = next(running[key])
+            except StopIteration:
+                del running[key]
+                continue
+            except Exception as err:  # noqa: BLE001
+                del running[key]
+                yield ("error", key, err)
+                continue
+            yield ("slice", key, int(index), np.ascontiguousarray(hu, dtype=np.float32), time.perf_counter() - t0)
+
+
+class InferenceController(QObject):
+    """Runs the MSE and WGAN-GP engines over the open case in the background."""
+
+    sliceReady = Signal(str, int)  # model key, LDCT slice index
+    engineReady = Signal(str)  # model key: engine (and checkpoint metadata) available
+    modelFailed = Signal(str, str)  # model key, one-line message for a dialog
+    progressChanged = Signal(int, int, float)  # done, total, eta seconds (nan when unknown)
+    runningChanged = Signal(bool)
+
+    def __init__(self, device: str = "auto", parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.device = device
+        self.slots = {key: ModelSlot(key) for key in MODEL_KEYS}
+        self._worker: GeneratorWorker | None = None
+        self._old_workers: list[GeneratorWorker] = []
+        self._get_slice: Callable[[int], np.ndarray] | None = None
+        self._n = 0
+        self._focus = 0
+        self._durations: deque[float] = deque(maxlen=8)
+        self._generation = 0  # results from a superseded run are dropped
+
+    # ------------------------------------------------------------------ configuration
+    def set_checkpoint(self, key: str, spec: str | None) -> None:
+        """Use checkpoint ``spec`` (path; None = bundled) for model ``key``; drops its results."""
+        slot = self.slots[key]
+        slot.spec = str(spec) if spec else None
+        slot.engine = slot.checkpoint = None
+        slot.results = {}
+        slot.problem = None
+
+    def set_device(self, device: str) -> None:
+        if device != self.device:
+            self.device = device
+            for slot in self.slots.values():
+                slot.engine = slot.checkpoint = None
+
+    def device_description(self) -> str:
+        for slot in self.slots.values():
+            if slot.engine is not None:
+                return str(slot.engine.device_description)
+        return f"device: {self.device}"
+
+    # ------------------------------------------------------------------ queries
+    def result(self, key: str, index: int) -> np.ndarray | None:
+        return self.slots[key].results.get(int(index))
+
+    def placeholder(self, key: str) -> str:
+        """What the panel says while there is no output for the current slice."""
+        slot = self.slots[key]
+        if slot.problem:
+            return slot.problem
+        if self.is_running:
+            return "computing…"
+        if self._get_slice is None:
+            return "no LDCT series open"
+        return "not computed — Models → Run inference"
+
+    @property
+    def is_running(self) -> bool:
+        return self._worker is not None and not self._worker.is_done
+
+    def progress(self) -> tuple[int, int]:
+        active = [s for s in self.slots.values() if s.problem is None]
+        return sum(len(s.results) for s in active), self._n * len(active)
+
+    # ------------------------------------------------------------------ running
+    def start(self, get_slice: Callable[[int], np.ndarray] | None, n: int, focus: int = 0,
+              *, keep_results: bool = True) -> None:
+        """Denoise slices ``0..n-1`` of ``get_slice`` (focus first) with every usable model."""
+        self.cancel()
+        self._generation += 1
+        self._get_slice, self._n, self._focus = get_slice, int(n), int(focus)
+        self._durations.clear()
+        if not keep_results:
+            for slot in self.slots.values():
+                slot.results = {}
+        if get_slice is None or n <= 0:
+            return
+        jobs: dict[str, tuple[str | None, Any]] = {}
+        for key, slot in self.slots.items():
+            if not keep_results or slot.problem:
+                slot.problem = None
+            path = checkpoint_path(key, slot.spec)
+            if slot.engine is None and not path.is_file():
+                slot.problem = f"checkpoint {path.name} not found"
+                if slot.spec:  # a checkpoint the user chose: tell them; a missing bundled one is expected
+                    self.modelFailed.emit(key, f"{path}: checkpoint not found")
+                continue
+            if len(slot.results) >= self._n:
+                continue
+            jobs[key] = (slot.spec, slot.engine)
+        if not jobs:
+            self._emit_progress()
+            return
+        cancel = threading.Event()
+        worker = GeneratorWorker(_inference_job, jobs, self.device, get_slice, self._n, self._focus,
+                                 cancel, abort_event=cancel)
+        generation = self._generation
+        worker.signals.yielded.connect(lambda item: self._on_item(generation, item))
+        worker.signals.errored.connect(lambda err: self._on_error(generation, err))
+        worker.signals.finished.connect(lambda: self._on_finished(generation))
+        self._worker = worker
+        worker.start()
+        self.runningChanged.emit(True)
+        self._emit_progress()
+
+    def set_focus(self, index: int) -> None:
+        """The user moved to slice ``index``: compute it next (safe while the worker runs)."""
+        self._focus = int(index)
+        for slot in self.slots.values():
+            if slot.engine is not None:
+                slot.engine.set_focus(self._focus)
+
+    def cancel(self) -> None:
+        """Stop at the next slice boundary; finished slices are kept."""
+        if self._worker is not None:
+            self._worker.abort()
+            self._old_workers.append(self._worker)
+            was_running = not self._worker.is_done
+            self._worker = None
+            if was_running:
+                self.runningChanged.emit(False)
+        self._old_workers = [w for w in self._old_workers if not w.is_done]
+
+    def shutdown(self, timeout: float = 30.0) -> None:
+        """Cancel and wait for the pool thread (application exit, test teardown)."""
+        self.cancel()
+        for worker in self._old_workers:
+            worker.wait(timeout)
+        self._old_workers = []
+
+    # ------------------------------------------------------------------ worker events (GUI thread)
+    def _on_item(self, generation: int, item: tuple) -> None:
+        if generation != self._generation:
+            return
+        kind, key = item[0], item[1]
+        slot = self.slots[key]
+        if kind == "engine":
+            slot.engine, slot.checkpoint = item[2], item[3]
+            slot.engine.set_focus(self._focus)
+            self.engineReady.emit(key)
+        elif kind == "slice":
+            _, _, index, hu, seconds = item
+            slot.results[index] = hu
+            self._durations.append(seconds)
+            self.sliceReady.emit(key, index)
+            self._emit_progress()
+        elif kind == "error":
+            err = item[2]
+            slot.problem = f"{slot.label} failed: {_one_line(err)}"
+            self.modelFailed.emit(key, _describe_error(key, slot.spec, err))
+            self._emit_progress()
+
+    def _on_error(self, generation: int, err: BaseException) -> None:
+        if generation != self._generation:
+            return
+        for slot in self.slots.values():
+            if len(slot.results) < self._n and slot.problem is None:
+                slot.problem = f"inference stopped: {_one_line(err)}"
+        self.modelFailed.emit("", f"Inference stopped: {_one_line(err)}")
+
+    def _on_finished(self, generation: int) -> None:
+        if generation != self._generation:
+            return
+        self._worker = None
+        self.runningChanged.emit(False)
+        self._emit_progress()
+
+    def _emit_progress(self) -> None:
+        done, total = self.progress()
+        eta = float("nan")
+        if self._durations and total:
+            eta = (total - done) * (sum(self._durations) / len(self._durations))
+        self.progressChanged.emit(done, total, eta)
+
+
+def _one_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0] if text else type(err).__name__
+
+
+def _describe_error(key: str, spec: str | None, err: BaseException) -> str:
+    from ldct_viewer.errors import LdctError
+
+    if isinstance(err, LdctError):
+        return _one_line(err)
+    if isinstance(err, MemoryError) or "out of memory" in str(err).lower():
+        return f"{MODEL_LABELS[key]}: out of memory while denoising ({_one_line(err)}); try --device cpu"
+    return f"{MODEL_LABELS[key]} ({checkpoint_path(key, spec).name}): {type(err).__name__}: {_one_line(err)}"

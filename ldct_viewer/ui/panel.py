@@ -1,0 +1,185 @@
+"""One image panel: a title, a pyqtgraph view with the mouse mapping radiologists expect, a placeholder.
+
+``SliceViewBox`` replaces pyqtgraph's default mouse mapping (left-drag pan, wheel zoom) with the
+one of DICOM viewers: left-drag window/level, middle-drag pan, right-drag or Ctrl+wheel zoom,
+wheel slice. It only *reports* W/L drags and slice steps as signals; the main window applies them
+to the shared ``ViewState``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+PANEL_BACKGROUND = "#000000"
+CROSSHAIR_PEN = pg.mkPen((255, 200, 0, 140), width=1)
+
+
+class SliceViewBox(pg.ViewBox):
+    """A ViewBox with the mouse mapping of CT viewers (see module docstring)."""
+
+    windowDragged = Signal(float, float)  # screen-pixel dx, dy of a left drag
+    sliceStepped = Signal(int)  # +1 = next slice
+
+    def __init__(self) -> None:
+        super().__init__(lockAspect=True, invertY=True, enableMenu=False, defaultPadding=0.0)
+        self.setMouseMode(pg.ViewBox.PanMode)
+
+    def mouseDragEvent(self, ev, axis=None):  # noqa: N802 - Qt naming
+        button = ev.button()
+        if button == Qt.MouseButton.LeftButton:
+            ev.accept()
+            delta = ev.screenPos() - ev.lastScreenPos()
+            if delta.x() or delta.y():
+                self.windowDragged.emit(float(delta.x()), float(delta.y()))
+        elif button in (Qt.MouseButton.MiddleButton, Qt.MouseButton.RightButton):
+            super().mouseDragEvent(ev, axis)  # pyqtgraph: middle pans, right zooms
+        else:
+            ev.ignore()
+
+    def wheelEvent(self, ev, axis=None):  # noqa: N802
+        if ev.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            super().wheelEvent(ev, axis)
+            return
+        delta = ev.delta() if hasattr(ev, "delta") else ev.angleDelta().y()
+        if delta:
+            self.sliceStepped.emit(-1 if delta > 0 else 1)  # wheel towards the user: next slice
+        ev.accept()
+
+    def mouseClickEvent(self, ev):  # noqa: N802 - no context menu: right button is zoom
+        ev.accept()
+
+
+class ImagePanel(QWidget):
+    """Title + image view + placeholder text for one source (LDCT, a model output, NDCT)."""
+
+    hovered = Signal(object)  # (row, col) float image coordinates, or None when the mouse left
+
+    def __init__(self, key: str, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.key = key
+        self.setObjectName(f"panel_{key}")
+        self.title = QLabel(title)
+        self.title.setObjectName("panelTitle")
+        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.subtitle = QLabel("")
+        self.subtitle.setObjectName("panelSubtitle")
+        self.subtitle.setAlignment(Qt.AlignmentFlag.AlignCenter)
+
+        self.view = SliceViewBox()
+        self.graphics = pg.GraphicsView(background=PANEL_BACKGROUND)
+        self.graphics.setCentralItem(self.view)
+        self.graphics.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys go to the window's shortcuts
+        self.graphics.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.graphics.setMinimumSize(120, 120)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setAutoDownsample(False)
+        self.view.addItem(self.image)
+        self.vline = pg.InfiniteLine(angle=90, movable=False, pen=CROSSHAIR_PEN)
+        self.hline = pg.InfiniteLine(angle=0, movable=False, pen=CROSSHAIR_PEN)
+        for line in (self.vline, self.hline):
+            line.setZValue(10)
+            line.hide()
+            self.view.addItem(line, ignoreBounds=True)
+
+        self.placeholder = QLabel("")
+        self.placeholder.setObjectName("panelPlaceholder")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+
+        stack = QGridLayout()
+        stack.setContentsMargins(0, 0, 0, 0)
+        stack.addWidget(self.graphics, 0, 0)
+        stack.addWidget(self.placeholder, 0, 0)  # drawn over the view; the view keeps its geometry
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(1)
+        layout.addWidget(self.title)
+        layout.addLayout(stack, 1)
+        layout.addWidget(self.subtitle)
+
+        self._shape: tuple[int, int] | None = None
+        self._mouse_proxy = pg.SignalProxy(self.graphics.scene().sigMouseMoved, rateLimit=60, slot=self._mouse_moved)
+        self.set_placeholder("no image")
+
+    # ------------------------------------------------------------------ content
+    @property
+    def has_image(self) -> bool:
+        return self.placeholder.isHidden() and self.image.image is not None
+
+    @property
+    def displayed(self) -> np.ndarray | None:
+        """The array on screen (HU, or HU differences in diff mode), None while a placeholder shows."""
+        return self.image.image if self.has_image else None
+
+    def set_image(self, data: np.ndarray, levels: tuple[float, float], lut: np.ndarray | None = None) -> None:
+        """Show float32 ``data`` [H, W] with explicit levels (auto levels stay off)."""
+        data = np.ascontiguousarray(data, dtype=np.float32)
+        first = self._shape is None
+        self._shape = data.shape
+        self.image.setImage(data, autoLevels=False, levels=levels, lut=lut, autoDownsample=False)
+        if not self.placeholder.isHidden():
+            self.placeholder.hide()
+            self.image.show()
+        if first:
+            self.view.autoRange(padding=0.0)
+
+    def set_levels(self, levels: tuple[float, float]) -> None:
+        if self.image.image is not None:
+            self.image.setLevels(levels)
+
+    def set_placeholder(self, text: str) -> None:
+        """Replace the image by a centred message ("computing…", "no NDCT open", an error)."""
+        self.placeholder.setText(text)
+        self.placeholder.show()
+        self.image.hide()
+
+    def set_title(self, title: str, subtitle: str | None = None) -> None:
+        self.title.setText(title)
+        if subtitle is not None:
+            self.subtitle.setText(subtitle)
+
+    def image_shape(self) -> tuple[int, int] | None:
+        return self._shape
+
+    def set_crosshair(self, pos: tuple[float, float] | None) -> None:
+        """Draw the crosshair at image ``(row, col)`` (pixel centres), or hide it."""
+        if pos is None:
+            self.vline.hide()
+            self.hline.hide()
+            return
+        row, col = pos
+        self.vline.setPos(int(col) + 0.5)
+        self.hline.setPos(int(row) + 0.5)
+        self.vline.show()
+        self.hline.show()
+
+    def fit(self) -> None:
+        if self._shape is not None:
+            h, w = self._shape
+            self.view.setRange(xRange=(0, w), yRange=(0, h), padding=0.0)
+
+    def view_range(self) -> tuple[float, float, float, float]:
+        (x0, x1), (y0, y1) = self.view.viewRange()
+        return (x0, x1, y0, y1)
+
+    # ------------------------------------------------------------------ mouse
+    def _mouse_moved(self, args) -> None:
+        scene_pos: QPointF = args[0]
+        if self._shape is None or not self.view.sceneBoundingRect().contains(scene_pos):
+            self.hovered.emit(None)
+            return
+        point = self.view.mapSceneToView(scene_pos)
+        row, col = point.y(), point.x()
+        h, w = self._shape
+        if 0 <= row < h and 0 <= col < w:
+            self.hovered.emit((row, col))
+        else:
+            self.hovered.emit(None)
+
+    def leaveEvent(self, event):  # noqa: N802
+        self.hovered.emit(None)
+        super().leaveEvent(event)
