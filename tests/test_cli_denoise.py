@@ -1,0 +1,107 @@
+"""``ldct-viewer denoise`` end to end through a subprocess, on a small DICOM series written here."""
+
+import io
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pydicom
+import pytest
+import torch
+from dicom_factory import phantom_volume, write_ct_series
+
+from ldct_viewer.inference import Engine
+from ldct_viewer.io import load_series
+from ldct_viewer.model import REDCNN, Normalization, load_checkpoint, save_checkpoint
+from ldct_viewer.progress import ProgressBar
+
+
+def _cli(*args, cache):
+    env = {**os.environ, "LDCT_VIEWER_CACHE": str(cache)}
+    return subprocess.run([sys.executable, "-m", "ldct_viewer", *map(str, args)], capture_output=True,
+                          text=True, env=env, timeout=180)
+
+
+@pytest.fixture
+def case(tmp_path):
+    torch.manual_seed(0)
+    ckpt = tmp_path / "tiny-mse.pt"
+    save_checkpoint(ckpt, REDCNN(width=8), mode="mse", normalization=Normalization(), config={}, data={})
+    series_dir = tmp_path / "input" / "series"
+    volume = phantom_volume(3, size=64, seed=1)
+    write_ct_series(series_dir, volume, spacing=(2.5, 0.6, 0.6), origin=(-19.2, -19.2, 40.0),
+                    patient_id="PAT42", shuffle=True)
+    return tmp_path, ckpt, series_dir, volume
+
+
+def test_denoise_writes_derived_series_with_input_geometry(case):
+    tmp_path, ckpt, series_dir, volume = case
+    before = sorted((p.name, p.stat().st_mtime_ns) for p in series_dir.iterdir())
+    out = tmp_path / "out"
+    result = _cli("denoise", series_dir, "--model", ckpt, "--out", out, "--device", "cpu", cache=tmp_path / "c")
+    assert result.returncode == 0, result.stderr
+    assert "Denoising 3 slices" in result.stderr and "3/3" in result.stderr
+    assert "Wrote 3 DICOM files" in result.stdout
+    assert sorted((p.name, p.stat().st_mtime_ns) for p in series_dir.iterdir()) == before  # input untouched
+
+    src, dst = load_series(series_dir), load_series(out)
+    assert dst.shape == src.shape
+    np.testing.assert_allclose(dst.positions, src.positions, atol=1e-4)
+    np.testing.assert_allclose(dst.orientation, src.orientation, atol=1e-6)
+    np.testing.assert_allclose(dst.pixel_spacing, src.pixel_spacing)
+    assert dst.slice_spacing == pytest.approx(src.slice_spacing)
+    assert dst.study_uid == src.study_uid and dst.patient_id == src.patient_id == "PAT42"
+    assert dst.frame_of_reference_uid == src.frame_of_reference_uid
+    assert dst.uid != src.uid
+    header = dst.header(0)
+    assert list(header.ImageType)[:2] == ["DERIVED", "SECONDARY"]
+    assert header.SeriesDescription == "RED-CNN mse (tiny-mse.pt) denoised"
+    sop_in = {pydicom.dcmread(p, stop_before_pixels=True).SOPInstanceUID for p in series_dir.iterdir()}
+    sop_out = {pydicom.dcmread(p, stop_before_pixels=True).SOPInstanceUID for p in out.iterdir()}
+    assert not sop_in & sop_out and len(sop_out) == 3
+
+    expected = Engine(load_checkpoint(ckpt), device="cpu", disk_cache=False).denoise(src.volume())
+    np.testing.assert_allclose(dst.volume(), expected, atol=0.1)  # stored via RescaleSlope/Intercept
+
+
+@pytest.mark.parametrize("where", ["input", "inside"])
+def test_refuses_to_write_into_the_input_folder(case, where):
+    tmp_path, ckpt, series_dir, _ = case
+    out = series_dir if where == "input" else series_dir / "denoised"
+    result = _cli("denoise", series_dir, "--model", ckpt, "--out", out, cache=tmp_path / "c")
+    assert result.returncode == 2
+    assert "refusing to write into the input folder" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (series_dir / "denoised").exists()
+
+
+def test_missing_checkpoint_and_non_empty_output_exit_2(case):
+    tmp_path, ckpt, series_dir, _ = case
+    result = _cli("denoise", series_dir, "--model", tmp_path / "nope.pt", "--out", tmp_path / "o1",
+                  cache=tmp_path / "c")
+    assert result.returncode == 2 and "nope.pt" in result.stderr and "Traceback" not in result.stderr
+    env_resources = {**os.environ, "LDCT_VIEWER_RESOURCES": str(tmp_path / "empty-resources"),
+                     "LDCT_VIEWER_CACHE": str(tmp_path / "c")}
+    bundled = subprocess.run([sys.executable, "-m", "ldct_viewer", "denoise", str(series_dir), "--model", "mse",
+                              "--out", str(tmp_path / "o2")], capture_output=True, text=True, env=env_resources,
+                             timeout=180)
+    assert bundled.returncode == 2 and "redcnn-mse.pt not found" in bundled.stderr
+    assert "ldct-train fit" in bundled.stderr and not (tmp_path / "o2").exists()
+    occupied = tmp_path / "occupied"
+    occupied.mkdir()
+    (occupied / "keep.txt").write_text("mine")
+    result = _cli("denoise", series_dir, "--model", ckpt, "--out", occupied, cache=tmp_path / "c")
+    assert result.returncode == 2 and "not empty" in result.stderr
+    assert (occupied / "keep.txt").read_text() == "mine" and len(list(occupied.iterdir())) == 1
+
+
+def test_progress_bar_reports_count_rate_and_eta():
+    stream = io.StringIO()
+    bar = ProgressBar(4, "Denoising", stream=stream)
+    for done in range(1, 5):
+        bar.update(done, 4)
+    bar.close()
+    lines = stream.getvalue().splitlines()
+    assert lines[0].startswith("Denoising [") and "1/4" in lines[0] and "ETA" in lines[0]
+    assert "4/4 100%" in lines[-1] and "elapsed" in lines[-1]
