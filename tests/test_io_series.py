@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 
 import numpy as np
+import pydicom
 import pytest
 from dicom_factory import ct_dataset, phantom_volume, read_stored_hu, write_ct_series
 from pydicom.uid import generate_uid
@@ -221,3 +222,28 @@ def test_pixel_error_names_the_file(tmp_path):
     paths[1].write_bytes(paths[1].read_bytes()[:600])  # cut after the scan
     with pytest.raises(InputError, match=paths[1].name):
         series.volume()
+
+
+def test_rle_compressed_single_and_multi_frame(tmp_path):
+    from pydicom.uid import RLELossless
+
+    volume = phantom_volume(3)
+    paths = write_ct_series(tmp_path / "single", volume)
+    for path in paths:
+        ds = pydicom.dcmread(path)
+        ds.compress(RLELossless)
+        ds.save_as(path)
+    assert np.array_equal(load_series(tmp_path / "single").volume(), volume)
+
+    ds = ct_dataset(volume[0], position=(0.0, 0.0, 10.0), series_uid=generate_uid(), study_uid=generate_uid(),
+                    frame_of_reference_uid=generate_uid())
+    ds.NumberOfFrames = 3
+    ds.SpacingBetweenSlices = 2.0
+    ds.PixelData = np.round(volume + 1024).astype(np.uint16).tobytes()
+    ds.compress(RLELossless)
+    ds.save_as(tmp_path / "multi.dcm", enforce_file_format=True)
+    series = load_series(tmp_path / "multi.dcm")
+    assert series.shape == (3, 32, 32)
+    assert np.allclose(series.slice_locations, [10.0, 12.0, 14.0])
+    assert np.array_equal(series.slice(1), volume[1])
+    assert np.array_equal(series.volume(), volume)

@@ -48,13 +48,20 @@ def read_stored(source: FrameSource) -> np.ndarray:
     except InputError:
         raise
     except Exception as err:  # decoders raise many types on bad data; the user needs file + reason
-        reason = " ".join(str(err).split())[:200] or type(err).__name__
-        raise InputError(f"{source.path}: cannot decode pixel data ({reason})") from err
+        raise InputError(f"{source.path}: cannot decode pixel data ({_reason(err)})") from err
 
 
 def read_hu(source: FrameSource, out: np.ndarray | None = None) -> np.ndarray:
     """One frame in HU (float32), written into ``out`` when given."""
-    return stored_to_hu(read_stored(source), source.rescale, out=out)
+    stored = read_stored(source)
+    try:
+        return stored_to_hu(stored, source.rescale, out=out)
+    except Exception as err:  # a malformed Modality LUT or rescale value in the header
+        raise InputError(f"{source.path}: cannot convert to HU ({_reason(err)})") from err
+
+
+def _reason(err: BaseException) -> str:
+    return " ".join(str(err).split())[:200] or type(err).__name__
 
 
 def decode_all_frames(path: Path) -> np.ndarray:
@@ -64,8 +71,7 @@ def decode_all_frames(path: Path) -> np.ndarray:
             warnings.simplefilter("ignore")
             arr = pydicom.dcmread(path).pixel_array
     except Exception as err:
-        reason = " ".join(str(err).split())[:200] or type(err).__name__
-        raise InputError(f"{path}: cannot decode pixel data ({reason})") from err
+        raise InputError(f"{path}: cannot decode pixel data ({_reason(err)})") from err
     return arr if arr.ndim == 3 else arr[np.newaxis]
 
 

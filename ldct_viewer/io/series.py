@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from pydicom.dataset import Dataset
 
+from ldct_viewer.errors import InputError
 from ldct_viewer.io.discovery import ImageFile
 from ldct_viewer.io.pixels import FrameSource, decode_all_frames, read_hu, stored_to_hu
 
@@ -185,9 +186,12 @@ class Series:
         for path, zs in per_file.items():
             def read_file(path=path, zs=zs):
                 frames = decode_all_frames(path)
-                for z in zs:
-                    source = self._sources[z]
-                    stored_to_hu(frames[source.frame], source.rescale, out=out[z])
+                try:
+                    for z in zs:
+                        source = self._sources[z]
+                        stored_to_hu(frames[source.frame], source.rescale, out=out[z])
+                except Exception as err:  # frame count or rescale values inconsistent with the data
+                    raise InputError(f"{path}: cannot convert to HU ({' '.join(str(err).split())[:200]})") from err
             tasks.append(read_file)
         return tasks
 
@@ -252,7 +256,9 @@ def slice_records(image: ImageFile) -> list[SliceRecord]:
         base_position = _floats(ds.get("ImagePositionPatient"), 3)
         for f in range(frames):
             orientation = _floats(_functional(ds, f, "PlaneOrientationSequence", "ImageOrientationPatient"), 6)
-            position = _floats(_functional(ds, f, "PlanePositionSequence", "ImagePositionPatient"), 3)
+            position = _floats(
+                _functional(ds, f, "PlanePositionSequence", "ImagePositionPatient", top_level=False), 3
+            )
             spacing = _floats(_functional(ds, f, "PixelMeasuresSequence", "PixelSpacing"), 2)
             thickness = _float(_functional(ds, f, "PixelMeasuresSequence", "SliceThickness"))
             normal = slice_normal(orientation)
@@ -351,7 +357,7 @@ def _frame_count(ds: Dataset) -> int:
         return 1
 
 
-def _functional(ds: Dataset, frame: int, sequence: str, keyword: str):
+def _functional(ds: Dataset, frame: int, sequence: str, keyword: str, top_level: bool = True):
     """An attribute from the per-frame, then the shared functional groups, then the top level."""
     for groups, index in (("PerFrameFunctionalGroupsSequence", frame), ("SharedFunctionalGroupsSequence", 0)):
         items = ds.get(groups)
@@ -359,7 +365,7 @@ def _functional(ds: Dataset, frame: int, sequence: str, keyword: str):
             inner = items[index].get(sequence)
             if inner is not None and len(inner) > 0 and keyword in inner[0]:
                 return inner[0].get(keyword)
-    return ds.get(keyword)
+    return ds.get(keyword) if top_level else None
 
 
 def _frame_rescale(ds: Dataset, frame: int) -> Dataset:
