@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from ldct_viewer.ui.workers import GeneratorWorker
+from ldct_viewer.ui.workers import GeneratorWorker, guarded
 
 MODEL_KEYS: tuple[str, ...] = ("mse", "wgan")
 MODEL_LABELS = {"mse": "RED-CNN-MSE", "wgan": "RED-CNN-WGAN-GP"}
@@ -189,9 +189,9 @@ class InferenceController(QObject):
         worker = GeneratorWorker(_inference_job, jobs, self.device, get_slice, self._n, self._focus,
                                  cancel, abort_event=cancel)
         generation = self._generation
-        worker.signals.yielded.connect(lambda item: self._on_item(generation, item))
-        worker.signals.errored.connect(lambda err: self._on_error(generation, err))
-        worker.signals.finished.connect(lambda: self._on_finished(generation))
+        worker.signals.yielded.connect(guarded(self, lambda item: self._on_item(generation, item)))
+        worker.signals.errored.connect(guarded(self, lambda err: self._on_error(generation, err)))
+        worker.signals.finished.connect(guarded(self, lambda: self._on_finished(generation)))
         self._worker = worker
         worker.start()
         self.runningChanged.emit(True)

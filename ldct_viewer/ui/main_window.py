@@ -42,7 +42,7 @@ from ldct_viewer.ui.colorbar import ColorBar
 from ldct_viewer.ui.inference_controller import MODEL_KEYS, MODEL_LABELS, InferenceController, checkpoint_path
 from ldct_viewer.ui.messages import error_text, show_error
 from ldct_viewer.ui.panel import ImagePanel
-from ldct_viewer.ui.workers import GeneratorWorker
+from ldct_viewer.ui.workers import GeneratorWorker, guarded
 from ldct_viewer.viewstate import PANELS, ViewState
 from ldct_viewer.windowing import DIVERGING_LUT, PRESETS
 
@@ -527,11 +527,16 @@ class MainWindow(QMainWindow):
             yield func()
 
         worker = GeneratorWorker(job)
-        worker.signals.yielded.connect(done)
-        worker.signals.errored.connect(lambda err: self.report_error(message.rstrip("…"), error_text(err)))
-        worker.signals.finished.connect(lambda: self.statusBar().clearMessage())
-        worker.signals.finished.connect(lambda: self._busy_workers.remove(worker)
-                                        if worker in self._busy_workers else None)
+        worker.signals.yielded.connect(guarded(self, done))
+        worker.signals.errored.connect(guarded(self, lambda err: self.report_error(message.rstrip("…"),
+                                                                                   error_text(err))))
+
+        def finished() -> None:
+            self.statusBar().clearMessage()
+            if worker in self._busy_workers:
+                self._busy_workers.remove(worker)
+
+        worker.signals.finished.connect(guarded(self, finished))
         self._busy_workers.append(worker)
         worker.start()
         return worker
@@ -881,6 +886,8 @@ class MainWindow(QMainWindow):
                 self.panels[key].view.setYLink(lead if enabled else None)
         if kind == "slice":
             self._update_panel_subtitles(PANELS)
+        if kind == "crosshair":
+            self._on_crosshair(self.state.crosshair, self.state.crosshair_panel)
         self._sync_controls()
 
     def _on_diff(self, mode: str, range: float) -> None:  # noqa: A002
@@ -1001,9 +1008,10 @@ class MainWindow(QMainWindow):
 
         case = self.case
         worker = GeneratorWorker(job)
-        worker.signals.yielded.connect(lambda item: self._store_metrics(case, item))
-        worker.signals.errored.connect(lambda err: self.statusBar().showMessage(f"metrics: {error_text(err)}", 5000))
-        worker.signals.finished.connect(self._metrics_finished)
+        worker.signals.yielded.connect(guarded(self, lambda item: self._store_metrics(case, item)))
+        worker.signals.errored.connect(guarded(self, lambda err: self.statusBar().showMessage(
+            f"metrics: {error_text(err)}", 5000)))
+        worker.signals.finished.connect(guarded(self, self._metrics_finished))
         self._metrics_worker = worker
         worker.start()
 

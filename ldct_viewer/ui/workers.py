@@ -10,7 +10,23 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable, Iterator
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+
+def guarded(owner: QObject, func: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a worker-signal callback so it is skipped once ``owner`` (a window) has been deleted.
+
+    Worker signals may still be queued when the window closes; Qt only auto-disconnects bound
+    methods of live QObjects, not lambdas, so callbacks check the owner first.
+    """
+
+    def call(*args: Any) -> Any:
+        if shiboken6.isValid(owner):
+            return func(*args)
+        return None
+
+    return call
 
 
 class WorkerSignals(QObject):

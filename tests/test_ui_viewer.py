@@ -1,0 +1,615 @@
+"""The comparison viewer driven like a user would (pytest-qt, offscreen), on DICOM series the tests write.
+
+Checkpoints are tiny (width 4) so inference is instantaneous; settings live in a temp INI file and
+the inference cache in a temp folder, so nothing of the user's is touched. Error dialogs are
+intercepted (``QMessageBox.critical`` recorded instead of shown).
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from dicom_factory import phantom_volume, write_ct_series
+from PIL import Image
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QMouseEvent, QWheelEvent
+from PySide6.QtWidgets import QMessageBox
+
+from ldct_viewer.model import REDCNN, Normalization, load_checkpoint, save_checkpoint
+from ldct_viewer.viewstate import PANELS
+from ldct_viewer.windowing import DIVERGING_LUT, PRESETS, window_to_uint8
+
+N_SLICES = 6
+SIZE = 48
+
+
+# ---------------------------------------------------------------------------------------- fixtures
+@pytest.fixture
+def dialogs(monkeypatch):
+    """Record error/info dialogs instead of blocking on them."""
+    shown: list[tuple[str, str]] = []
+
+    def record(kind):
+        def fake(parent, title, text, *args, **kwargs):
+            shown.append((kind, f"{title}: {text}"))
+            return QMessageBox.StandardButton.Ok
+        return staticmethod(fake)
+
+    for kind in ("critical", "warning", "information", "about"):
+        monkeypatch.setattr(QMessageBox, kind, record(kind))
+    return shown
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("LDCT_VIEWER_CACHE", str(tmp_path / "cache"))
+    return tmp_path
+
+
+@pytest.fixture
+def series_pair(env):
+    """LDCT (noisy) and NDCT series of the same positions, written as DICOM; returns paths and HU."""
+    ndct = phantom_volume(N_SLICES, SIZE, seed=3)
+    rng = np.random.default_rng(7)
+    ldct = np.clip(ndct + np.round(rng.normal(0.0, 30.0, ndct.shape)), -1024, 3000).astype(np.float32)
+    write_ct_series(env / "pair" / "ldct", ldct, description="test LDCT")
+    write_ct_series(env / "pair" / "ndct", ndct, description="test NDCT")
+    return {"ldct": env / "pair" / "ldct", "ndct": env / "pair" / "ndct", "ldct_hu": ldct, "ndct_hu": ndct}
+
+
+def make_checkpoint(path: Path, mode: str, seed: int, width: int = 4) -> Path:
+    torch.manual_seed(seed)
+    save_checkpoint(path, REDCNN(width=width), mode=mode, normalization=Normalization(),
+                    config={"width": width}, data={"dataset": "unit-test phantom", "slices": N_SLICES},
+                    evaluation={"rmse_hu": 12.5})
+    return path
+
+
+@pytest.fixture
+def checkpoints(env):
+    return {"mse": make_checkpoint(env / "mse.pt", "mse", 1), "wgan": make_checkpoint(env / "wgan.pt", "wgan-gp", 2)}
+
+
+def make_window(qtbot, tmp_path, checkpoints=None, settings_name="settings.ini", size=(1200, 600)):
+    from ldct_viewer.ui.main_window import MainWindow
+
+    settings = QSettings(str(tmp_path / settings_name), QSettings.Format.IniFormat)
+    specs = None if checkpoints is None else {k: str(v) for k, v in checkpoints.items()}
+    window = MainWindow(settings=settings, device="cpu", checkpoints=specs)
+    qtbot.addWidget(window)
+    if size:
+        window.resize(*size)
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    return window
+
+
+def wait_all_results(qtbot, window, n=N_SLICES, timeout=30000):
+    qtbot.waitUntil(lambda: all(len(s.results) == n for s in window.inference.slots.values())
+                    and not window.inference.is_running, timeout=timeout)
+
+
+@pytest.fixture
+def viewer(qtbot, env, series_pair, checkpoints, dialogs):
+    window = make_window(qtbot, env, checkpoints)
+    assert window.open_paths([series_pair["ldct"]], "ldct")
+    assert window.open_paths([series_pair["ndct"]], "ndct")
+    wait_all_results(qtbot, window)
+    yield window
+    window.shutdown()
+
+
+def expected_output(checkpoint_path: Path, hu: np.ndarray) -> np.ndarray:
+    from ldct_viewer.inference import Engine
+
+    engine = Engine(load_checkpoint(str(checkpoint_path)), device="cpu", disk_cache=False)
+    return engine.denoise(hu)
+
+
+def send_wheel(panel, steps: int = -1, ctrl: bool = False) -> None:
+    """A wheel turn over the middle of ``panel`` (negative = towards the user = next slice)."""
+    from PySide6.QtWidgets import QApplication
+
+    viewport = panel.graphics.viewport()
+    pos = QPointF(viewport.width() / 2, viewport.height() / 2)
+    mods = Qt.KeyboardModifier.ControlModifier if ctrl else Qt.KeyboardModifier.NoModifier
+    event = QWheelEvent(pos, viewport.mapToGlobal(pos), QPoint(0, 0), QPoint(0, 120 * steps),
+                        Qt.MouseButton.NoButton, mods, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(viewport, event)
+
+
+def send_drag(qtbot, panel, button, dx: int, dy: int, steps: int = 6) -> None:
+    """Press ``button`` in the middle of ``panel``, move by (dx, dy) in ``steps``, release."""
+    from PySide6.QtWidgets import QApplication
+
+    viewport = panel.graphics.viewport()
+    start = QPointF(viewport.width() / 2, viewport.height() / 2)
+
+    def send(kind, pos, btn, buttons):
+        event = QMouseEvent(kind, pos, viewport.mapToGlobal(pos), btn, buttons, Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(viewport, event)
+
+    send(QEvent.Type.MouseButtonPress, start, button, button)
+    for k in range(1, steps + 1):
+        pos = QPointF(start.x() + dx * k / steps, start.y() + dy * k / steps)
+        send(QEvent.Type.MouseMove, pos, Qt.MouseButton.NoButton, button)
+        qtbot.wait(20)
+    end = QPointF(start.x() + dx, start.y() + dy)
+    send(QEvent.Type.MouseButtonRelease, end, button, Qt.MouseButton.NoButton)
+    qtbot.wait(40)
+
+
+def levels(panel):
+    return tuple(float(v) for v in panel.image.getLevels())
+
+
+# ---------------------------------------------------------------------------------------- opening
+def test_open_pair_shows_inputs_and_model_outputs(viewer, series_pair, checkpoints, dialogs):
+    i = viewer.state.slice_index
+    assert i == N_SLICES // 2
+    np.testing.assert_array_equal(viewer.panels["ldct"].displayed, series_pair["ldct_hu"][i])
+    np.testing.assert_array_equal(viewer.panels["ndct"].displayed, series_pair["ndct_hu"][i])
+    for key in ("mse", "wgan"):
+        np.testing.assert_allclose(viewer.panels[key].displayed,
+                                   expected_output(checkpoints[key], series_pair["ldct_hu"][i]), atol=1e-3)
+    assert not np.allclose(viewer.panels["mse"].displayed, viewer.panels["wgan"].displayed)
+    assert "RED-CNN-MSE" in viewer.panels["mse"].title.text() and "mse.pt" in viewer.panels["mse"].title.text()
+    assert "RED-CNN-WGAN-GP" in viewer.panels["wgan"].title.text()
+    assert viewer.slice_label.text().startswith(f"slice {i + 1} / {N_SLICES}")
+    assert "mm" in viewer.slice_label.text()
+    assert viewer.device_label.text().startswith("CPU")
+    assert dialogs == []
+
+
+def test_placeholders_before_results_and_without_ndct(qtbot, env, series_pair, checkpoints, dialogs):
+    window = make_window(qtbot, env, checkpoints)
+    for key in PANELS:
+        assert not window.panels[key].has_image  # nothing open: every panel says so
+    assert "Open LDCT" in window.panels["ldct"].placeholder.text()
+    window.open_paths([series_pair["ldct"]], "ldct")
+    assert "no NDCT open" in window.panels["ndct"].placeholder.text()
+    assert not window.panels["ndct"].placeholder.isHidden()
+    if not window.panels["mse"].has_image:  # the slice may already be done on a fast machine
+        assert window.panels["mse"].placeholder.text() == "computing…"
+    wait_all_results(qtbot, window)
+    assert window.panels["mse"].has_image and window.panels["wgan"].has_image
+    window.shutdown()
+
+
+def test_missing_bundled_checkpoints_show_placeholder_and_app_keeps_working(qtbot, env, series_pair, dialogs,
+                                                                            monkeypatch):
+    resources = env / "resources"
+    (resources / "checkpoints").mkdir(parents=True)
+    monkeypatch.setenv("LDCT_VIEWER_RESOURCES", str(resources))
+    window = make_window(qtbot, env, None)
+    assert window.open_paths([series_pair["ldct"]], "ldct")
+    assert window.panels["mse"].placeholder.text() == "checkpoint redcnn-mse.pt not found"
+    assert window.panels["wgan"].placeholder.text() == "checkpoint redcnn-wgangp.pt not found"
+    assert not window.inference.is_running
+    window.state.step_slice(+1)
+    assert window.panels["ldct"].has_image
+    assert dialogs == []  # expected before training: a placeholder, not an error
+    window.shutdown()
+
+
+def test_bad_input_opens_error_dialogs_not_crashes(qtbot, env, series_pair, checkpoints, dialogs):
+    window = make_window(qtbot, env, checkpoints)
+    assert not window.open_paths([env / "does-not-exist"], "ldct")
+    assert len(dialogs) == 1 and "does-not-exist" in dialogs[0][1]
+
+    junk = env / "junk"
+    junk.mkdir()
+    (junk / "notes.txt").write_text("not a DICOM file")
+    (junk / "image.dcm").write_bytes(b"\x00" * 300)
+    assert not window.open_paths([junk], "ldct")
+    assert len(dialogs) == 2 and "no CT series" in dialogs[1][1]
+
+    bad = env / "bad.pt"
+    bad.write_bytes(b"this is not a checkpoint")
+    window.open_paths([series_pair["ldct"]], "ldct")
+    window.set_checkpoint("mse", str(bad))
+    qtbot.waitUntil(lambda: len(dialogs) == 3, timeout=20000)
+    assert "bad.pt" in dialogs[2][1]
+    qtbot.waitUntil(lambda: len(window.inference.slots["wgan"].results) == N_SLICES, timeout=20000)
+    assert "failed" in window.panels["mse"].placeholder.text()
+    assert window.panels["wgan"].has_image and window.panels["ldct"].has_image
+    window.shutdown()
+
+
+def test_series_picker_for_a_folder_with_two_series(qtbot, env, dialogs, monkeypatch, checkpoints):
+    import ldct_viewer.ui.dialogs as ui_dialogs
+
+    mixed = env / "mixed"
+    write_ct_series(mixed / "a", phantom_volume(3, 32, seed=1), description="series A")
+    write_ct_series(mixed / "b", phantom_volume(5, 32, seed=2), description="series B")
+    offered = []
+
+    def choose_b(parent, series, title):
+        offered.extend(s.description for s in series)
+        return next(s for s in series if s.description == "series B")
+
+    monkeypatch.setattr(ui_dialogs, "pick_series", choose_b)
+    window = make_window(qtbot, env, checkpoints)
+    assert window.open_paths([mixed], "ldct")
+    assert sorted(offered) == ["series A", "series B"]
+    assert window.case.n_slices == 5 and window.state.n_slices == 5
+    window.shutdown()
+
+
+def test_drop_folder_on_ndct_panel_opens_ndct(qtbot, env, series_pair, checkpoints, dialogs):
+    window = make_window(qtbot, env, checkpoints)
+    window.open_paths([series_pair["ldct"]], "ldct")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(series_pair["ndct"]))])
+    target = window.panels["ndct"]
+    pos = QPointF(target.mapTo(window, QPoint(target.width() // 2, target.height() // 2)))
+    event = QDropEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(event)
+    qtbot.waitUntil(lambda: window.case.ndct is not None, timeout=5000)
+    assert window.panels["ndct"].has_image
+    window.shutdown()
+
+
+# ---------------------------------------------------------------------------------------- navigation
+def test_wheel_and_keys_move_all_panels(viewer, qtbot, series_pair):
+    start = viewer.state.slice_index
+    send_wheel(viewer.panels["mse"], -1)
+    assert [viewer.state.slice_of(k) for k in PANELS] == [start + 1] * 4
+    np.testing.assert_array_equal(viewer.panels["ldct"].displayed, series_pair["ldct_hu"][start + 1])
+    np.testing.assert_array_equal(viewer.panels["ndct"].displayed, series_pair["ndct_hu"][start + 1])
+    send_wheel(viewer.panels["ndct"], +1)
+    assert viewer.state.slice_index == start
+
+    qtbot.keyClick(viewer, Qt.Key.Key_Home)
+    assert [viewer.state.slice_of(k) for k in PANELS] == [0] * 4
+    np.testing.assert_array_equal(viewer.panels["ldct"].displayed, series_pair["ldct_hu"][0])
+    qtbot.keyClick(viewer, Qt.Key.Key_Down)
+    assert viewer.state.slice_index == 1
+    qtbot.keyClick(viewer, Qt.Key.Key_Up)
+    assert viewer.state.slice_index == 0
+    qtbot.keyClick(viewer, Qt.Key.Key_End)
+    assert viewer.state.slice_index == N_SLICES - 1
+    assert viewer.slider.value() == N_SLICES - 1
+    qtbot.keyClick(viewer, Qt.Key.Key_PageUp)
+    assert viewer.state.slice_index == 0  # clamped
+    qtbot.keyClick(viewer, Qt.Key.Key_PageDown)
+    assert viewer.state.slice_index == N_SLICES - 1
+    viewer.slider.setValue(2)
+    assert [viewer.state.slice_of(k) for k in PANELS] == [2] * 4
+    assert viewer.slice_label.text().startswith("slice 3 /")
+
+
+def test_unsynced_slices_move_one_panel(viewer):
+    viewer.sync_actions["slice"].trigger()
+    assert not viewer.state.sync["slice"]
+    before = viewer.state.slice_index
+    send_wheel(viewer.panels["ndct"], -1)
+    assert viewer.state.slice_of("ndct") == before + 1
+    assert viewer.state.slice_of("ldct") == before
+
+
+def test_cine_plays_through_slices(viewer, qtbot):
+    viewer.fps_spin.setValue(50)
+    start = viewer.state.slice_index
+    qtbot.keyClick(viewer, Qt.Key.Key_P)
+    assert viewer.play_button.isChecked()
+    qtbot.waitUntil(lambda: viewer.state.slice_index != start, timeout=3000)
+    qtbot.keyClick(viewer, Qt.Key.Key_P)
+    assert not viewer.play_button.isChecked() and not viewer._cine_timer.isActive()
+
+
+# ---------------------------------------------------------------------------------------- window / level
+def test_presets_and_numeric_fields_change_all_panels(viewer, qtbot):
+    for key_number, name in ((Qt.Key.Key_3, "bone"), (Qt.Key.Key_2, "lung"), (Qt.Key.Key_4, "brain")):
+        qtbot.keyClick(viewer, key_number)
+        w, lv = PRESETS[name]
+        for key in PANELS:
+            assert levels(viewer.panels[key]) == (lv - w / 2, lv + w / 2), (name, key)
+        assert viewer.preset_buttons[name].isChecked()
+    viewer.preset_buttons["liver"].click()
+    assert levels(viewer.panels["wgan"]) == (90 - 75, 90 + 75)
+    viewer.width_spin.setValue(600)
+    viewer.level_spin.setValue(-100)
+    for key in PANELS:
+        assert levels(viewer.panels[key]) == (-400.0, 200.0)
+    assert "W 600 / L -100" in viewer.panels["ndct"].subtitle.text()
+
+
+def test_left_drag_adjusts_window_level_in_all_panels(viewer, qtbot):
+    viewer.apply_preset("abdomen")
+    send_drag(qtbot, viewer.panels["wgan"], Qt.MouseButton.LeftButton, dx=60, dy=0)
+    qtbot.waitUntil(lambda: viewer.state.window.width > 400, timeout=2000)
+    w = viewer.state.window
+    assert w.level == 40
+    for key in PANELS:
+        assert levels(viewer.panels[key]) == w.levels
+    send_drag(qtbot, viewer.panels["ldct"], Qt.MouseButton.LeftButton, dx=0, dy=-50)
+    qtbot.waitUntil(lambda: viewer.state.window.level < 40, timeout=2000)
+    for key in PANELS:
+        assert levels(viewer.panels[key]) == viewer.state.window.levels
+    assert viewer.width_spin.value() == round(viewer.state.window.width)
+
+
+# ---------------------------------------------------------------------------------------- zoom / pan
+def test_zoom_and_pan_are_linked_and_space_resets(viewer, qtbot):
+    def ranges():
+        return {k: viewer.panels[k].view.viewRange() for k in PANELS}
+
+    full = ranges()["ldct"]
+    send_wheel(viewer.panels["wgan"], +3, ctrl=True)  # Ctrl+wheel zooms, no slice change
+    qtbot.wait(50)
+    zoomed = ranges()
+    assert zoomed["wgan"][0][1] - zoomed["wgan"][0][0] < full[0][1] - full[0][0]
+    for key in PANELS:
+        np.testing.assert_allclose(zoomed[key], zoomed["wgan"], atol=1e-6)
+
+    send_drag(qtbot, viewer.panels["ldct"], Qt.MouseButton.MiddleButton, dx=40, dy=0)
+    panned = ranges()
+    assert panned["ldct"][0][0] < zoomed["ldct"][0][0]  # dragged right: the view moved left
+    for key in PANELS:
+        np.testing.assert_allclose(panned[key], panned["ldct"], atol=1e-6)
+
+    send_drag(qtbot, viewer.panels["mse"], Qt.MouseButton.RightButton, dx=0, dy=-40)
+    right = ranges()
+    assert right["mse"] != panned["mse"]
+    for key in PANELS:
+        np.testing.assert_allclose(right[key], right["mse"], atol=1e-6)
+
+    qtbot.keyClick(viewer, Qt.Key.Key_Space)
+    qtbot.wait(50)
+    reset = ranges()
+    for key in PANELS:
+        assert reset[key][0][0] <= 0.5 and reset[key][0][1] >= SIZE - 0.5
+
+    viewer.state.set_sync("view", False)
+    send_wheel(viewer.panels["mse"], +3, ctrl=True)
+    qtbot.wait(50)
+    after = ranges()
+    assert after["mse"] != after["ldct"]
+
+
+# ---------------------------------------------------------------------------------------- crosshair
+def test_crosshair_reports_hu_of_all_four_images(viewer, qtbot, series_pair):
+    i = viewer.state.slice_index
+    row, col = 20, 30
+    viewer.panels["wgan"].hovered.emit((row + 0.4, col + 0.7))
+    text = viewer.hu_label.text()
+    values = viewer.hu_values(row, col)
+    assert values["ldct"] == series_pair["ldct_hu"][i, row, col]
+    assert values["ndct"] == series_pair["ndct_hu"][i, row, col]
+    assert values["mse"] == pytest.approx(float(viewer.panels["mse"].displayed[row, col]))
+    for key in ("LDCT", "RED-CNN-MSE", "RED-CNN-WGAN-GP", "NDCT"):
+        assert key in text
+    assert f"{series_pair['ndct_hu'][i, row, col]:.0f}" in text
+    for key in PANELS:
+        assert viewer.panels[key].vline.isVisible()
+        assert viewer.panels[key].vline.value() == col + 0.5
+    viewer.state.set_sync("crosshair", False)
+    assert viewer.panels["wgan"].vline.isVisible() and not viewer.panels["ldct"].vline.isVisible()
+    viewer.panels["wgan"].hovered.emit(None)
+    assert viewer.hu_label.text() == "" and not viewer.panels["wgan"].vline.isVisible()
+
+
+def test_mouse_move_over_panel_updates_crosshair(viewer, qtbot):
+    from PySide6.QtWidgets import QApplication
+
+    viewport = viewer.panels["ldct"].graphics.viewport()
+    pos = QPointF(viewport.width() / 2, viewport.height() / 2)
+    event = QMouseEvent(QEvent.Type.MouseMove, pos, viewport.mapToGlobal(pos), Qt.MouseButton.NoButton,
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(viewport, event)
+    qtbot.waitUntil(lambda: viewer.state.crosshair is not None, timeout=2000)
+    row, col = viewer.state.crosshair
+    assert abs(row - SIZE / 2) < 3 and abs(col - SIZE / 2) < 3
+    assert "HU" in viewer.hu_label.text()
+
+
+# ---------------------------------------------------------------------------------------- difference maps
+def test_difference_maps_equal_the_array_differences(viewer, qtbot, series_pair):
+    i = viewer.state.slice_index
+    ldct, ndct = series_pair["ldct_hu"][i], series_pair["ndct_hu"][i]
+    mse = viewer.inference.result("mse", i)
+    wgan = viewer.inference.result("wgan", i)
+
+    viewer.diff_combo.setCurrentIndex(viewer.diff_combo.findData("minus_ldct"))
+    assert viewer.state.diff_mode == "minus_ldct"
+    np.testing.assert_array_equal(viewer.panels["mse"].displayed, mse - ldct)
+    np.testing.assert_array_equal(viewer.panels["wgan"].displayed, wgan - ldct)
+    np.testing.assert_array_equal(viewer.panels["ldct"].displayed, ndct - ldct)  # ideal removal
+    np.testing.assert_array_equal(viewer.panels["ndct"].displayed, ndct)  # reference stays an image
+    r = viewer.state.diff_range
+    assert levels(viewer.panels["mse"]) == (-r, r)
+    np.testing.assert_array_equal(viewer.panels["mse"].image.lut, DIVERGING_LUT)
+    assert viewer.colorbar.isVisible()
+
+    qtbot.keyClick(viewer, Qt.Key.Key_D)  # cycle to output − NDCT
+    assert viewer.state.diff_mode == "minus_ndct"
+    np.testing.assert_array_equal(viewer.panels["mse"].displayed, mse - ndct)
+    np.testing.assert_array_equal(viewer.panels["ldct"].displayed, ldct - ndct)
+    assert "− NDCT" in viewer.panels["wgan"].subtitle.text()
+
+    viewer.diff_spin.setValue(75)
+    assert levels(viewer.panels["wgan"]) == (-75.0, 75.0)
+    assert viewer.colorbar.range_hu == 75
+    viewer.apply_preset("lung")  # W/L does not touch the difference maps
+    assert levels(viewer.panels["wgan"]) == (-75.0, 75.0)
+    assert levels(viewer.panels["ndct"]) == (-1350.0, 150.0)
+
+    qtbot.keyClick(viewer, Qt.Key.Key_D)
+    assert viewer.state.diff_mode == "none" and not viewer.colorbar.isVisible()
+    np.testing.assert_array_equal(viewer.panels["mse"].displayed, mse)
+    assert viewer.panels["mse"].image.lut is None
+
+
+# ---------------------------------------------------------------------------------------- metrics
+def test_metrics_follow_the_slice(viewer, qtbot, series_pair):
+    from ldct_viewer.analysis.metrics import psnr, rmse, ssim
+
+    def check(i):
+        qtbot.waitUntil(lambda: all(viewer.metrics(k, i) is not None for k in ("ldct", "mse", "wgan")),
+                        timeout=10000)
+        ndct = series_pair["ndct_hu"][i]
+        for row, key in enumerate(("ldct", "mse", "wgan")):
+            image = series_pair["ldct_hu"][i] if key == "ldct" else viewer.inference.result(key, i)
+            m = viewer.metrics(key, i)
+            assert m["rmse"] == pytest.approx(rmse(image, ndct))
+            assert m["psnr"] == pytest.approx(psnr(image, ndct))
+            assert m["ssim"] == pytest.approx(ssim(image, ndct))
+            assert viewer.metrics_table.item(row, 0).text() == f"{m['rmse']:.1f}"
+            assert viewer.metrics_table.item(row, 2).text() == f"{m['ssim']:.4f}"
+
+    check(viewer.state.slice_index)
+    viewer.state.set_slice(1)
+    check(1)
+    assert viewer.metrics_caption.text().endswith("slice 2")
+
+
+# ---------------------------------------------------------------------------------------- layout, help
+def test_layout_toggle(viewer, qtbot):
+    def position(key):
+        index = viewer.grid.indexOf(viewer.panels[key])
+        return viewer.grid.getItemPosition(index)[:2]
+
+    assert [position(k) for k in PANELS] == [(0, 0), (0, 1), (0, 2), (0, 3)]
+    qtbot.keyClick(viewer, Qt.Key.Key_L)
+    assert viewer.state.layout == "2x2"
+    assert [position(k) for k in PANELS] == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    viewer.layout_button.click()
+    assert viewer.state.layout == "1x4"
+
+
+def test_help_about_and_checkpoint_info(viewer, qtbot, monkeypatch, dialogs, checkpoints):
+    import ldct_viewer.ui.dialogs as ui_dialogs
+
+    opened = []
+    monkeypatch.setattr(ui_dialogs.ShortcutsDialog, "exec", lambda self: opened.append(self) or 0)
+    monkeypatch.setattr(ui_dialogs.CheckpointInfoDialog, "exec", lambda self: opened.append(self) or 0)
+    qtbot.keyClick(viewer, Qt.Key.Key_F1)
+    assert isinstance(opened[-1], ui_dialogs.ShortcutsDialog)
+    assert opened[-1].table.rowCount() >= 10
+    viewer.show_about()
+    assert dialogs[-1][0] == "about" and "PySide6" in dialogs[-1][1] and "CPU" in dialogs[-1][1]
+    viewer.checkpoint_info("wgan")
+    text = opened[-1].text.toPlainText()
+    assert "wgan-gp" in text and "unit-test phantom" in text and "rmse_hu" in text
+    assert load_checkpoint(str(checkpoints["wgan"])).sha256 in text
+
+
+# ---------------------------------------------------------------------------------------- export
+def test_export_writes_pngs_of_the_expected_size_and_content(viewer, qtbot, env, series_pair):
+    from ldct_viewer.export import compose_comparison
+
+    out = env / "png"
+    viewer.apply_preset("bone")
+    worker = viewer.export(str(out), [0, 2], with_diff=False)
+    qtbot.waitUntil(lambda: len(viewer.last_export) == 2, timeout=20000)
+    qtbot.waitUntil(lambda: worker.is_done, timeout=5000)
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["slice_0001.png", "slice_0003.png"]
+    i = 2
+    expected = compose_comparison(series_pair["ldct_hu"][i], viewer.inference.result("mse", i),
+                                  viewer.inference.result("wgan", i), series_pair["ndct_hu"][i],
+                                  window=PRESETS["bone"], with_metrics=False)
+    png = np.asarray(Image.open(out / "slice_0003.png").convert("RGB"))
+    assert png.shape == expected.rgb.shape
+    top, left, h, w = expected.tiles["ldct"]
+    np.testing.assert_array_equal(png[top:top + h, left:left + w, 0],
+                                  window_to_uint8(series_pair["ldct_hu"][i], *PRESETS["bone"]))
+    top, left, h, w = expected.tiles["mse"]
+    np.testing.assert_array_equal(png[top:top + h, left:left + w],
+                                  expected.rgb[top:top + h, left:left + w])
+
+    viewer.state.set_diff_mode("minus_ndct")
+    viewer.export(str(out), [2], with_diff=True)
+    qtbot.waitUntil(lambda: len(viewer.last_export) == 1, timeout=20000)
+    with_row = np.asarray(Image.open(viewer.last_export[0]).convert("RGB"))
+    assert viewer.last_export[0].name == "slice_0003_2.png"  # the earlier file is kept
+    assert with_row.shape[0] > png.shape[0] and with_row.shape[1] == png.shape[1]
+
+
+def test_export_dialog_options(viewer, qtbot, env):
+    from ldct_viewer.ui.dialogs import ExportDialog
+
+    dialog = ExportDialog(viewer, current=3, n_slices=N_SLICES, folder=str(env / "x"))
+    qtbot.addWidget(dialog)
+    assert dialog.options() == {"out_dir": str(env / "x"), "slices": [3], "with_diff": False}
+    dialog.all_radio.setChecked(True)
+    assert dialog.slices() == list(range(N_SLICES))
+    dialog.range_radio.setChecked(True)
+    dialog.first.setValue(5)
+    dialog.last.setValue(2)
+    dialog.diff.setChecked(True)
+    assert dialog.options()["slices"] == [1, 2, 3, 4] and dialog.options()["with_diff"]
+    dialog.folder.setText("")
+    dialog.accept()
+    assert dialog.result() != ExportDialog.DialogCode.Accepted and "folder" in dialog.error.text()
+
+
+# ---------------------------------------------------------------------------------------- persistence
+def test_settings_restore_layout_window_checkpoints_and_recent(qtbot, env, series_pair, checkpoints, dialogs):
+    first = make_window(qtbot, env, checkpoints, "persist.ini")
+    first.open_paths([series_pair["ldct"]], "ldct")
+    first.state.set_layout("2x2")
+    first.state.set_window(1234, -321)
+    first.state.set_diff_mode("minus_ldct")
+    first.resize(700, 500)
+    first.shutdown()
+    first.close()
+
+    second = make_window(qtbot, env, None, "persist.ini", size=None)
+    assert second.state.layout == "2x2"
+    assert (second.state.window.width, second.state.window.level) == (1234, -321)
+    assert second.state.diff_mode == "minus_ldct"
+    assert second.inference.slots["mse"].spec == str(checkpoints["mse"])
+    assert (second.size().width(), second.size().height()) == (700, 500)
+    recent = [a.text() for a in second.recent_menu.actions()]
+    assert recent and str(series_pair["ldct"]) in recent[0]
+    assert second.settings.value("last_dir/ldct") == str(series_pair["ldct"])
+    second.shutdown()
+
+
+# ---------------------------------------------------------------------------------------- simulation
+def test_simulate_low_dose_from_an_ndct_opened_alone(qtbot, env, series_pair, checkpoints, dialogs):
+    import ldct_viewer.ct
+
+    if not hasattr(ldct_viewer.ct, "simulate_low_dose"):
+        pytest.skip("ldct_viewer.ct.simulate_low_dose is not available yet")
+    window = make_window(qtbot, env, checkpoints)
+    assert window.open_paths([series_pair["ndct"]], "ndct")
+    assert window.case is None and window.panels["ndct"].has_image
+    assert "Simulate" in window.panels["ldct"].placeholder.text()
+    assert window.simulate_action.isEnabled()
+    window.simulate(window.ndct_only, 0.25, 180)
+    qtbot.waitUntil(lambda: window.case is not None, timeout=60000)
+    assert window.case.simulated["dose"] == 0.25 and window.case.n_matched == N_SLICES
+    assert window.panels["ldct"].has_image
+    assert not np.array_equal(window.panels["ldct"].displayed, window.panels["ndct"].displayed)
+    wait_all_results(qtbot, window)
+    assert dialogs == []
+    window.shutdown()
+
+
+# ---------------------------------------------------------------------------------------- real CLI
+def test_view_command_runs_the_app_and_saves_a_screenshot(env, series_pair, checkpoints):
+    shot = env / "shot.png"
+    cmd = [sys.executable, "-m", "ldct_viewer", "view", str(series_pair["ldct"]), "--ndct", str(series_pair["ndct"]),
+           "--mse", str(checkpoints["mse"]), "--wgan", str(checkpoints["wgan"]), "--device", "cpu",
+           "--screenshot", str(shot)]
+    envvars = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "LDCT_VIEWER_CACHE": str(env / "cache"),
+               "XDG_CONFIG_HOME": str(env / "config"), "HOME": str(env / "home")}
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=envvars)
+    assert result.returncode == 0, result.stderr[-2000:]
+    image = Image.open(shot)
+    assert image.size[0] >= 800 and image.size[1] >= 400
+    pixels = np.asarray(image.convert("L"))
+    assert pixels.std() > 10  # not a blank window
