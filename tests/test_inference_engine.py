@@ -209,3 +209,25 @@ def test_cuda_mixed_precision_within_2_hu_of_fp32(checkpoint, tmp_path):
         out = gpu.denoise(hu)
         rmse = float(np.sqrt(np.mean((out - fp32) ** 2)))
         assert rmse <= 2.0, (precision, rmse)
+
+
+def test_pipelined_run_overlaps_reading_and_keeps_results(checkpoint):
+    # The GPU mode (read/hash the next batch while this one computes), exercised on the CPU.
+    hu = _slices(n=7, h=48, w=48, seed=4)
+    expected = Engine(checkpoint, device="cpu", disk_cache=False).denoise(hu)
+    engine = Engine(checkpoint, device="cpu", batch_size=2, disk_cache=False)
+    engine._pipeline = True
+    got = dict(engine.run(lambda i: hu[i], 7, focus=3))
+    assert sorted(got) == list(range(7)) and engine.stats.forward_calls == 4
+    for i in range(7):
+        np.testing.assert_array_equal(got[i], expected[i])
+
+    fresh = Engine(checkpoint, device="cpu", batch_size=2, disk_cache=False)
+    fresh._pipeline = True
+    cancel = threading.Event()
+    seen = []
+    for i, _ in fresh.run(lambda i: hu[i], 7, focus=0, cancel=cancel):
+        seen.append(i)
+        cancel.set()
+    assert seen == [0]
+    assert fresh.stats.slices_computed <= 4  # at most the batch in flight finished after cancel

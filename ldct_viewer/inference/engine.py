@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
@@ -80,6 +81,7 @@ class Engine:
         self._oom_tile_pixels: int | None = None
         self._scheduler: FocusScheduler | None = None
         self._compute_lock = threading.Lock()
+        self._pipeline: bool | None = None  # None: overlap reading with compute on GPUs only
         self._use_device(choose_device(device))
 
     # -- device and model -------------------------------------------------------------------
@@ -94,6 +96,11 @@ class Engine:
             wanted = "fp32" if self._requested_precision == "auto" else self._requested_precision
         self.precision = wanted
         self._net = FastREDCNN(self.checkpoint.model, channels_last=True).to(device).eval()
+        self._budget = self._measure_activation_budget()
+
+    @property
+    def _pipelined(self) -> bool:
+        return self.device.type != "cpu" if self._pipeline is None else self._pipeline
 
     @property
     def device_description(self) -> str:
@@ -105,11 +112,20 @@ class Engine:
         dtype = torch.float16 if precision == "fp16" else torch.bfloat16
         return torch.autocast(device_type=self.device.type, dtype=dtype)
 
-    def _activation_budget(self) -> int:
+    def _measure_activation_budget(self) -> int:
+        """Bytes the activations may use, fixed when the device is chosen.
+
+        Measured once: later, PyTorch's caching allocator holds freed blocks, which the driver
+        no longer reports as free although they are ours to reuse.
+        """
         if self.device.type == "cuda":
             free, _total = torch.cuda.mem_get_info(self.device)
-            return int(free * GPU_BUDGET_FRACTION)
+            reusable = torch.cuda.memory_reserved(self.device) - torch.cuda.memory_allocated(self.device)
+            return int((free + reusable) * GPU_BUDGET_FRACTION)
         return CPU_ACTIVATION_BUDGET
+
+    def _activation_budget(self) -> int:
+        return self._budget
 
     def _bytes_per_pixel(self) -> int:
         return 4 * LIVE_MAPS * self.checkpoint.model.width
@@ -208,66 +224,60 @@ class Engine:
 
         ``get_slice(i)`` returns float32 HU ``[H, W]``. The yielded arrays are read-only (they
         live in the cache). ``cancel`` is checked at every slice boundary; ``progress(done, n)``
-        is called after each yielded slice.
+        is called after each yielded slice. On a GPU the next batch is read and hashed while the
+        current one computes (so a new focus takes effect one batch later there).
         """
         scheduler = FocusScheduler(n, focus)
         self._scheduler = scheduler
+        picker = _BatchPicker(self, scheduler, get_slice)
+        executor = ThreadPoolExecutor(max_workers=1) if self._pipelined else None
+        in_flight: tuple[Future, list[tuple[int, np.ndarray, str]]] | None = None
         done = 0
-        loaded: dict[int, tuple[np.ndarray, str]] = {}
-
-        def load(i: int) -> tuple[np.ndarray, str]:
-            if i in loaded:
-                return loaded.pop(i)
-            hu = np.ascontiguousarray(get_slice(i), dtype=np.float32)
-            if hu.ndim != 2:
-                raise ValueError(f"slice {i} has shape {hu.shape}, expected [H, W]")
-            return hu, slice_key(hu)
 
         def cancelled() -> bool:
             return cancel is not None and cancel.is_set()
 
-        try:
-            while not cancelled():
-                picked = scheduler.next()
-                if not picked:
-                    return
-                hu, key = load(picked[0])
-                ready: list[tuple[int, np.ndarray]] = []
-                batch = [(picked[0], hu, key)]
-                cap = self._batch_cap(hu.shape)
-                while len(batch) < cap:
-                    more = scheduler.next()
-                    if not more:
-                        break
-                    hu_j, key_j = load(more[0])
-                    if hu_j.shape != hu.shape:  # batch only equal shapes; keep it for later
-                        loaded[more[0]] = (hu_j, key_j)
-                        scheduler.put_back(more)
-                        break
-                    batch.append((more[0], hu_j, key_j))
+        def compute(todo: list[tuple[int, np.ndarray, str]]) -> np.ndarray:
+            with self._compute_lock:
+                return self._compute(np.stack([item[1] for item in todo]))
 
-                todo = []
-                for i, hu_i, key_i in batch:
-                    hit = self.cache.get(key_i)
-                    if hit is not None:
-                        self.stats.cache_hits += 1
-                        ready.append((i, hit))
-                    else:
-                        todo.append((i, hu_i, key_i))
-                if todo:
-                    if cancelled() and not ready:
+        def store(todo, results) -> list[tuple[int, np.ndarray]]:
+            self.stats.slices_computed += len(todo)
+            return [(i, self.cache.put(key, res)) for (i, _, key), res in zip(todo, results)]
+
+        try:
+            while True:
+                batch = None if cancelled() else picker.next_batch()
+                finished: list[tuple[int, np.ndarray]] = []
+                if in_flight is not None:
+                    future, flying = in_flight
+                    in_flight = None
+                    finished = store(flying, future.result())
+                if batch is not None:
+                    hits, todo = batch
+                    finished += hits
+                    if todo and executor is not None:
+                        in_flight = (executor.submit(compute, todo), todo)
+                    elif todo:
+                        finished += store(todo, compute(todo))
+                finished.sort(key=lambda item: scheduler.rank(item[0]))
+                for i, result in finished:
+                    if cancelled():
                         return
-                    with self._compute_lock:
-                        results = self._compute(np.stack([t[1] for t in todo]))
-                    self.stats.slices_computed += len(todo)
-                    ready += [(i, self.cache.put(key_i, res)) for (i, _, key_i), res in zip(todo, results)]
-                ready.sort(key=lambda item: scheduler._rank(item[0]))
-                for i, result in ready:
                     done += 1
                     yield i, result
                     if progress is not None:
                         progress(done, n)
+                if batch is None and in_flight is None:
+                    return
         finally:
+            if in_flight is not None:  # closed or cancelled mid-batch: let the GPU work finish
+                try:
+                    store(in_flight[1], in_flight[0].result())
+                except Exception:  # noqa: BLE001 - the caller is gone; nothing to report to
+                    pass
+            if executor is not None:
+                executor.shutdown(wait=True)
             if self._scheduler is scheduler:
                 self._scheduler = None
 
@@ -284,3 +294,49 @@ class Engine:
         for i, result in self.run(lambda i: arr[i], len(arr), progress=progress):
             out[i] = result
         return out
+
+
+class _BatchPicker:
+    """Takes the next slices in priority order, splitting cache hits from work to do."""
+
+    def __init__(self, engine: Engine, scheduler: FocusScheduler, get_slice: Callable[[int], np.ndarray]):
+        self.engine = engine
+        self.scheduler = scheduler
+        self.get_slice = get_slice
+        self.held: dict[int, tuple[np.ndarray, str]] = {}  # read, but of another shape than its batch
+
+    def load(self, i: int) -> tuple[np.ndarray, str]:
+        if i in self.held:
+            return self.held.pop(i)
+        hu = np.ascontiguousarray(self.get_slice(i), dtype=np.float32)
+        if hu.ndim != 2:
+            raise ValueError(f"slice {i} has shape {hu.shape}, expected [H, W]")
+        return hu, slice_key(hu)
+
+    def next_batch(self):
+        """``(hits, todo)`` for up to one batch of equal-shaped slices, or ``None`` when all are taken."""
+        picked = self.scheduler.next()
+        if not picked:
+            return None
+        hu, key = self.load(picked[0])
+        batch = [(picked[0], hu, key)]
+        cap = self.engine._batch_cap(hu.shape)
+        while len(batch) < cap:
+            more = self.scheduler.next()
+            if not more:
+                break
+            hu_j, key_j = self.load(more[0])
+            if hu_j.shape != hu.shape:  # batch only equal shapes; keep this one for later
+                self.held[more[0]] = (hu_j, key_j)
+                self.scheduler.put_back(more)
+                break
+            batch.append((more[0], hu_j, key_j))
+        hits, todo = [], []
+        for i, hu_i, key_i in batch:
+            cached = self.engine.cache.get(key_i)
+            if cached is not None:
+                self.engine.stats.cache_hits += 1
+                hits.append((i, cached))
+            else:
+                todo.append((i, hu_i, key_i))
+        return hits, todo

@@ -39,7 +39,8 @@ class FocusScheduler:
     def done(self) -> int:
         return self.n - len(self._pending)
 
-    def _rank(self, i: int) -> tuple[int, int]:
+    def rank(self, i: int) -> tuple[int, int]:
+        """Sort key: distance from the focus, the slice after the focus before the one before it."""
         d = i - self._focus
         return (abs(d), 0 if d >= 0 else 1)
 
@@ -49,9 +50,9 @@ class FocusScheduler:
             if not self._pending:
                 return []
             if count == 1:
-                picked = [min(self._pending, key=self._rank)]
+                picked = [min(self._pending, key=self.rank)]
             else:
-                picked = sorted(self._pending, key=self._rank)[:count]
+                picked = sorted(self._pending, key=self.rank)[:count]
             self._pending.difference_update(picked)
             return picked
 
