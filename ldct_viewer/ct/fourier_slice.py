@@ -16,6 +16,7 @@ Everything here works in pixel units (frequencies in cycles/pixel); callers scal
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import torch
@@ -164,10 +165,17 @@ def _csr(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, shape, device, ro
     counts = np.bincount(rows, minlength=shape[0])
     crow = np.concatenate([[0], np.cumsum(counts)])
     index_dtype = np.int32 if len(vals) < 2**31 - 1 else np.int64
-    return torch.sparse_csr_tensor(
+    return sparse_csr(
         torch.from_numpy(crow.astype(index_dtype)),
         torch.from_numpy(cols.astype(index_dtype)),
         torch.from_numpy(np.ascontiguousarray(vals)),
         size=shape,
         device=device,
     )
+
+
+def sparse_csr(crow, col, values, size, device) -> torch.Tensor:
+    """CSR tensor, without torch's "beta" warning (the CSR @ dense product we use is stable)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.sparse_csr_tensor(crow, col, values, size=size, device=device, check_invariants=False)

@@ -12,6 +12,7 @@ import math
 import numpy as np
 import torch
 
+from ldct_viewer.ct.fourier_slice import sparse_csr
 from ldct_viewer.ct.geometry import FanBeamGeometry
 
 
@@ -47,7 +48,7 @@ def bilinear_matrix(rows_pos: np.ndarray, cols_pos: np.ndarray, shape_in: tuple[
     order = np.argsort(rows, kind="stable")
     rows, cols, vals = rows[order], cols[order], vals[order]
     crow = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=rows_pos.size))])
-    return torch.sparse_csr_tensor(
+    return sparse_csr(
         torch.from_numpy(crow.astype(np.int32)),
         torch.from_numpy(cols.astype(np.int32)),
         torch.from_numpy(vals),

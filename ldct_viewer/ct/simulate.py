@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -134,6 +135,7 @@ def simulate_low_dose(
     device: str = "auto",
     params: SimulationParams | None = None,
     input_dose: float | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> np.ndarray:
     """Simulate a scan of ``ndct_hu`` (``[Z, H, W]`` or ``[H, W]``, square slices, HU) at ``dose``
     (fraction of full dose, 0 < dose ≤ 1) with ``views`` views per rotation; float32 HU, same shape.
@@ -141,20 +143,27 @@ def simulate_low_dose(
     ``input_dose`` (fraction): the dose the input was acquired at. ``None`` treats the input as noise-free
     (phantoms) and inserts all the noise of ``dose``; a value (1.0 for a real full-dose scan) inserts only
     the extra noise, so the total noise matches ``dose``. Deterministic for a given ``seed``; each slice
-    draws from its own generator seeded by ``(seed, slice index)``.
+    draws from its own generator seeded by ``(seed, slice index)``. Non-square slices are padded with
+    air to a square for the scan and cropped back. ``progress(done)`` is called after each batch of slices.
     """
     params = params or SimulationParams()
     params.validate()
     volume, squeeze = _as_volume(ndct_hu)
     _check_arguments(volume, pixel_spacing_mm, dose, views, method, input_dose)
     dev = resolve_device(device)
-    size = volume.shape[-1]
+    rows, cols = volume.shape[1:]
+    size = max(rows, cols)
+    top, left = (size - rows) // 2, (size - cols) // 2
     scanner = Scanner(params, size, float(pixel_spacing_mm), int(views), dev)
     reference = Scanner(params, size, float(pixel_spacing_mm), max(int(views), params.full_views), dev)
     mu_w = params.mu_water_per_mm
     out = np.empty_like(volume)
     for start in range(0, volume.shape[0], params.batch_slices):
         hu = torch.from_numpy(volume[start:start + params.batch_slices]).to(dev)
+        if rows != cols:
+            square = hu.new_full((hu.shape[0], size, size), PADDING_HU)
+            square[:, top:top + rows, left:left + cols] = hu
+            hu = square
         mu = hu_to_mu(hu, mu_w)
         clean = scanner.project(mu)
         noisy = torch.stack([
@@ -169,7 +178,10 @@ def simulate_low_dose(
             ref = reference.reconstruct(reference.project(mu))
             result = hu + (recon - ref) * (1000.0 / mu_w)
             result = torch.where(hu < PADDING_HU, hu, result)
+        result = result[:, top:top + rows, left:left + cols]
         out[start:start + hu.shape[0]] = result.to("cpu", torch.float32).numpy()
+        if progress is not None:
+            progress(start + hu.shape[0])
     return out[0] if squeeze else out
 
 
@@ -193,10 +205,8 @@ def _as_volume(ndct_hu) -> tuple[np.ndarray, bool]:
         raise InputError(f"expected an image [H, W] or a volume [Z, H, W], got shape {array.shape}")
     squeeze = array.ndim == 2
     volume = np.ascontiguousarray(array[None] if squeeze else array, dtype=np.float32)
-    if volume.shape[1] != volume.shape[2]:
-        raise InputError(f"slices must be square for simulation, got {volume.shape[1]}×{volume.shape[2]}")
-    if volume.shape[1] < 16:
-        raise InputError(f"slices must be at least 16×16 pixels, got {volume.shape[1]}")
+    if min(volume.shape[1:]) < 16:
+        raise InputError(f"slices must be at least 16×16 pixels, got {volume.shape[1]}×{volume.shape[2]}")
     if not np.all(np.isfinite(volume)):
         raise InputError("input image contains NaN or infinite values")
     return volume, squeeze
