@@ -37,7 +37,10 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    from ldct_viewer.inference.device import choose_device
     from ldct_viewer.ui.app import run_viewer
+
+    choose_device(args.device)  # an absent CUDA is a one-line error (exit 2), not a GUI full of dialogs
 
     return run_viewer(args.ldct or None, args.ndct, mse=args.mse, wgan=args.wgan, device=args.device,
                       screenshot=args.screenshot)

@@ -41,6 +41,9 @@ def run_viewer(ldct: Sequence[str] | None = None, ndct: Sequence[str] | None = N
     if mse is not None or wgan is not None:
         checkpoints = {"mse": mse, "wgan": wgan}
     window = MainWindow(settings=settings, device=device, checkpoints=checkpoints)
+    if screenshot:  # a fixed, screen-filling size so README screenshots are comparable
+        area = app.primaryScreen().availableGeometry()
+        window.setGeometry(area.x(), area.y(), min(area.width(), 1920), min(area.height(), 1080))
     window.show()
 
     def open_initial() -> None:
@@ -77,6 +80,9 @@ def _arm_screenshot(app: QApplication, window, path: Path) -> None:
         if state["done"]:
             return
         state["done"] = True
+        image = window.panels["ldct"].image_shape()
+        if image is not None:  # show the crosshair and HU read-out, as when the mouse rests on a panel
+            window.state.set_crosshair((image[0] * 0.42, image[1] * 0.40), "ldct")
         app.processEvents()
         window.repaint()
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -131,7 +131,12 @@ class InferenceController(QObject):
         for slot in self.slots.values():
             if slot.engine is not None:
                 return str(slot.engine.device_description)
-        return f"device: {self.device}"
+        try:
+            from ldct_viewer.inference.device import choose_device, describe_device
+
+            return describe_device(choose_device(self.device))
+        except Exception:  # noqa: BLE001 - an unavailable device is reported when inference starts
+            return f"device: {self.device}"
 
     # ------------------------------------------------------------------ queries
     def result(self, key: str, index: int) -> np.ndarray | None:

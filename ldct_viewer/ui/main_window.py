@@ -617,6 +617,15 @@ class MainWindow(QMainWindow):
             self.start_inference()
 
     def set_device(self, device: str) -> None:
+        """Run the networks on ``device`` ("auto", "cpu", "cuda"); an absent device is an error dialog."""
+        try:
+            from ldct_viewer.inference.device import choose_device
+
+            choose_device(device)
+        except Exception as err:  # noqa: BLE001
+            self.device_actions[self.inference.device].setChecked(True)
+            self.report_error("Device", error_text(err))
+            return
         self.inference.set_device(device)
         self.device_actions[device].setChecked(True)
         self.settings.setValue("device", device)
@@ -1033,12 +1042,13 @@ class MainWindow(QMainWindow):
         has_ndct = self.case is not None and self.case.ndct_index(i) is not None
         for row, key in enumerate(("ldct", "mse", "wgan")):
             values = self._metrics.get((key, i))
+            pending = has_ndct and (key == "ldct" or self.inference.slots[key].problem is None)
             for col, name in enumerate(("rmse", "psnr", "ssim")):
                 if values is not None:
                     v = values[name]
                     text = ("∞" if math.isinf(v) else f"{v:.1f}") if name != "ssim" else f"{v:.4f}"
                 else:
-                    text = "…" if has_ndct else "—"
+                    text = "…" if pending else "—"
                 item = QTableWidgetItem(text)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 self.metrics_table.setItem(row, col, item)
