@@ -60,9 +60,10 @@ def test_sinogram_agrees_with_skimage_radon():
     ours = ParallelProjector(geometry, n, spacing, CPU)(torch.from_numpy(image)[None])[0].numpy() / spacing
     theirs = radon(image.astype(np.float64), np.arange(views) * 180.0 / views, circle=True).T
     assert ours.shape == theirs.shape == (views, n)
-    # Band-limited (ours) vs bilinear rotation (skimage): stated tolerance 0.5 % mean, 2 % max of the peak.
-    assert np.abs(ours - theirs).mean() < 0.005 * np.abs(theirs).mean()
-    assert np.abs(ours - theirs).max() < 0.02 * np.abs(theirs).max()
+    # Band-limited (ours) vs bilinear rotation (skimage): stated tolerance 0.2 % mean, 1 % max of the peak
+    # (measured 0.04 % and 0.23 %).
+    assert np.abs(ours - theirs).mean() < 0.002 * np.abs(theirs).mean()
+    assert np.abs(ours - theirs).max() < 0.01 * np.abs(theirs).max()
 
 
 def test_fbp_agrees_with_skimage_iradon():
@@ -75,8 +76,8 @@ def test_fbp_agrees_with_skimage_iradon():
     fbp = ParallelFBP(skimage_geometry(n, views, spacing), n, spacing, CPU, window="ram-lak")
     ours = fbp(torch.from_numpy(sinogram.T.astype(np.float32))[None])[0].numpy()
     mask = inside_circle(n)
-    # Stated tolerance: mean |difference| < 0.5 % of the image's 1.7 range; both are close to the image.
-    assert np.abs(ours - theirs)[mask].mean() < 0.005 * 1.7
+    # Stated tolerance: mean |difference| < 0.2 % of the image's 1.7 range (measured 0.07 %).
+    assert np.abs(ours - theirs)[mask].mean() < 0.002 * 1.7
     assert np.abs(ours - image)[mask].mean() <= 1.2 * np.abs(theirs - image)[mask].mean() + 1e-3
 
 
@@ -93,9 +94,10 @@ def test_noise_free_round_trip_reproduces_hu(geometry):
     sino = project(hu_to_mu(torch.from_numpy(hu)[None]))
     back = mu_to_hu(reconstruct(sino))[0].numpy()
     error = np.abs(back - hu)[inside_circle(n)]
-    # Stated tolerance inside the FOV: parallel MAE < 0.5 HU, fan-beam (two bilinear rebinnings) < 3 HU.
-    assert error.mean() < (0.5 if geometry == "parallel" else 3.0)
-    assert np.percentile(error, 99) < (5.0 if geometry == "parallel" else 25.0)
+    # Stated tolerance inside the FOV: parallel MAE < 0.1 HU (measured 0.003), fan-beam (two bilinear
+    # rebinnings blur edges) MAE < 3 HU, 99th percentile < 25 HU (measured 1.5 and 12 HU).
+    assert error.mean() < (0.1 if geometry == "parallel" else 3.0)
+    assert np.percentile(error, 99) < (0.5 if geometry == "parallel" else 25.0)
 
 
 def test_line_integral_units():
