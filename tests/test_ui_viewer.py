@@ -613,3 +613,29 @@ def test_view_command_runs_the_app_and_saves_a_screenshot(env, series_pair, chec
     assert image.size[0] >= 800 and image.size[1] >= 400
     pixels = np.asarray(image.convert("L"))
     assert pixels.std() > 10  # not a blank window
+
+
+def test_no_arguments_opens_the_demo_case(env):
+    """``ldct-viewer`` alone: the demo case (a small recipe here) is generated, opened and shown."""
+    recipe = env / "small_demo.json"
+    recipe.write_text('{"phantom": {"size": 64, "slices": 4}}')
+    shot = env / "demo.png"
+    envvars = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "LDCT_VIEWER_CACHE": str(env / "cache"),
+               "LDCT_VIEWER_DEMO_RECIPE": str(recipe), "XDG_CONFIG_HOME": str(env / "config"),
+               "HOME": str(env / "home")}
+    result = subprocess.run([sys.executable, "-m", "ldct_viewer", "--device", "cpu", "--screenshot", str(shot)],
+                            capture_output=True, text=True, timeout=300, env=envvars)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "screenshot saved" in result.stdout
+    assert list((env / "cache" / "demo").glob("*/ldct/*"))  # generated through the DICOM writer
+    assert np.asarray(Image.open(shot).convert("L")).std() > 10
+
+
+def test_unavailable_cuda_is_a_one_line_cli_error(env):
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available here")
+    envvars = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "LDCT_VIEWER_CACHE": str(env / "cache")}
+    result = subprocess.run([sys.executable, "-m", "ldct_viewer", "view", "--device", "cuda"],
+                            capture_output=True, text=True, timeout=120, env=envvars)
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "CUDA" in result.stderr

@@ -1,0 +1,89 @@
+"""Background inference in the viewer: the slice the user scrolls to comes first, progress, Cancel, resume."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np
+import torch
+from dicom_factory import phantom_volume, write_ct_series
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QMessageBox
+
+from ldct_viewer.model import REDCNN, Normalization, save_checkpoint
+
+N_SLICES = 8
+SIZE = 160
+WIDTH = 32  # slow enough (~0.1-0.3 s a slice on 2 cores) to act while it runs
+
+
+def test_focus_progress_cancel_and_resume(qtbot, tmp_path, monkeypatch):
+    from ldct_viewer.ui.main_window import MainWindow
+
+    monkeypatch.setenv("LDCT_VIEWER_CACHE", str(tmp_path / "cache"))
+    shown = []
+    monkeypatch.setattr(QMessageBox, "critical", staticmethod(lambda *a, **k: shown.append(a)))
+    write_ct_series(tmp_path / "ldct", phantom_volume(N_SLICES, SIZE, seed=9), description="LDCT")
+    ckpts = {}
+    for key, mode in (("mse", "mse"), ("wgan", "wgan-gp")):
+        torch.manual_seed(len(key))
+        ckpts[key] = str(tmp_path / f"{key}.pt")
+        save_checkpoint(ckpts[key], REDCNN(width=WIDTH), mode=mode, normalization=Normalization(), config={},
+                        data={})
+    window = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), device="cpu",
+                        checkpoints=ckpts)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    order: list[tuple[str, int]] = []
+    window.inference.sliceReady.connect(lambda key, i: order.append((key, i)))
+
+    window.open_paths([tmp_path / "ldct"], "ldct")
+    focus = window.state.slice_index
+    assert focus == N_SLICES // 2
+    qtbot.waitUntil(lambda: len(order) >= 1, timeout=60000)
+    assert order[0][1] == focus  # the slice on screen first
+    assert window.progress.isVisible() and window.cancel_button.isVisible()
+    assert window.progress.maximum() == 2 * N_SLICES
+    assert window.device_label.text().startswith("CPU")
+
+    qtbot.keyClick(window, Qt.Key.Key_Home)  # the user jumps to slice 1: it is computed next
+    assert window.inference._focus == 0
+    qtbot.waitUntil(lambda: ("mse", 0) in order, timeout=60000)
+    window.cancel_button.click()  # Cancel while most slices are still to do
+    assert not window.inference.is_running
+    assert not window.progress.isVisible() and not window.cancel_button.isVisible()
+    mse_order = [i for key, i in order if key == "mse"]
+    assert mse_order.index(0) <= 2  # slice 0 was last in the original order (4, 3, 5, 2, 6, 1, 7, 0)
+    qtbot.wait(300)
+    done = {key: len(slot.results) for key, slot in window.inference.slots.items()}
+    missing = [i for i in range(N_SLICES) if window.inference.result("wgan", i) is None]
+    assert missing, "everything finished before Cancel could act"
+    window.state.set_slice(missing[-1])
+    assert window.panels["wgan"].placeholder.text().startswith("not computed")
+    qtbot.wait(300)
+    assert {key: len(slot.results) for key, slot in window.inference.slots.items()} == done  # really stopped
+
+    qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)  # Models → Run inference
+    qtbot.waitUntil(lambda: all(len(s.results) == N_SLICES for s in window.inference.slots.values()),
+                    timeout=120000)
+    qtbot.waitUntil(lambda: not window.inference.is_running, timeout=10000)
+    assert window.panels["wgan"].has_image
+    assert window.progress.maximum() == 2 * N_SLICES
+    assert shown == []
+    window.shutdown()
+
+    # the disk cache makes a second viewer instant: nothing is recomputed
+    again = MainWindow(settings=QSettings(str(tmp_path / "s2.ini"), QSettings.Format.IniFormat), device="cpu",
+                       checkpoints=ckpts)
+    qtbot.addWidget(again)
+    again.open_paths([tmp_path / "ldct"], "ldct")
+    qtbot.waitUntil(lambda: all(len(s.results) == N_SLICES for s in again.inference.slots.values()),
+                    timeout=30000)
+    engine = again.inference.slots["mse"].engine
+    assert engine.stats.slices_computed == 0 and engine.stats.cache_hits == N_SLICES
+    np.testing.assert_array_equal(again.inference.result("mse", 3), window.inference.result("mse", 3))
+    again.shutdown()
