@@ -79,3 +79,27 @@ def test_slice_index_out_of_range(mayo_patient):
 def test_missing_path_is_an_input_error(tmp_path):
     with pytest.raises(InputError):
         open_case(tmp_path / "nope")
+
+
+def test_simulate_case_writes_a_derived_series_paired_with_the_ndct(tmp_path, monkeypatch):
+    from ldct_viewer.case import simulate_case
+
+    monkeypatch.setenv("LDCT_VIEWER_CACHE", str(tmp_path / "cache"))
+    write_ct_series(tmp_path / "full", phantom_volume(2, 64, seed=4), (1.0, 0.7, 0.7))
+    ndct = load_series(tmp_path / "full")
+    case = simulate_case(ndct, 0.25, 90)
+    assert case.ndct is ndct and case.n_matched == 2
+    assert case.ldct.uid != ndct.uid and case.ldct.study_uid == ndct.study_uid
+    assert "Simulated" in case.ldct.description
+    assert case.simulated["dose"] == 0.25 and case.simulated["views"] == 90
+    noise = case.ldct_slice(1) - case.ndct_slice(1)
+    assert float(noise.std()) > 1.0
+    assert simulate_case(ndct, 0.25, 90).ldct.uid == case.ldct.uid  # cached in the user cache
+    assert simulate_case(ndct, 0.5, 90).ldct.uid != case.ldct.uid
+
+    mine = tmp_path / "mine"
+    assert simulate_case(ndct, 0.25, 90, mine).ldct.uid != case.ldct.uid
+    with pytest.raises(InputError):
+        simulate_case(ndct, 0.25, 90, mine)  # never writes into a non-empty user folder
+    with pytest.raises(InputError):
+        simulate_case(ndct, 0.0, 90)
