@@ -324,6 +324,14 @@ def test_presets_and_numeric_fields_change_all_panels(viewer, qtbot):
         assert levels(viewer.panels[key]) == (-400.0, 200.0)
     assert "W 600 / L -100" in viewer.panels["ndct"].subtitle.text()
 
+    viewer.sync_actions["window"].trigger()  # unsynced: a preset applies to the panel last used
+    send_drag(qtbot, viewer.panels["mse"], Qt.MouseButton.LeftButton, dx=30, dy=0)
+    qtbot.waitUntil(lambda: viewer.state.window_of("mse").width > 600, timeout=2000)
+    assert levels(viewer.panels["ldct"]) == (-400.0, 200.0)
+    qtbot.keyClick(viewer, Qt.Key.Key_7)
+    assert levels(viewer.panels["mse"]) == (20.0, 60.0)
+    assert levels(viewer.panels["wgan"]) == (-400.0, 200.0)
+
 
 def test_left_drag_adjusts_window_level_in_all_panels(viewer, qtbot):
     viewer.apply_preset("abdomen")

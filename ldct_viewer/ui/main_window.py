@@ -355,8 +355,10 @@ class MainWindow(QMainWindow):
             panel.view.sigRangeChangedManually.connect(lambda *_, k=key: self._record_view(k))
             panel.hovered.connect(lambda pos, k=key: self.state.set_crosshair(pos, k if pos else None))
         self.slider.valueChanged.connect(lambda v: self.state.set_slice(v))
-        self.width_spin.valueChanged.connect(lambda v: self.state.set_window(v, self.state.window.level))
-        self.level_spin.valueChanged.connect(lambda v: self.state.set_window(self.state.window.width, v))
+        self.width_spin.valueChanged.connect(
+            lambda v: self.state.set_window(v, self.state.window.level, self._window_target()))
+        self.level_spin.valueChanged.connect(
+            lambda v: self.state.set_window(self.state.window.width, v, self._window_target()))
         self.diff_combo.currentIndexChanged.connect(lambda i: self.state.set_diff_mode(self.diff_combo.itemData(i)))
         self.diff_spin.valueChanged.connect(lambda v: self.state.set_diff_range(v))
         self.fps_spin.valueChanged.connect(lambda v: self.state.set_cine_fps(v))
@@ -908,9 +910,13 @@ class MainWindow(QMainWindow):
         modes = list(DIFF_LABELS)
         self.state.set_diff_mode(modes[(modes.index(self.state.diff_mode) + 1) % len(modes)])
 
+    def _window_target(self) -> str | None:
+        """Toolbar W/L goes to every panel, or only to the last one used when W/L sync is off."""
+        return None if self.state.sync["window"] else self.state.active_panel
+
     def apply_preset(self, name: str) -> None:
         w, lv = PRESETS[name]
-        self.state.set_window(w, lv)
+        self.state.set_window(w, lv, self._window_target())
         self._sync_controls()
 
     def _queue_drag(self, dx: float, dy: float, key: str) -> None:
