@@ -62,6 +62,7 @@ def setup(preference: str) -> Context:
 
 def teardown(ctx: Context) -> None:
     if ctx.distributed and dist.is_initialized():
+        dist.barrier()  # nobody leaves while another process still talks to it (gloo aborts on a closed peer)
         dist.destroy_process_group()
 
 

@@ -1,0 +1,178 @@
+"""``ldct-train fit``: outputs, exact resume, divergence stop, WGAN-GP from an MSE checkpoint, DDP."""
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from ldct_viewer.errors import InputError
+from ldct_viewer.model import load_checkpoint
+from trainer.config import load_config
+from trainer.fit import NAN_HOOK_ENV, TrainingDiverged, fit, resume_config
+from trainer_fixtures import write_tiny_dataset
+
+TINY = ["model.width=4", "dataset.patch_size=32", "dataset.stride=16", "dataset.batch_size=4",
+        "sampling.patches_per_epoch=16", "sampling.val_patches=0", "run.device=cpu", "training.sample_interval=1"]
+STEPS_PER_EPOCH = 4  # 16 patches / batch 4
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    return write_tiny_dataset(tmp_path_factory.mktemp("data") / "ds", size=48, slices=2)
+
+
+def _config(*extra):
+    return load_config(overrides=[*TINY, *extra])
+
+
+def _rows(run: Path):
+    with open(run / "log.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _cli(*args, env=None, timeout=300):
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "trainer", *args], capture_output=True, text=True,
+                          timeout=timeout, env=full_env)
+
+
+def test_mse_run_writes_checkpoints_log_and_figures(dataset, tmp_path):
+    run = tmp_path / "run"
+    proc = _cli("fit", "--mode", "mse", "--data", str(dataset), "--out", str(run),
+                *sum((["--set", s] for s in TINY + ["training.num_epochs=2"]), []))
+    assert proc.returncode == 0, proc.stderr
+    for name in ("last.pt", "best.pt", "train_state.pt", "log.csv", "loss_mse.png", "config.yaml", "summary.json",
+                 "samples/epoch_001.png", "samples/epoch_002.png"):
+        assert (run / name).is_file(), name
+    ckpt = load_checkpoint(run / "last.pt")
+    assert ckpt.mode == "mse" and ckpt.model.width == 4
+    meta = ckpt.metadata
+    assert meta["config"]["training"]["num_epochs"] == 2
+    assert meta["data"]["format"] == "ldct-variable-dose/1" and meta["data"]["volumes_per_split"]["train"] == 2
+    assert meta["training"]["epochs_done"] == 2 and meta["training"]["iterations"] == 2 * STEPS_PER_EPOCH
+    assert meta["evaluation"]["split"] == "val" and meta["evaluation"]["rmse_hu"] > 0
+    rows = _rows(run)
+    assert [r["kind"] for r in rows].count("iter") == 2 * STEPS_PER_EPOCH
+    epochs = [r for r in rows if r["kind"] == "epoch"]
+    assert [int(r["epoch"]) for r in epochs] == [1, 2] and all(float(r["val_mse"]) > 0 for r in epochs)
+    assert "ETA" in proc.stderr
+    # a second fresh run into the same folder is refused; nothing is overwritten
+    before = (run / "last.pt").read_bytes()
+    again = _cli("fit", "--mode", "mse", "--data", str(dataset), "--out", str(run),
+                 *sum((["--set", s] for s in TINY), []))
+    assert again.returncode == 2 and "already holds a training run" in again.stderr
+    assert (run / "last.pt").read_bytes() == before
+
+
+def test_resume_continues_exactly(dataset, tmp_path):
+    torch.set_num_threads(1)
+    straight, split = tmp_path / "straight", tmp_path / "split"
+    fit(_config("training.num_epochs=2"), mode="mse", data=dataset, out=straight)
+    fit(_config("training.num_epochs=1"), mode="mse", data=dataset, out=split)
+    config = resume_config(split, "mse", None, ["training.num_epochs=2"])
+    fit(config, mode="mse", data=dataset, out=split, resume=True)
+    a = load_checkpoint(straight / "last.pt").model.state_dict()
+    b = load_checkpoint(split / "last.pt").model.state_dict()
+    for key in a:
+        assert torch.allclose(a[key], b[key], atol=1e-6, rtol=0), key
+    losses = lambda run: [r["loss_mse"] for r in _rows(run) if r["kind"] == "iter"]  # noqa: E731
+    assert losses(straight) == losses(split)
+    # a resume may not change what the run is
+    with pytest.raises(Exception, match="cannot change dataset.stride"):
+        resume_config(split, "mse", None, ["dataset.stride=32"])
+    with pytest.raises(Exception, match="started with --mode mse"):
+        resume_config(split, "wgan-gp", None, [])
+
+
+def test_nan_stops_keeps_last_good_checkpoint_and_resumes_mid_epoch_exactly(dataset, tmp_path, monkeypatch):
+    torch.set_num_threads(1)
+    straight, crashed = tmp_path / "straight", tmp_path / "crashed"
+    fit(_config("training.num_epochs=2"), mode="mse", data=dataset, out=straight)
+    # state saved after every iteration; iteration 6 (epoch 2, step 2) gets a NaN input
+    monkeypatch.setenv(NAN_HOOK_ENV, str(STEPS_PER_EPOCH + 2))
+    with pytest.raises(TrainingDiverged) as err:
+        fit(_config("training.num_epochs=2", "run.state_minutes=0"), mode="mse", data=dataset, out=crashed)
+    message = str(err.value)
+    assert "\n" not in message and "non-finite loss_mse" in message and "epoch 2, iteration 6" in message
+    assert "last good checkpoint" in message
+    good = load_checkpoint(crashed / "last.pt")
+    assert good.metadata["training"]["epochs_done"] == 1
+    assert all(torch.isfinite(p).all() for p in good.model.parameters())
+    assert torch.load(crashed / "train_state.pt", weights_only=True)["counters"]["iteration"] == STEPS_PER_EPOCH + 1
+    # resuming from the mid-epoch state reproduces the uninterrupted run
+    monkeypatch.delenv(NAN_HOOK_ENV)
+    fit(resume_config(crashed, "mse", None, []), mode="mse", data=dataset, out=crashed, resume=True)
+    a = load_checkpoint(straight / "last.pt").model.state_dict()
+    b = load_checkpoint(crashed / "last.pt").model.state_dict()
+    assert all(torch.allclose(a[k], b[k], atol=1e-6, rtol=0) for k in a)
+    iters = [int(r["iteration"]) for r in _rows(crashed) if r["kind"] == "iter"]
+    assert iters == list(range(1, 2 * STEPS_PER_EPOCH + 1))  # the log holds each iteration once
+
+
+def test_nan_through_cli_is_one_line_exit_2(dataset, tmp_path):
+    run = tmp_path / "run"
+    proc = _cli("fit", "--mode", "mse", "--data", str(dataset), "--out", str(run),
+                *sum((["--set", s] for s in TINY + ["training.num_epochs=2"]), []),
+                env={NAN_HOOK_ENV: str(STEPS_PER_EPOCH + 1)})
+    assert proc.returncode == 2
+    errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("ldct-train: error")]
+    assert len(errors) == 1 and "non-finite" in errors[0] and "Traceback" not in proc.stderr
+    assert load_checkpoint(run / "last.pt").metadata["training"]["epochs_done"] == 1
+
+
+def test_wgan_gp_from_mse_checkpoint(dataset, tmp_path):
+    mse_run, gan_run = tmp_path / "mse", tmp_path / "gan"
+    fit(_config("training.num_epochs=1"), mode="mse", data=dataset, out=mse_run)
+    init = load_checkpoint(mse_run / "best.pt")
+    summary = fit(_config("training.num_epochs=2", "selection.wgan_warmup_epochs=1", "training.critic_iterations=2"),
+                  mode="wgan-gp", data=dataset, out=gan_run, init=mse_run / "best.pt")
+    assert summary["init"]["sha256"] == init.sha256
+    for name in ("epoch_001.pt", "epoch_002.pt", "last.pt", "best.pt", "loss_generator.png", "loss_critic.png",
+                 "loss_mse.png"):
+        assert (gan_run / name).is_file(), name
+    last = load_checkpoint(gan_run / "last.pt")
+    assert last.mode == "wgan-gp" and last.sha256 != init.sha256
+    assert "texture" in last.metadata["training"]["selection"]
+    rows = [r for r in _rows(gan_run) if r["kind"] == "iter"]
+    assert all(r["loss_critic"] and r["gradient_penalty"] for r in rows)
+    generator_steps = [int(r["iteration"]) for r in rows if r["loss_generator"]]
+    assert generator_steps == [i for i in range(1, 2 * STEPS_PER_EPOCH + 1) if i % 2 == 0]
+    epoch0 = [r for r in _rows(gan_run) if r["kind"] == "epoch"][0]
+    assert epoch0["epoch"] == "0"  # the --init model's validation, the bound of the selection rule
+    assert summary["best_epoch"] in (1, 2)
+
+
+def test_init_with_other_width_is_refused(dataset, tmp_path):
+    fit(_config("training.num_epochs=1"), mode="mse", data=dataset, out=tmp_path / "mse")
+    with pytest.raises(Exception, match="model.width=4"):
+        fit(_config("model.width=8"), mode="wgan-gp", data=dataset, out=tmp_path / "gan",
+            init=tmp_path / "mse" / "best.pt")
+    with pytest.raises(InputError, match="no manifest.json"):
+        fit(_config(), mode="mse", data=tmp_path, out=tmp_path / "x")
+
+
+@pytest.mark.parametrize("mode", ["mse", "wgan-gp"])
+def test_torchrun_two_processes_gloo(dataset, tmp_path, mode):
+    run = tmp_path / "ddp"
+    args = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "trainer",
+            "fit", "--mode", mode, "--data", str(dataset), "--out", str(run),
+            *sum((["--set", s] for s in TINY + ["training.num_epochs=1", "training.critic_iterations=2"]), [])]
+    # own process group, so a hang cannot leave worker processes behind
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        _, stderr = proc.communicate(timeout=180)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail("torchrun did not finish in 180 s")
+    assert proc.returncode == 0, stderr[-3000:]
+    ckpt = load_checkpoint(run / "last.pt")
+    assert ckpt.metadata["training"]["processes"] == 2
+    assert ckpt.metadata["training"]["global_batch"] == 8
+    iters = [r for r in _rows(run) if r["kind"] == "iter"]
+    assert len(iters) == 16 // 8  # each step consumes a batch of 4 on each of the 2 processes
