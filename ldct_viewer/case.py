@@ -91,7 +91,8 @@ class Case:
         z, h, w = self.ldct.shape
         text = f"LDCT {z}×{h}×{w}"
         if self.simulated:
-            text += f" (simulated, dose {self.simulated.get('dose', '?'):g}, {self.simulated.get('views', '?')} views)"
+            dose, views = self.simulated.get("dose"), self.simulated.get("views")
+            text += f" (simulated, dose {dose if dose is None else format(dose, 'g')}, {views} views)"
         if self.ndct is None:
             return text + ", no NDCT"
         return text + f", NDCT {len(self.ndct)} slices, {self.n_matched} paired"
@@ -135,20 +136,22 @@ def open_case(ldct_path: PathLike | Sequence[PathLike], ndct_path: PathLike | Se
 SIMULATION_VERSION = "sim-case/1"
 
 
-def _simulation_key(ndct, dose: float, views: int, method: str) -> str:
-    recipe = {"version": SIMULATION_VERSION, "ndct": ndct.uid, "shape": list(ndct.shape),
-              "dose": float(dose), "views": int(views), "method": method}
+def _simulation_key(ndct, info: dict) -> str:
+    recipe = {"version": SIMULATION_VERSION, "shape": list(ndct.shape), **info}
     return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def simulate_case(ndct, dose: float, views: int, out_dir: PathLike | None = None, *,
-                  method: str = "noise-insertion", seed: int = 0, device: str = "auto") -> Case:
+                  method: str = "noise-insertion", seed: int = 0, input_dose: float | None = None,
+                  device: str = "auto") -> Case:
     """Simulate an LDCT series from ``ndct`` at ``dose`` (fraction of full dose) and ``views``.
 
     The simulated series is written as DICOM (derived from the NDCT: same geometry, patient,
     study; new series UID) into ``out_dir``, or into the user cache keyed by the NDCT series
     UID and the parameters (reused when it exists), then loaded back through the normal loader
-    so the viewer treats it like any other series.
+    so the viewer treats it like any other series. ``input_dose`` (fraction) is the dose the NDCT
+    was acquired at (1.0 for a real full-dose scan: only the extra noise is inserted); None treats
+    the NDCT as noise-free, like ``ldct-viewer simulate`` does by default.
     """
     from ldct_viewer.ct import simulate_low_dose
     from ldct_viewer.io import load_series, write_series
@@ -158,9 +161,10 @@ def simulate_case(ndct, dose: float, views: int, out_dir: PathLike | None = None
         raise InputError(f"dose {dose}: must be a fraction of full dose in (0, 1]")
     if int(views) < 1:
         raise InputError(f"views {views}: must be a positive number of projections")
-    info = {"dose": float(dose), "views": int(views), "method": method, "ndct_series_uid": ndct.uid}
+    info = {"dose": float(dose), "views": int(views), "method": method, "seed": int(seed),
+            "input_dose": None if input_dose is None else float(input_dose), "ndct_series_uid": ndct.uid}
     if out_dir is None:
-        target = cache_dir() / "simulated" / _simulation_key(ndct, dose, views, method)
+        target = cache_dir() / "simulated" / _simulation_key(ndct, info)
         if target.is_dir() and any(target.iterdir()):
             ldct = load_series(target)
             return Case(ldct=ldct, ndct=ndct, pairing=_pair(ldct, ndct), simulated=info)
@@ -170,8 +174,8 @@ def simulate_case(ndct, dose: float, views: int, out_dir: PathLike | None = None
 
     volume = ndct.volume()
     pixel_mm = float(ndct.pixel_spacing[1])
-    low = simulate_low_dose(volume, pixel_mm, dose=float(dose), views=int(views), seed=seed,
-                            method=method, device=device)
+    low = simulate_low_dose(volume, pixel_mm, dose=float(dose), views=int(views), seed=int(seed),
+                            method=method, device=device, input_dose=info["input_dose"])
     description = f"Simulated LDCT {float(dose):.0%} dose {int(views)} views"
     try:
         write_series(target, np.asarray(low, dtype=np.float32), reference=ndct, description=description)
