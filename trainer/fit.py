@@ -244,6 +244,19 @@ class _StopFlag:
         return False
 
 
+def _timed(batches, clock: dict):
+    """Iterate ``batches``, adding the time spent waiting for each one to ``clock["wait"]``."""
+    iterator = iter(batches)
+    while True:
+        t0 = time.perf_counter()
+        try:
+            item = next(iterator)
+        except StopIteration:
+            return
+        clock["wait"] += time.perf_counter() - t0
+        yield item
+
+
 def threading_main() -> bool:
     import threading
 
@@ -413,7 +426,9 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
             bar = ProgressBar(steps_per_epoch, label=f"{mode} epoch {epoch}/{T['num_epochs']}", done=st["step"],
                               enabled=main)
             model.train()
-            for x, y in loader:
+            clock = {"wait": 0.0, "start": time.perf_counter(), "steps": 0}
+            for x, y in _timed(loader, clock):
+                clock["steps"] += 1
                 x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
                 st["iteration"] += 1
                 st["step"] += 1
@@ -480,6 +495,9 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
                     raise KeyboardInterrupt
             if main:
                 bar.close()
+            train_time = time.perf_counter() - clock["start"]
+            speed = {"patches_per_s": clock["steps"] * global_batch / max(train_time, 1e-9),
+                     "data_wait_share": clock["wait"] / max(train_time, 1e-9)}
 
             # ---- end of epoch: validate, schedule, select, save
             st["epoch"], st["step"] = epoch, 0
@@ -503,14 +521,16 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
                     st["bad_epochs"] += 1
             st["history"].append({"epoch": epoch, "iteration": st["iteration"], "lr": lr,
                                   "val_mse": val["mse"], "val_rmse_hu": val["rmse_hu"],
-                                  "val_texture_db": val["texture_db"], "best": bool(improved)})
+                                  "val_texture_db": val["texture_db"], "best": bool(improved), **speed})
             stop_early = not wgan and T["patience"] and st["bad_epochs"] >= T["patience"]
             st["stopped_early"] = bool(stop_early)
             if main:
                 log.write("epoch", epoch=epoch, iteration=st["iteration"], time_s=round(time.perf_counter() - t_run, 3),
-                          val_mse=val["mse"], val_rmse_hu=val["rmse_hu"], val_texture_db=val["texture_db"], lr=lr)
+                          val_mse=val["mse"], val_rmse_hu=val["rmse_hu"], val_texture_db=val["texture_db"], lr=lr,
+                          **speed)
                 print(f"{mode} epoch {epoch}: val MSE {val['mse']:.4g}, RMSE {val['rmse_hu']:.1f} HU, "
-                      f"texture {val['texture_db']:.2f} dB, lr {lr:.3g}" + (" (best)" if improved else ""),
+                      f"texture {val['texture_db']:.2f} dB, lr {lr:.3g}, {speed['patches_per_s']:.1f} patches/s, "
+                      f"data wait {100 * speed['data_wait_share']:.1f} %" + (" (best)" if improved else ""),
                       file=sys.stderr)
                 save_model(out / "last.pt", val)
                 if improved:

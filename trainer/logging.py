@@ -28,6 +28,8 @@ COLUMNS = (
     "val_rmse_hu",
     "val_texture_db",
     "lr",
+    "patches_per_s",   # epoch rows: training patches per second over the epoch's steps (all processes)
+    "data_wait_share",  # epoch rows: share of that time spent waiting for the next batch
 )
 
 
