@@ -124,8 +124,12 @@ def render_phantom(
     slice_thickness_mm: float = 1.0,
     fov_mm: float = 380.0,
     start_z_mm: float | None = None,
+    lesions: bool = True,
 ) -> Phantom:
-    """Like :func:`generate_phantom`, also returning tissue labels, slice levels and lesions."""
+    """Like :func:`generate_phantom`, also returning tissue labels, slice levels and lesions.
+
+    ``lesions=False`` renders the identical phantom without its lesions (their ground truth).
+    """
     if size < 16 or slices < 1:
         raise ValueError(f"phantom size must be >= 16 and slices >= 1, got {size} and {slices}")
     if slice_thickness_mm <= 0 or fov_mm <= 0:
@@ -138,7 +142,7 @@ def render_phantom(
     # Index 0 is the most caudal slice (largest level), the last one is start_z_mm.
     levels = (start_z_mm + extent - np.arange(slices) * slice_thickness_mm).astype(np.float32)
     builder = _Builder(size, fov_mm / size, slice_thickness_mm, levels, rng)
-    builder.build()
+    builder.build(lesions=lesions)
     volume = ndimage.gaussian_filter(builder.hu, sigma=(0.0, 0.55, 0.55), mode="nearest")
     np.clip(volume, -1024.0, 3071.0, out=volume)
     return Phantom(
@@ -250,7 +254,7 @@ class _Builder:
         self.paint(blk, distance + cortex_mm, marrow, Tissue.BONE_MARROW)
 
     # ------------------------------------------------------------------ anatomy
-    def build(self) -> None:
+    def build(self, lesions: bool = True) -> None:
         self.levels()
         self.table()
         self.body_wall()
@@ -259,9 +263,10 @@ class _Builder:
         self.disc_vessel(self.ao_x, self.ao_y, self.ao_r, 192.0)
         self.spine()
         self.ribs()
-        self.lesions_in(Tissue.LIVER, "liver", count=int(self.rng.integers(2, 6)))
-        self.lesions_in(Tissue.SPLEEN, "spleen", count=int(self.rng.integers(0, 2)))
-        self.lesions_in(Tissue.KIDNEY_CORTEX, "kidney", count=int(self.rng.integers(0, 2)))
+        if lesions:
+            self.lesions_in(Tissue.LIVER, "liver", count=int(self.rng.integers(2, 6)))
+            self.lesions_in(Tissue.SPLEEN, "spleen", count=int(self.rng.integers(0, 2)))
+            self.lesions_in(Tissue.KIDNEY_CORTEX, "kidney", count=int(self.rng.integers(0, 2)))
 
     def levels(self) -> None:
         """Per-slice body dimensions (mm); ``t_abd`` blends thorax (0) into abdomen (1)."""

@@ -1,0 +1,254 @@
+"""Build a variable-dose dataset folder from NDCT series (simulated LDCT) or real LDCT/NDCT pairs.
+
+Simulated mode: every NDCT series is scanned again by ``ldct_viewer.ct.simulate_low_dose`` under
+each dose × views condition (the seed's 12 conditions by default). Paired mode: LDCT/NDCT series
+recognised by ``ldct_viewer.io.find_pairs`` (Mayo or TCIA layout) are stored slice-matched as the
+single condition ``real``. The folder is written under a temporary name next to ``out`` and
+renamed when complete, so an interrupted build leaves nothing that looks like a dataset.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+import numpy as np
+
+from ldct_viewer.errors import InputError
+from trainer.data.conditions import REAL, condition_name
+from trainer.data.dataset import FORMAT
+from trainer.data.splits import assign_splits
+
+DEFAULT_DOSES = (10, 25, 50, 100)
+DEFAULT_VIEWS = (180, 360, 720)
+#: Patient IDs written by ``ldct-train phantoms``: noise-free inputs, all noise is simulated.
+PHANTOM_PREFIX = "PHANTOM-"
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    doses: tuple[float, ...] = DEFAULT_DOSES  # percent of full dose
+    views: tuple[int, ...] = DEFAULT_VIEWS
+    seed: int = 0
+    val_fraction: float = 0.2
+    test_fraction: float = 0.0
+    method: str = "noise-insertion"
+    input_dose: str = "auto"  # auto | none | full
+    device: str = "auto"
+
+    def conditions(self) -> list[tuple[str, float, int]]:
+        return [(condition_name(d, v), d, v) for d in self.doses for v in self.views]
+
+
+def build_dataset(
+    inputs: Sequence[str | Path],
+    out: str | Path,
+    options: BuildOptions = BuildOptions(),
+    *,
+    paired: bool | None = None,
+    log: TextIO | None = None,
+) -> Path:
+    """Write the dataset to ``out`` (which must not exist, or be empty) and return its path.
+
+    ``paired``: True forces real LDCT/NDCT pairs, False forces simulation, None (default) uses
+    pairs when the inputs contain any.
+    """
+    from ldct_viewer.io import find_pairs
+
+    log = log if log is not None else sys.stderr
+    out = Path(out)
+    _check_output(out)
+    _check_options(options)
+    inputs = [Path(p) for p in inputs]
+    if not inputs:
+        raise InputError("no input folders given (--ndct DIR ...)")
+    for p in inputs:
+        if not p.exists():
+            raise InputError(f"{p}: no such file or folder")
+
+    pairs = find_pairs(inputs) if paired is not False else []
+    if paired and not pairs:
+        raise InputError(
+            f"{', '.join(map(str, inputs))}: no LDCT/NDCT pairs recognised "
+            "(expected e.g. quarter_1mm/full_1mm folders or *_QD_*/*_FD_* files)"
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    temp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    try:
+        if pairs:
+            manifest = _build_paired(pairs, temp, options, log)
+        else:
+            manifest = _build_simulated(inputs, temp, options, log)
+        (temp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        if out.exists():
+            out.rmdir()  # empty (checked); rename cannot replace a folder
+        os.rename(temp, out)
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
+    return out
+
+
+def _check_output(out: Path) -> None:
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise InputError(f"{out}: output folder exists and is not empty")
+
+
+def _check_options(options: BuildOptions) -> None:
+    from ldct_viewer.ct import METHODS
+
+    if not options.doses or not options.views:
+        raise InputError("need at least one dose and one view count")
+    for d in options.doses:
+        if not 0 < d <= 100:
+            raise InputError(f"dose {d:g} % is outside (0, 100]")
+    for v in options.views:
+        if v < 8:
+            raise InputError(f"{v} views is too few (at least 8)")
+    if len(set(options.conditions())) != len(options.conditions()):
+        raise InputError("doses or views repeat")
+    if options.method not in METHODS:
+        raise InputError(f"unknown simulation method {options.method!r} (choose from {', '.join(METHODS)})")
+    if options.input_dose not in ("auto", "none", "full"):
+        raise InputError(f"--input-dose must be auto, none or full, not {options.input_dose!r}")
+
+
+def _input_dose(series, options: BuildOptions) -> float | None:
+    """Dose the NDCT was acquired at: None (noise-free) for phantoms, 1.0 for real full-dose scans."""
+    if options.input_dose == "none":
+        return None
+    if options.input_dose == "full":
+        return 1.0
+    return None if str(series.patient_id or "").startswith(PHANTOM_PREFIX) else 1.0
+
+
+def _source(series) -> dict:
+    return {
+        "path": str(series.folder.resolve()),
+        "series_uid": series.uid,
+        "patient_id": str(series.patient_id or ""),
+        "description": str(series.description or ""),
+    }
+
+
+def _spacing(series) -> list[float]:
+    dy, dx = series.pixel_spacing
+    return [float(series.slice_spacing), float(dy), float(dx)]
+
+
+def _condition_seed(seed: int, volume: int, condition: int) -> int:
+    return int(np.random.SeedSequence([seed, volume, condition]).generate_state(1)[0] & 0x7FFFFFFF)
+
+
+def _save(path: Path, array: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path, np.ascontiguousarray(array, dtype=np.float32))
+
+
+def _build_simulated(inputs: list[Path], temp: Path, options: BuildOptions, log: TextIO) -> dict:
+    from ldct_viewer.ct import simulate_low_dose
+    from ldct_viewer.io import scan
+
+    result = scan(inputs)
+    series_list = [s for s in result.series if not getattr(s, "is_localizer", False) and s.modality == "CT"]
+    if not series_list:
+        reasons = "; ".join(f"{s.path.name}: {s.reason}" for s in result.skipped[:3])
+        raise InputError(f"{', '.join(map(str, inputs))}: no CT series found" + (f" ({reasons})" if reasons else ""))
+    conditions = options.conditions()
+    groups = [str(s.patient_id or s.uid) for s in series_list]
+    splits = assign_splits(groups, val_fraction=options.val_fraction, test_fraction=options.test_fraction,
+                           seed=options.seed)
+    volumes = []
+    t0 = time.perf_counter()
+    for k, (series, split) in enumerate(zip(series_list, splits)):
+        vid = f"vol{k:03d}"
+        dy, dx = series.pixel_spacing
+        if abs(dy - dx) > 0.01 * max(dy, dx):
+            raise InputError(f"{series.folder}: non-square pixels ({dy} x {dx} mm) are not supported")
+        ndct = np.array(series.volume(), dtype=np.float32)  # writable copy for torch
+        _save(temp / "ndct" / f"{vid}.npy", ndct)
+        input_dose = _input_dose(series, options)
+        entry = {
+            "id": vid,
+            "source": _source(series),
+            "split": split,
+            "slices": int(ndct.shape[0]),
+            "shape": list(ndct.shape),
+            "spacing": _spacing(series),
+            "input_dose": input_dose,
+            "conditions": {},
+        }
+        for c, (name, dose, views) in enumerate(conditions):
+            print(f"dataset: {vid} ({k + 1}/{len(series_list)}, {ndct.shape[0]} slices, {split}) "
+                  f"{name} [{c + 1}/{len(conditions)}] {time.perf_counter() - t0:.0f} s", file=log, flush=True)
+            seed = _condition_seed(options.seed, k, c)
+            target = dose / 100.0
+            simulated = simulate_low_dose(ndct, float(dx), dose=target, views=int(views), seed=seed,
+                                          method=options.method, device=options.device,
+                                          input_dose=None if input_dose is None else max(input_dose, target))
+            _save(temp / "ldct" / name / f"{vid}.npy", simulated)
+            entry["conditions"][name] = {"dose": target, "views": int(views), "seed": seed}
+        volumes.append(entry)
+    print(f"dataset: {len(volumes)} volumes x {len(conditions)} conditions in {time.perf_counter() - t0:.0f} s",
+          file=log, flush=True)
+    return {
+        "format": FORMAT,
+        "kind": "simulated",
+        "conditions": [c[0] for c in conditions],
+        "normalization": None,
+        "simulation": {"method": options.method, "doses_percent": list(options.doses),
+                       "views": list(options.views), "seed": options.seed, "input_dose": options.input_dose},
+        "splits": {"seed": options.seed, "val_fraction": options.val_fraction,
+                   "test_fraction": options.test_fraction, "by": "patient_id"},
+        "volumes": volumes,
+    }
+
+
+def _build_paired(pairs, temp: Path, options: BuildOptions, log: TextIO) -> dict:
+    groups = [str(ndct.patient_id or ndct.uid) for _, ndct, _ in pairs]
+    splits = assign_splits(groups, val_fraction=options.val_fraction, test_fraction=options.test_fraction,
+                           seed=options.seed)
+    volumes = []
+    for k, ((ldct, ndct, pairing), split) in enumerate(zip(pairs, splits)):
+        vid = f"vol{k:03d}"
+        if len(pairing) == 0:
+            print(f"dataset: skipping {ldct.folder} / {ndct.folder}: no slice positions match", file=log)
+            continue
+        print(f"dataset: {vid} ({k + 1}/{len(pairs)}) real pair {ldct.folder.name} / {ndct.folder.name}: "
+              f"{pairing.summary()}", file=log, flush=True)
+        order = np.argsort(ndct.slice_locations[pairing.ndct_index], kind="stable")
+        ndct_idx, ldct_idx = pairing.ndct_index[order], pairing.ldct_index[order]
+        ndct_vol = ndct.volume()[ndct_idx]
+        ldct_vol = ldct.volume()[ldct_idx]
+        _save(temp / "ndct" / f"{vid}.npy", ndct_vol)
+        _save(temp / "ldct" / REAL / f"{vid}.npy", ldct_vol)
+        volumes.append({
+            "id": vid,
+            "source": {"ndct": _source(ndct), "ldct": _source(ldct)},
+            "split": split,
+            "slices": int(ndct_vol.shape[0]),
+            "shape": list(ndct_vol.shape),
+            "spacing": _spacing(ndct),
+            "slice_pairs": {"ndct_index": ndct_idx.tolist(), "ldct_index": ldct_idx.tolist(),
+                            "max_offset_mm": float(pairing.max_offset_mm)},
+            "conditions": {REAL: {"dose": None, "views": None}},
+        })
+    if not volumes:
+        raise InputError("no LDCT/NDCT pair has matching slice positions")
+    return {
+        "format": FORMAT,
+        "kind": "paired",
+        "conditions": [REAL],
+        "normalization": None,
+        "splits": {"seed": options.seed, "val_fraction": options.val_fraction,
+                   "test_fraction": options.test_fraction, "by": "patient_id"},
+        "volumes": volumes,
+    }
