@@ -328,8 +328,9 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
         model.load_state_dict(ckpt.model.state_dict())
         norm = ckpt.normalization
         init_info = {"path": str(ckpt.path.resolve()), "sha256": ckpt.sha256, "mode": ckpt.mode}
-    model.to(device)
-    critic = Critic().to(device) if wgan else None
+    # channels_last: oneDNN / cuDNN pick faster convolution kernels (~10-15 % per step on CPU)
+    model.to(device, memory_format=torch.channels_last)
+    critic = Critic().to(device, memory_format=torch.channels_last) if wgan else None
     betas = tuple(T["betas"])
     opt_g = torch.optim.Adam(model.parameters(), lr=T["learning_rate"], betas=betas,
                              weight_decay=T["l2_regularization"])

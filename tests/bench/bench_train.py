@@ -31,8 +31,8 @@ from trainer.fit import fit  # noqa: E402
 def bare_steps(mode: str, width: int, batch: int, patch: int, steps: int, device: str, amp: bool) -> float:
     """Seconds per optimizer iteration without any data loading: the compute baseline."""
     dev = torch.device(device)
-    g = REDCNN(width=width).to(dev)
-    c = Critic().to(dev)
+    g = REDCNN(width=width).to(dev, memory_format=torch.channels_last)
+    c = Critic().to(dev, memory_format=torch.channels_last)
     opt_g, opt_c = torch.optim.Adam(g.parameters(), 1e-4), torch.optim.Adam(c.parameters(), 1e-4)
     x, y = torch.rand(batch, 1, patch, patch, device=dev), torch.rand(batch, 1, patch, patch, device=dev)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp and dev.type == "cuda")
