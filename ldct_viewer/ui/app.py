@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QThreadPool, QTimer
 from PySide6.QtWidgets import QApplication
 
 SCREENSHOT_TIMEOUT_MS = 180_000
@@ -60,6 +60,7 @@ def run_viewer(ldct: Sequence[str] | None = None, ndct: Sequence[str] | None = N
         _arm_screenshot(app, window, Path(screenshot))
     code = app.exec()
     window.shutdown()
+    QThreadPool.globalInstance().waitForDone(60_000)  # no pool thread may outlive the QApplication
     return int(code)
 
 

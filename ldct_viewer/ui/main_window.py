@@ -353,6 +353,7 @@ class MainWindow(QMainWindow):
             panel.view.windowDragged.connect(lambda dx, dy, k=key: self._queue_drag(dx, dy, k))
             panel.view.sliceStepped.connect(lambda step, k=key: self.state.step_slice(step, k))
             panel.view.sigRangeChangedManually.connect(lambda *_, k=key: self._record_view(k))
+            panel.view.sigResized.connect(lambda *_, k=key: self._panel_resized(k))
             panel.hovered.connect(lambda pos, k=key: self.state.set_crosshair(pos, k if pos else None))
         self.slider.valueChanged.connect(lambda v: self.state.set_slice(v))
         self.width_spin.valueChanged.connect(
@@ -379,8 +380,6 @@ class MainWindow(QMainWindow):
             slot.results = {}
         self.state.set_n_slices(case.n_slices)
         self.state.set_slice(case.n_slices // 2)
-        for panel in self.panels.values():
-            panel._shape = None  # fit the new images
         self._update_titles()
         self._refresh_all()
         self.state.reset_view()
@@ -467,8 +466,6 @@ class MainWindow(QMainWindow):
             self._metrics.clear()
             self.state.set_n_slices(len(ndct))
             self.state.set_slice(len(ndct) // 2)
-            for panel in self.panels.values():
-                panel._shape = None
             self._update_titles()
             self._refresh_all()
             self.state.reset_view()
@@ -592,7 +589,7 @@ class MainWindow(QMainWindow):
         target = self.childAt(event.position().toPoint())
         kind = "ndct" if target is not None and self.panels["ndct"].isAncestorOf(target) else "ldct"
         event.acceptProposedAction()
-        QTimer.singleShot(0, lambda: self.open_paths(paths, kind))
+        QTimer.singleShot(0, self, lambda: self.open_paths(paths, kind))
 
     # ================================================================== checkpoints and inference
     def set_checkpoint(self, key: str, spec: str | None, *, start: bool = True) -> None:
@@ -881,8 +878,18 @@ class MainWindow(QMainWindow):
 
     def _on_view(self, panels: tuple[str, ...], range: Any) -> None:  # noqa: A002
         if range is None:
-            for key in panels:
-                self.panels[key].fit()
+            self._fit(panels)
+
+    def _fit(self, panels: Sequence[str] = PANELS) -> None:
+        """Fit the images to their panels (all the same size: a paired case shares one grid)."""
+        shape = next((p.image_shape() for p in self.panels.values() if p.image_shape() is not None), None)
+        for key in panels:
+            self.panels[key].fit(shape)
+
+    def _panel_resized(self, key: str) -> None:
+        """Keep the images fitted while the user has not zoomed (layout toggle, window resize)."""
+        if self.state.view_range(key) is None:
+            self._fit((key,))
 
     def _record_view(self, key: str) -> None:
         self.state.active_panel = key
@@ -996,7 +1003,7 @@ class MainWindow(QMainWindow):
 
     def _schedule_metrics(self) -> None:
         """Compute the current slice's metrics on the pool (SSIM takes ~0.1 s per slice)."""
-        if self._metrics_worker is not None and not self._metrics_worker.is_done:
+        if self._metrics_worker is not None:  # one at a time; it re-runs this when it finishes
             self._metrics_dirty = True
             return
         self._metrics_dirty = False
@@ -1038,8 +1045,9 @@ class MainWindow(QMainWindow):
                 self._show_metrics()
 
     def _metrics_finished(self) -> None:
+        self._metrics_worker = None
         if self._metrics_dirty:
-            QTimer.singleShot(0, self._schedule_metrics)
+            QTimer.singleShot(0, self, self._schedule_metrics)
         else:
             self.metricsUpdated.emit(self.state.slice_of("ldct"))
 

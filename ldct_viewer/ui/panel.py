@@ -118,14 +118,11 @@ class ImagePanel(QWidget):
     def set_image(self, data: np.ndarray, levels: tuple[float, float], lut: np.ndarray | None = None) -> None:
         """Show float32 ``data`` [H, W] with explicit levels (auto levels stay off)."""
         data = np.ascontiguousarray(data, dtype=np.float32)
-        first = self._shape is None
         self._shape = data.shape
         self.image.setImage(data, autoLevels=False, levels=levels, lut=lut, autoDownsample=False)
         if not self.placeholder.isHidden():
             self.placeholder.hide()
             self.image.show()
-        if first:
-            self.view.autoRange(padding=0.0)
 
     def set_levels(self, levels: tuple[float, float]) -> None:
         if self.image.image is not None:
@@ -157,9 +154,11 @@ class ImagePanel(QWidget):
         self.vline.show()
         self.hline.show()
 
-    def fit(self) -> None:
-        if self._shape is not None:
-            h, w = self._shape
+    def fit(self, shape: tuple[int, int] | None = None) -> None:
+        """Show the whole image (``shape`` when this panel has none yet, so linked panels agree)."""
+        shape = shape or self._shape
+        if shape is not None:
+            h, w = shape
             self.view.setRange(xRange=(0, w), yRange=(0, h), padding=0.0)
 
     def view_range(self) -> tuple[float, float, float, float]:

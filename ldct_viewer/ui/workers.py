@@ -87,8 +87,8 @@ class GeneratorWorker(QRunnable):
         except BaseException as err:  # noqa: BLE001 - everything must reach the GUI as a dialog
             self.signals.errored.emit(err)
         finally:
-            self._done.set()
             try:
                 self.signals.finished.emit()
             except RuntimeError:  # the signals object was deleted at shutdown
                 pass
+            self._done.set()  # last: whoever waits for it may tear Qt down next
