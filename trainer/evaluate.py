@@ -199,7 +199,7 @@ def conditions_figure(figure_rows: list[dict], methods: list[str], path: Path) -
     width, level = FIGURE_WINDOW
     cols = methods + ["NDCT"]
     fig, axes = plt.subplots(len(figure_rows), len(cols), figsize=(2.6 * len(cols), 2.6 * len(figure_rows)),
-                             squeeze=False)
+                             squeeze=False, layout="constrained")
     for r, row in enumerate(figure_rows):
         h, w = row["ndct"].shape
         ch, cw = min(h, FIGURE_CROP), min(w, FIGURE_CROP)

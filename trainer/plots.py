@@ -96,7 +96,7 @@ def plot_samples(samples: list[dict], path: Path, *, window: tuple[float, float]
     with ``ldct``, ``output``, ``ndct`` [H, W] arrays and a ``label``."""
     width, level = window
     lo, hi = level - width / 2, level + width / 2
-    fig, axes = plt.subplots(len(samples), 3, figsize=(9, 3 * len(samples)), squeeze=False)
+    fig, axes = plt.subplots(len(samples), 3, figsize=(9, 3 * len(samples)), squeeze=False, layout="constrained")
     for r, s in enumerate(samples):
         for c, key in enumerate(("ldct", "output", "ndct")):
             ax = axes[r, c]
