@@ -12,7 +12,7 @@ from ldct_viewer.ct.phantom import Tissue, render_phantom
 
 @pytest.fixture(scope="module")
 def abdomen():
-    return render_phantom(size=256, slices=3, seed=3, start_z_mm=330.0)
+    return render_phantom(size=384, slices=2, seed=3, start_z_mm=330.0)
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +69,7 @@ def test_abdominal_tissues_have_plausible_hu(abdomen):
         assert values.size > 20, tissue.name
         assert lo <= np.median(values) <= hi, (tissue.name, float(np.median(values)))
     cortex = abdomen.volume[abdomen.labels == Tissue.BONE_CORTEX]
-    assert np.percentile(cortex, 90) > 500.0
+    assert np.percentile(cortex, 95) > 550.0  # thin shell: partial volume lowers most voxels
     liver = core_values(abdomen, Tissue.LIVER)
     # Textured, not flat: a few HU of texture, not noise of tens of HU.
     assert 2.0 < np.std(liver) < 25.0

@@ -282,7 +282,7 @@ class _Builder:
         self.fat_post = fat * (7.0 + 8.0 * self.t_abd)
         self.y_back = np.full(self.z, 128.0, dtype=np.float32)
         self.yc = self.y_back - self.fat_post - self.b_in_post
-        self.mus_lat = 9.0 + 5.0 * (1.0 - self.t_abd)
+        self.mus_lat = 7.0 + 7.0 * (1.0 - self.t_abd)
         self.mus_ant = 7.0 + 14.0 * t_upper
         self.mus_post = 26.0 - 14.0 * self.t_abd
         self.a_cav = self.a_in - self.mus_lat
@@ -330,8 +330,8 @@ class _Builder:
         # Fat planes between the oblique muscle layers of the lateral abdominal wall.
         lateral = smoothstep(0.0, 1.0, (np.abs(blk.x) - 0.45 * blk(self.col(self.a_in))) / 25.0) * blk(self.col(self.t_abd))
         for frac in (0.33, 0.66):
-            plane = np.abs(d_in + blk(self.col(self.mus_lat * frac))) - 0.5
-            self.paint(blk, plane, -75.0, Tissue.FAT, mask=lateral * coverage(d_cav, self.px, 1.0).__rsub__(1.0))
+            plane = np.abs(d_in + blk(self.col(self.mus_lat * frac))) - 0.35
+            self.paint(blk, plane, -50.0, Tissue.FAT, mask=lateral * coverage(d_cav, self.px, 1.0).__rsub__(1.0))
         # Linea alba: thin fat gap between the two rectus muscles in the anterior midline.
         y_front = self.yc - self.b_in_ant
         blk2 = self.block(0.0, y_front + self.mus_ant / 2, 3.0, self.mus_ant, present=self.t_abd > 0.2)
@@ -363,7 +363,7 @@ class _Builder:
         yc, ac, bca, bcp = self.yc, self.a_cav, self.b_cav_ant, self.b_cav_post
         y_front = yc - bca
         # Bowel loops: tubes wandering through the lower abdomen.
-        n_loops = 60
+        n_loops = 80
         for _ in range(n_loops):
             s0 = rng.uniform(300.0, 600.0)
             half = rng.uniform(30.0, 80.0)
@@ -376,16 +376,16 @@ class _Builder:
             cy = yc + fy * bca + wob * np.cos(s / 19.0 + phase[1])
             ang = phase[2] + s / 30.0
             length = rng.uniform(0.0, 35.0)
-            r = rng.uniform(9.0, 15.0) * (prof > 0)
+            r = rng.uniform(7.0, 15.0) * (prof > 0)
             x1, y1 = cx + length * np.cos(ang), cy + length * np.sin(ang)
             blk = self.block((cx + x1) / 2, (cy + y1) / 2, length / 2 + r + 4, length / 2 + r + 4, present=prof > 0)
             if blk is None:
                 continue
             d = capsule_distance(blk.x, blk.y, blk(self.col(cx)), blk(self.col(cy)), blk(self.col(x1)), blk(self.col(y1)), blk(self.col(r)))
             d = np.maximum(d, blk(self.d_cav) + 3.0)
-            self.paint(blk, d, 85.0 + 8.0 * blk(self.tex_fine), Tissue.BOWEL_WALL)
-            content = rng.choice(["fluid", "fluid", "air", "mixed"])
-            self.paint(blk, d + 2.2, self.bowel_content(blk, content), Tissue.BOWEL_CONTENT)
+            self.paint(blk, d, 65.0 + 6.0 * blk(self.tex_fine), Tissue.BOWEL_WALL)
+            content = rng.choice(["fluid", "fluid", "fluid", "air", "mixed", "mixed"])
+            self.paint(blk, d + 1.6, self.bowel_content(blk, content), Tissue.BOWEL_CONTENT)
         # Colon: ascending (right), descending (left), transverse (anterior).
         colon = [
             (-0.72, 0.05, 20.0, 330.0, 600.0),
@@ -440,8 +440,10 @@ class _Builder:
             liver = self.texture(blk, 102.0, 4.0, 4.0)
             alpha = self.paint(blk, d, liver, Tissue.LIVER)
             tube = np.sqrt(blk(self.tube_a) ** 2 + blk(self.tube_b) ** 2)
-            vessels = (tube - 0.3) * 4.0
-            self.paint(blk, vessels, 165.0 + 5.0 * blk(self.tex_fine), Tissue.VESSEL, mask=(alpha > 0.99).astype(np.float32) * coverage(d + 2.0, self.px))
+            porta = np.sqrt((blk.x + 0.2 * blk(self.col(ac))) ** 2 + (blk.y - blk(self.col(yc))) ** 2
+                            + 0.5 * (blk(self.col(s)) - 300.0) ** 2)
+            vessels = (tube - (0.1 + 0.3 * np.exp(-porta / 45.0))) * 4.0
+            self.paint(blk, vessels, 155.0 + 5.0 * blk(self.tex_fine), Tissue.VESSEL, mask=(alpha > 0.99).astype(np.float32) * coverage(d + 2.0, self.px))
         # Gallbladder at the inferior surface of the liver.
         prof = ellipsoid_profile(s, 330.0, 28.0)
         gx, gy = -0.25 * ac, y_front + 40.0
@@ -487,7 +489,7 @@ class _Builder:
         prof = ellipsoid_profile(s, 298.0, 16.0)
         blk = self.block(-35.0, self.y_vb - 55.0, 25.0, 20.0, present=prof > 0)
         if blk is not None:
-            d = capsule_distance(blk.x, blk.y, -15.0, blk(self.col(self.y_vb - 45.0)), -45.0, blk(self.col(self.y_vb - 62.0)), blk(self.col(7.0 * prof)))
+            d = capsule_distance(blk.x, blk.y, -22.0, blk(self.col(self.y_vb - 48.0)), -36.0, blk(self.col(self.y_vb - 56.0)), blk(self.col(7.0 * prof)))
             self.paint(blk, d, 170.0, Tissue.VESSEL)
 
         # Kidneys with perirenal fat, cortex, medullary pyramids, sinus fat, pelvis, renal vessels.
@@ -500,7 +502,7 @@ class _Builder:
                 continue
             ang = -side * 0.7
             a, b = 31.0 * prof, 22.0 * prof
-            d_fat = self.ellipse(blk, kx, ky, a + 9.0 * prof, b + 9.0 * prof, angle=ang)
+            d_fat = self.ellipse(blk, kx + side * 2.0, ky + 2.0, a + 5.0 * prof, b + 4.0 * prof, angle=ang)
             self.paint(blk, d_fat, -92.0 + 8.0 * blk(self.tex_fine), Tissue.FAT)
             d = self.ellipse(blk, kx, ky, a, b, angle=ang)
             self.paint(blk, d, self.texture(blk, 172.0, 5.0), Tissue.KIDNEY_CORTEX)
@@ -518,9 +520,9 @@ class _Builder:
             d_sinus = self.ellipse(blk, hx, hy, 0.5 * a * hilum, 0.35 * b * hilum, angle=ang)
             self.paint(blk, d_sinus, -85.0 + 10.0 * blk(self.tex_fine), Tissue.FAT)
             self.paint(blk, d_sinus + 3.0, 12.0, Tissue.BOWEL_CONTENT)
-            vessel_on = (prof > 0.85) & (s > centre - 7) & (s < centre)
+            vessel_on = (prof > 0.9) & (s > centre - 5) & (s < centre)
             target_x = 12.0 if side > 0 else -24.0
-            dv = capsule_distance(blk.x, blk.y, blk(self.col(hx)), blk(self.col(hy)), target_x, blk(self.col(self.y_vb - self.b_vb - 12.0)), blk(self.col(3.5 * vessel_on)))
+            dv = capsule_distance(blk.x, blk.y, blk(self.col(hx)), blk(self.col(hy)), target_x, blk(self.col(self.y_vb - self.b_vb - 12.0)), blk(self.col(2.8 * vessel_on)))
             self.paint(blk, dv, 175.0, Tissue.VESSEL)
         # Psoas and quadratus lumborum beside the lumbar spine.
         for side in (-1, 1):
@@ -539,11 +541,11 @@ class _Builder:
     def bowel_content(self, blk: _Block, kind: str, cy=None) -> np.ndarray:
         fine, coarse = blk(self.tex_fine), blk(self.tex_coarse)
         if kind == "fluid":
-            return (20.0 + 6.0 * fine).astype(np.float32)
+            return (15.0 + 8.0 * fine + 10.0 * coarse).astype(np.float32)
         if kind == "air":
             return np.full(fine.shape, -1000.0, dtype=np.float32)
         if kind == "mixed":
-            return np.where(coarse > 0.6, -1000.0, 25.0 + 6.0 * fine).astype(np.float32)
+            return np.where(coarse + 0.5 * fine > 0.9, -1000.0, 20.0 + 8.0 * fine).astype(np.float32)
         # Stool: mottled gas and solid, gas rising anteriorly.
         gas = (coarse + 0.4 * fine > 0.3) | (blk.y < blk(self.col(cy)) - 8.0)
         return np.where(gas, -950.0 + 40.0 * fine, 10.0 + 60.0 * blk(self.tex_septa) + 25.0 * fine).astype(np.float32)
@@ -562,7 +564,7 @@ class _Builder:
         # Heart (ellipsoid, long axis towards the left-anterior chest wall) with epicardial fat.
         prof_h = ellipsoid_profile(s, 183.0 + self.habitus["dome"] * 0.5, 72.0)
         hx, hy = 18.0 + 0.1 * ac, yc - 0.28 * bca
-        ha, hb = 62.0 * prof_h, 47.0 * prof_h
+        ha, hb = 56.0 * prof_h, 43.0 * prof_h
         blk_h = self.block(hx, hy, 70, 70, present=prof_h > 0)
         blk = self.full()
         # Lungs: inside the cavity, lateral to the mediastinum and spine, above the diaphragm.
@@ -593,7 +595,7 @@ class _Builder:
         # Vessels: intersections of two random level sets are curves in 3D; thicker near the hilum.
         hil_x = np.where(blk.x < 0, -32.0, 38.0)
         dist_hilum = np.sqrt((blk.x - hil_x) ** 2 + (blk.y - blk(self.col(yc - 5.0))) ** 2 + (blk(self.col(s)) - 140.0) ** 2 * 0.3)
-        thick = 0.1 + 0.55 * np.exp(-dist_hilum / 50.0)
+        thick = 0.12 + 0.9 * np.exp(-dist_hilum / 40.0)
         tube = np.sqrt(blk(self.tube_a) ** 2 + blk(self.tube_b) ** 2)
         inside = alpha * coverage(d_lung + 2.0, self.px)
         self.paint(blk, (tube - thick) * 4.0, 60.0 + 20.0 * blk(self.tex_fine), Tissue.VESSEL, mask=inside)
@@ -702,10 +704,10 @@ class _Builder:
         self.paint(blk, d, 95.0 + 8.0 * blk(self.tex_fine), Tissue.DISC, mask=disc)
         self.paint(blk, d - 1.0, 70.0 + 6.0 * blk(self.tex_fine), Tissue.DISC, mask=disc)
         bone_blk = blk
-        self.paint(bone_blk, d, 850.0 + 80.0 * blk(self.tex_fine), Tissue.BONE_CORTEX, mask=1.0 - disc)
+        self.paint(bone_blk, d, 1000.0 + 80.0 * blk(self.tex_fine), Tissue.BONE_CORTEX, mask=1.0 - disc)
         trab = blk(self.tex_trabecular)
-        marrow = 170.0 + 190.0 * np.exp(-4.0 * trab * trab) + 12.0 * blk(self.tex_fine)
-        self.paint(bone_blk, d + 1.3, marrow, Tissue.BONE_MARROW, mask=1.0 - disc)
+        marrow = 150.0 + 130.0 * np.exp(-4.0 * trab * trab) + 12.0 * blk(self.tex_fine)
+        self.paint(bone_blk, d + 1.5, marrow, Tissue.BONE_MARROW, mask=1.0 - disc)
         # Posterior elements: present on the upper part of each vertebra (not at the disc).
         lamina = (phase < 0.8).astype(np.float32)
         pedicle = ((phase > 0.3) & (phase < 0.7)).astype(np.float32)
@@ -715,10 +717,10 @@ class _Builder:
         ycol = blk(self.col(cy))
         tp = blk(self.col(8.0 * self.t_abd))
         arch = np.minimum(
-            capsule_distance(x, y, -8.5, ycol + 6.0, 0.0, ycol + 12.0, 2.6),
-            capsule_distance(x, y, 8.5, ycol + 6.0, 0.0, ycol + 12.0, 2.6),
+            capsule_distance(x, y, -8.5, ycol + 6.0, 0.0, ycol + 12.0, 2.2),
+            capsule_distance(x, y, 8.5, ycol + 6.0, 0.0, ycol + 12.0, 2.2),
         )
-        arch = np.minimum(arch, capsule_distance(x, y, 0.0, ycol + 12.0, 0.0, ycol + 34.0 - tp, 2.6))  # spinous
+        arch = np.minimum(arch, capsule_distance(x, y, 0.0, ycol + 12.0, 0.0, ycol + 34.0 - tp, 2.2))  # spinous
         arch = np.minimum(arch, capsule_distance(x, y, -10.0, ycol + 4.0, -15.0, ycol + 9.0, 4.0))  # facets
         arch = np.minimum(arch, capsule_distance(x, y, 10.0, ycol + 4.0, 15.0, ycol + 9.0, 4.0))
         ped = np.minimum(
@@ -730,8 +732,8 @@ class _Builder:
         trab = 260.0 + 110.0 * np.exp(-4.0 * blk(self.tex_trabecular) ** 2)
         for d, on in ((arch, lamina), (ped, pedicle)):
             pmask = blk(self.col(on))
-            self.paint(blk, d, 720.0 + 60.0 * blk(self.tex_fine), Tissue.BONE_CORTEX, mask=pmask)
-            self.paint(blk, d + 1.2, trab, Tissue.BONE_MARROW, mask=pmask)
+            self.paint(blk, d, 800.0 + 60.0 * blk(self.tex_fine), Tissue.BONE_CORTEX, mask=pmask)
+            self.paint(blk, d + 1.0, trab, Tissue.BONE_MARROW, mask=pmask)
         # Canal: CSF with the cord (thoracic) / cauda equina (lumbar).
         blk = self.block(0.0, cy, 10.0, 10.0)
         d = self.ellipse(blk, 0.0, cy, 8.5, 8.0)
@@ -770,7 +772,7 @@ class _Builder:
                     if cart:
                         self.paint(blk, d, 120.0 + 10.0 * blk(self.tex_fine), Tissue.SOFT_TISSUE)
                     else:
-                        self.bone(blk, d, cortex_mm=1.3, cortex_hu=780.0, marrow_hu=240.0)
+                        self.bone(blk, d, cortex_mm=1.4, cortex_hu=900.0, marrow_hu=240.0)
         del px
 
     def lesions_in(self, tissue: Tissue, organ: str, count: int) -> None:
