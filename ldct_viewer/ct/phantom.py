@@ -282,7 +282,7 @@ class _Builder:
         self.fat_post = fat * (7.0 + 8.0 * self.t_abd)
         self.y_back = np.full(self.z, 128.0, dtype=np.float32)
         self.yc = self.y_back - self.fat_post - self.b_in_post
-        self.mus_lat = 7.0 + 7.0 * (1.0 - self.t_abd)
+        self.mus_lat = 7.0 + 4.0 * (1.0 - self.t_abd)
         self.mus_ant = 7.0 + 14.0 * t_upper
         self.mus_post = 26.0 - 14.0 * self.t_abd
         self.a_cav = self.a_in - self.mus_lat
