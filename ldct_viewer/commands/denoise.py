@@ -11,11 +11,12 @@ from pathlib import Path
 import numpy as np
 
 from ldct_viewer.errors import InputError
-from ldct_viewer.inference import Engine
-from ldct_viewer.inference.device import DEVICE_CHOICES
-from ldct_viewer.io import Series, load_series, write_series
-from ldct_viewer.model import load_checkpoint
+from ldct_viewer.io import Series, check_output_folder, load_series, write_series
 from ldct_viewer.progress import ProgressBar
+
+# A literal copy of ldct_viewer.inference.device.DEVICE_CHOICES so that building the parser does not
+# import torch (tests/test_cli_startup.py checks they stay equal).
+DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 
 DESCRIPTION_LIMIT = 64  # DICOM LO value length
 
@@ -44,26 +45,6 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
-def input_folders(inputs: list[str]) -> list[Path]:
-    """The folders the input lives in: a folder itself, or the parent of a file/DICOMDIR."""
-    folders = []
-    for item in inputs:
-        path = Path(item).expanduser().resolve()
-        folders.append(path if path.is_dir() else path.parent)
-    return folders
-
-
-def check_output_location(out: Path, inputs: list[str]) -> Path:
-    """Refuse an output inside (or equal to) an input folder, or an existing non-empty folder."""
-    target = out.expanduser().resolve()
-    for folder in input_folders(inputs):
-        if target == folder or folder in target.parents:
-            raise InputError(f"{out}: refusing to write into the input folder {folder}; choose another --out")
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise InputError(f"{out}: output folder exists and is not empty")
-    return target
-
-
 def series_description(mode: str, checkpoint_name: str) -> str:
     text = f"RED-CNN {mode} ({checkpoint_name}) denoised"
     if len(text) > DESCRIPTION_LIMIT:
@@ -72,10 +53,13 @@ def series_description(mode: str, checkpoint_name: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ldct_viewer.inference import Engine
+    from ldct_viewer.model import load_checkpoint
+
     if args.batch_size is not None and args.batch_size < 1:
         raise InputError(f"--batch-size {args.batch_size}: must be at least 1")
     out = Path(args.out)
-    check_output_location(out, args.input)
+    check_output_folder(out, args.input)
     checkpoint = load_checkpoint(args.model)
     logging.getLogger("pydicom").setLevel(logging.ERROR)
     with warnings.catch_warnings():

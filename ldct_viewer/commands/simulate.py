@@ -10,10 +10,14 @@ import warnings
 from dataclasses import replace
 from pathlib import Path
 
-from ldct_viewer.ct import METHODS, WINDOWS, SimulationParams, resolve_device, simulate_low_dose
 from ldct_viewer.errors import InputError
-from ldct_viewer.io import Series, load_series, write_series
+from ldct_viewer.io import Series, check_output_folder, load_series, write_series
 from ldct_viewer.progress import ProgressBar
+
+# Literal copies of ldct_viewer.ct.METHODS / WINDOWS so that building the parser does not import
+# torch (tests/test_cli_startup.py checks they stay equal).
+METHODS = ("noise-insertion", "full")
+WINDOWS = ("ram-lak", "shepp-logan", "cosine", "hann", "hamming")
 
 
 def register(subparsers) -> None:
@@ -50,17 +54,6 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
-def _check_output(out: Path, inputs: list[str]) -> None:
-    target = out.expanduser().resolve()
-    for item in inputs:
-        path = Path(item).expanduser().resolve()
-        folder = path if path.is_dir() else path.parent
-        if target == folder or folder in target.parents:
-            raise InputError(f"{out}: refusing to write into the input folder {folder}; choose another --out")
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise InputError(f"{out}: output folder exists and is not empty")
-
-
 def _percent(value: float, option: str) -> float:
     if not 1.0 <= value <= 100.0:
         raise InputError(f"{option} {value:g}: must be a percentage between 1 and 100")
@@ -77,6 +70,8 @@ def _slice_thickness(series: Series) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ldct_viewer.ct import SimulationParams, resolve_device, simulate_low_dose
+
     dose = _percent(args.dose, "--dose")
     input_dose = None if args.input_dose is None else _percent(args.input_dose, "--input-dose")
     if input_dose is not None and input_dose < dose:
@@ -85,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--views {args.views}: must be at least 8")
     device = resolve_device(args.device)
     out = Path(args.out)
-    _check_output(out, args.ndct)
+    check_output_folder(out, args.ndct)
     logging.getLogger("pydicom").setLevel(logging.ERROR)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

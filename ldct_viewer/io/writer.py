@@ -11,6 +11,7 @@ import os
 import shutil
 import tempfile
 from datetime import datetime
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -82,6 +83,22 @@ def write_series(
         shutil.rmtree(temp, ignore_errors=True)
         raise
     return [out_dir / name for name in names]
+
+
+def check_output_folder(out: str | Path, inputs: Sequence[str | Path]) -> Path:
+    """Refuse an output folder equal to or inside an input folder, or one that exists and is not empty.
+
+    Called before any work starts, so a user learns at once that nothing will be written.
+    """
+    target = Path(out).expanduser().resolve()
+    for item in inputs:
+        path = Path(item).expanduser().resolve()
+        folder = path if path.is_dir() else path.parent
+        if target == folder or folder in target.parents:
+            raise InputError(f"{out}: refusing to write into the input folder {folder}; choose another --out")
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise InputError(f"{out}: output folder exists and is not empty")
+    return target
 
 
 def quantize(volume: np.ndarray) -> tuple[np.ndarray, float, float, bool]:
