@@ -26,7 +26,7 @@ from ldct_viewer.analysis.nps import flat_rois, high_frequency_texture_distance
 from ldct_viewer.errors import InputError
 from ldct_viewer.inference import Engine
 from ldct_viewer.model import load_checkpoint
-from trainer.progress import ProgressBar
+from ldct_viewer.progress import ProgressBar
 
 METRICS = (("rmse", "RMSE (HU)"), ("psnr", "PSNR (dB)"), ("ssim", "SSIM"))
 FIGURE_CROP = 256
@@ -123,7 +123,7 @@ def evaluate(checkpoint_paths: list[str], data: str | Path, *, split: str = "tes
                 figure_rows.append({"label": condition_label(dataset, cond),
                                     "images": {m: images[m][mid] for m in methods}, "ndct": ndct[mid]})
             done += len(zs)
-            bar.update(done, cond)
+            bar.update(done, info=cond)
         ref = np.concatenate(ndct_stack)
         rois = flat_rois(ref)
         row = {"condition": cond, "label": condition_label(dataset, cond), "slices": int(ref.shape[0])}

@@ -54,7 +54,7 @@ from trainer.critic import Critic, critic_loss
 from trainer.logging import TrainingLog
 from trainer.patches import PatchSet, build_grid, epoch_plan, fixed_subset, make_loader
 from trainer.plots import plot_losses, plot_samples
-from trainer.progress import ProgressBar
+from ldct_viewer.progress import ProgressBar
 
 MODES = ("mse", "wgan-gp")
 NAN_HOOK_ENV = "LDCT_TRAIN_INJECT_NAN_AT"
@@ -481,7 +481,7 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
                     log.write("iter", epoch=epoch, iteration=st["iteration"],
                               time_s=round(time.perf_counter() - t_run, 3), lr=opt_g.param_groups[0]["lr"], **values)
                     shown = values.get("loss_mse", values.get("loss_critic"))
-                    bar.update(st["step"], f"loss {shown:.3g}" if shown is not None else "")
+                    bar.update(st["step"], info=f"loss {shown:.3g}" if shown is not None else "")
                 interrupted = vec[-1] > 0
                 if main and (interrupted or time.perf_counter() - last_state_save > 60 * R["state_minutes"]):
                     if not _params_finite(model):
