@@ -102,13 +102,16 @@ def time_variant(net: torch.nn.Module, x: torch.Tensor, repeats: int = 2, warmup
 
 PEAK_RSS = textwrap.dedent(
     """
-    import json, resource, sys
+    import json, sys
     import numpy as np
     from ldct_viewer.inference import Engine
     from ldct_viewer.model import load_checkpoint
     engine = Engine(load_checkpoint(sys.argv[1]), device="cpu", disk_cache=False)
     engine.denoise(np.random.default_rng(0).normal(0, 200, (int(sys.argv[2]),) * 2).astype(np.float32))
-    print(json.dumps({"peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+    # VmHWM, not ru_maxrss: the latter inherits the (large) parent's RSS across fork + exec.
+    status = open("/proc/self/status").read()
+    kib = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
+    print(json.dumps({"peak": kib * 1024}))
     """
 )
 
