@@ -159,7 +159,8 @@ def simulate_low_dose(
     mu_w = params.mu_water_per_mm
     out = np.empty_like(volume)
     for start in range(0, volume.shape[0], params.batch_slices):
-        hu = torch.from_numpy(volume[start:start + params.batch_slices]).to(dev)
+        # torch.tensor copies: the input may be a read-only cached Series volume
+        hu = torch.tensor(volume[start:start + params.batch_slices], device=dev)
         if rows != cols:
             square = hu.new_full((hu.shape[0], size, size), PADDING_HU)
             square[:, top:top + rows, left:left + cols] = hu
