@@ -48,6 +48,7 @@ import torch.nn.functional as F
 from ldct_viewer.analysis.nps import flat_rois, high_frequency_power
 from ldct_viewer.errors import ConfigError, InputError, LdctError
 from ldct_viewer.model import REDCNN, Normalization, load_checkpoint, save_checkpoint
+from ldct_viewer.model.checkpoint import atomic_torch_save
 from trainer import distributed
 from trainer.config import changed_keys, dump_config, load_config
 from trainer.critic import Critic, critic_loss
@@ -85,20 +86,6 @@ def describe_dataset(root: Path) -> dict:
     return {"path": str(Path(root).resolve()), "format": manifest.get("format"),
             "manifest_sha256": hashlib.sha256(raw).hexdigest(), "conditions": manifest.get("conditions"),
             "volumes_per_split": splits, "volumes": volumes}
-
-
-def _atomic_torch_save(obj, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
@@ -399,7 +386,7 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
             state.update(critic=critic.state_dict(), opt_c=opt_c.state_dict())
         else:
             state["scheduler"] = scheduler.state_dict()
-        _atomic_torch_save(state, out / "train_state.pt")
+        atomic_torch_save(state, out / "train_state.pt")
 
     def diverged(what: str) -> TrainingDiverged:
         kept = (f"last good checkpoint {out / 'last.pt'} (epoch {st['epoch']})" if (out / "last.pt").exists()

@@ -114,12 +114,17 @@ def save_checkpoint(
     }
     payload = {"format": FORMAT, "state_dict": state, "metadata_json": json.dumps(metadata, default=_json_default)}
 
-    path = Path(path)
+    atomic_torch_save(payload, Path(path))
+    return sha
+
+
+def atomic_torch_save(obj: Any, path: Path) -> None:
+    """``torch.save`` to a temp file beside ``path``, fsync, then rename: a crash never leaves half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
+            torch.save(obj, f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp_name, path)
@@ -129,7 +134,6 @@ def save_checkpoint(
         except FileNotFoundError:
             pass
         raise
-    return sha
 
 
 def resolve_checkpoint(name_or_path: str | os.PathLike) -> Path:
