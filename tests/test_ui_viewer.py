@@ -647,3 +647,17 @@ def test_unavailable_cuda_is_a_one_line_cli_error(env):
                             capture_output=True, text=True, timeout=120, env=envvars)
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "CUDA" in result.stderr
+
+
+def test_panels_say_what_is_being_prepared_until_the_case_arrives(qtbot, env, dialogs):
+    """While a case is prepared on the pool (the demo takes a minute on first use), every panel says so
+    instead of "no LDCT open"; the hint returns when the job ends without a case."""
+    import threading
+
+    window = make_window(qtbot, env)
+    release = threading.Event()
+    window._run_busy("Preparing the test case…", lambda: release.wait(10) and None, lambda result: None)
+    qtbot.waitUntil(lambda: all(p.placeholder.text() == "Preparing the test case…" for p in window.panels.values()))
+    release.set()
+    qtbot.waitUntil(lambda: window.panels["ldct"].placeholder.text().startswith("no LDCT open"))
+    window.shutdown()

@@ -101,6 +101,7 @@ class MainWindow(QMainWindow):
         self._metrics_dirty = False
         self._pending_drag: list[Any] = [0.0, 0.0, None]
         self._busy_workers: list[GeneratorWorker] = []
+        self._busy_message = ""  # shown on every panel while a case is being prepared
         self.last_export: list[Path] = []
 
         self.panels = {key: ImagePanel(key, TITLES[key]) for key in PANELS}
@@ -495,7 +496,8 @@ class MainWindow(QMainWindow):
         """File → Open demo case (generated into the cache on first use)."""
         from ldct_viewer.demo import open_demo_case
 
-        self._run_busy("Preparing the demo case…", open_demo_case, self.set_case)
+        self._run_busy("Preparing the demo case (generated on first use: about a minute)…", open_demo_case,
+                       self.set_case)
 
     def simulate_dialog(self) -> None:
         ndct = self.ndct_only if self.case is None else self.case.ndct
@@ -521,6 +523,8 @@ class MainWindow(QMainWindow):
     def _run_busy(self, message: str, func: Callable[[], Any], done: Callable[[Any], None]) -> GeneratorWorker:
         """Run ``func`` on the pool (the GUI stays live), then ``done(result)`` on the GUI thread."""
         self.statusBar().showMessage(message)
+        self._busy_message = message
+        self._refresh_all()
 
         def job():
             yield func()
@@ -532,6 +536,8 @@ class MainWindow(QMainWindow):
 
         def finished() -> None:
             self.statusBar().clearMessage()
+            self._busy_message = ""
+            self._refresh_all()
             if worker in self._busy_workers:
                 self._busy_workers.remove(worker)
 
@@ -719,6 +725,8 @@ class MainWindow(QMainWindow):
     def _panel_content(self, key: str, i: int) -> tuple[np.ndarray | None, str, bool]:
         """(array to show, placeholder text if None, is a difference map)."""
         mode = self.state.diff_mode
+        if self.case is None and self._busy_message:
+            return None, self._busy_message, False
         if key == "ndct":
             image = self._ndct_slice(i)
             if image is None:
@@ -1135,8 +1143,13 @@ class MainWindow(QMainWindow):
         geometry = s.value("geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
-        else:
-            self.resize(1680, 760)
+        else:  # first run: wide enough for four panels, but never larger than the screen
+            screen = self.screen()
+            area = screen.availableGeometry() if screen is not None else None
+            if area is not None and area.width() > 0:
+                self.resize(min(1680, int(area.width() * 0.95)), min(760, int(area.height() * 0.9)))
+            else:
+                self.resize(1680, 760)
         try:
             self.state.restore(json.loads(str(s.value("view", "{}") or "{}")))
         except (TypeError, ValueError):
