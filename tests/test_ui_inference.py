@@ -7,12 +7,11 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
-import torch
 from dicom_factory import phantom_volume, write_ct_series
-from PySide6.QtCore import QSettings, Qt
+from ui_helpers import make_checkpoints, make_window
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from ldct_viewer.model import REDCNN, Normalization, save_checkpoint
 
 N_SLICES = 8
 SIZE = 160
@@ -20,24 +19,12 @@ WIDTH = 32  # slow enough (~0.1-0.3 s a slice on 2 cores) to act while it runs
 
 
 def test_focus_progress_cancel_and_resume(qtbot, tmp_path, monkeypatch):
-    from ldct_viewer.ui.main_window import MainWindow
-
     monkeypatch.setenv("LDCT_VIEWER_CACHE", str(tmp_path / "cache"))
     shown = []
     monkeypatch.setattr(QMessageBox, "critical", staticmethod(lambda *a, **k: shown.append(a)))
     write_ct_series(tmp_path / "ldct", phantom_volume(N_SLICES, SIZE, seed=9), description="LDCT")
-    ckpts = {}
-    for key, mode in (("mse", "mse"), ("wgan", "wgan-gp")):
-        torch.manual_seed(len(key))
-        ckpts[key] = str(tmp_path / f"{key}.pt")
-        save_checkpoint(ckpts[key], REDCNN(width=WIDTH), mode=mode, normalization=Normalization(), config={},
-                        data={})
-    window = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), device="cpu",
-                        checkpoints=ckpts)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    window.activateWindow()
+    ckpts = make_checkpoints(tmp_path, WIDTH)
+    window = make_window(qtbot, tmp_path, ckpts, settings_name="s.ini", size=None)
     order: list[tuple[str, int]] = []
     window.inference.sliceReady.connect(lambda key, i: order.append((key, i)))
 
@@ -77,9 +64,7 @@ def test_focus_progress_cancel_and_resume(qtbot, tmp_path, monkeypatch):
     window.shutdown()
 
     # the disk cache makes a second viewer instant: nothing is recomputed
-    again = MainWindow(settings=QSettings(str(tmp_path / "s2.ini"), QSettings.Format.IniFormat), device="cpu",
-                       checkpoints=ckpts)
-    qtbot.addWidget(again)
+    again = make_window(qtbot, tmp_path, ckpts, settings_name="s2.ini", size=None)
     again.open_paths([tmp_path / "ldct"], "ldct")
     qtbot.waitUntil(lambda: all(len(s.results) == N_SLICES for s in again.inference.slots.values()),
                     timeout=30000)

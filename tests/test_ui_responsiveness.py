@@ -13,12 +13,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import time
 
 import numpy as np
-import torch
 from dicom_factory import phantom_volume, write_ct_series
-from PySide6.QtCore import QSettings, QTimer
+from ui_helpers import make_checkpoints, make_window
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QMessageBox
 
-from ldct_viewer.model import REDCNN, Normalization, save_checkpoint
 
 SIZE = 256
 N_SLICES = 2
@@ -27,23 +26,11 @@ MIN_SLICE_S = 0.5
 
 
 def test_event_loop_stays_responsive_while_denoising_on_cpu(qtbot, tmp_path, monkeypatch):
-    from ldct_viewer.ui.main_window import MainWindow
-
     monkeypatch.setenv("LDCT_VIEWER_CACHE", str(tmp_path / "cache"))
     shown = []
     monkeypatch.setattr(QMessageBox, "critical", staticmethod(lambda *a, **k: shown.append(a)))
     write_ct_series(tmp_path / "ldct", phantom_volume(N_SLICES, SIZE, seed=5), description="large LDCT")
-    ckpts = {}
-    for key, mode in (("mse", "mse"), ("wgan", "wgan-gp")):
-        torch.manual_seed(len(key))
-        ckpts[key] = str(tmp_path / f"{key}.pt")
-        save_checkpoint(ckpts[key], REDCNN(width=96), mode=mode, normalization=Normalization(), config={}, data={})
-
-    window = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), device="cpu",
-                        checkpoints=ckpts)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
+    window = make_window(qtbot, tmp_path, make_checkpoints(tmp_path, 96), settings_name="s.ini", size=None)
 
     ticks: list[float] = []
     timer = QTimer()

@@ -19,12 +19,13 @@ import numpy as np
 import pytest
 import torch
 from dicom_factory import phantom_volume, write_ct_series
+from ui_helpers import make_checkpoints, make_window
 from PIL import Image
-from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QMessageBox
 
-from ldct_viewer.model import REDCNN, Normalization, load_checkpoint, save_checkpoint
+from ldct_viewer.model import load_checkpoint
 from ldct_viewer.viewstate import PANELS
 from ldct_viewer.windowing import DIVERGING_LUT, PRESETS, window_to_uint8
 
@@ -66,32 +67,9 @@ def series_pair(env):
     return {"ldct": env / "pair" / "ldct", "ndct": env / "pair" / "ndct", "ldct_hu": ldct, "ndct_hu": ndct}
 
 
-def make_checkpoint(path: Path, mode: str, seed: int, width: int = 4) -> Path:
-    torch.manual_seed(seed)
-    save_checkpoint(path, REDCNN(width=width), mode=mode, normalization=Normalization(),
-                    config={"width": width}, data={"dataset": "unit-test phantom", "slices": N_SLICES},
-                    evaluation={"rmse_hu": 12.5})
-    return path
-
-
 @pytest.fixture
 def checkpoints(env):
-    return {"mse": make_checkpoint(env / "mse.pt", "mse", 1), "wgan": make_checkpoint(env / "wgan.pt", "wgan-gp", 2)}
-
-
-def make_window(qtbot, tmp_path, checkpoints=None, settings_name="settings.ini", size=(1200, 600)):
-    from ldct_viewer.ui.main_window import MainWindow
-
-    settings = QSettings(str(tmp_path / settings_name), QSettings.Format.IniFormat)
-    specs = None if checkpoints is None else {k: str(v) for k, v in checkpoints.items()}
-    window = MainWindow(settings=settings, device="cpu", checkpoints=specs)
-    qtbot.addWidget(window)
-    if size:
-        window.resize(*size)
-    window.show()
-    qtbot.waitExposed(window)
-    window.activateWindow()
-    return window
+    return make_checkpoints(env)
 
 
 def wait_all_results(qtbot, window, n=N_SLICES, timeout=30000):
