@@ -86,18 +86,26 @@ def _generate(recipe: dict, target: Path, report: Callable[[str], None]) -> None
         report("generating phantom")
         volume, spacing = generate_phantom(**phantom_args)
         t1 = time.perf_counter()
-        write_series(work / "ndct", volume, reference=None, spacing=tuple(float(s) for s in spacing),
-                     description="Demo phantom NDCT (full dose)", patient_id=recipe.get("patient_id"),
-                     derived=False)
+        ref = recipe.get("reference")
+        description = "Demo phantom NDCT (noise-free)"
+        ndct_volume = volume
+        t2 = time.perf_counter()
+        if ref:  # a normal-dose scan of the phantom: full-dose grain, noise independent of the LDCT's
+            report(f"simulating the NDCT scan ({float(ref['dose']):.0%} dose, {int(ref['views'])} views)")
+            ndct_volume = simulate_low_dose(volume, float(spacing[2]), dose=float(ref["dose"]),
+                                            views=int(ref["views"]), seed=int(ref.get("seed", 0)),
+                                            method=ref.get("method", "noise-insertion"))
+            description = f"Demo NDCT (simulated {float(ref['dose']):.0%} dose, {int(ref['views'])} views)"
+        write_series(work / "ndct", ndct_volume, reference=None, spacing=tuple(float(s) for s in spacing),
+                     description=description, patient_id=recipe.get("patient_id"), derived=False)
         ndct = load_series(work / "ndct")
         report(f"simulating {float(sim['dose']):.0%} dose, {int(sim['views'])} views")
-        t2 = time.perf_counter()
         low = simulate_low_dose(volume, float(spacing[2]), dose=float(sim["dose"]), views=int(sim["views"]),
                                 seed=int(sim.get("seed", 0)), method=sim.get("method", "noise-insertion"))
         t3 = time.perf_counter()
         write_series(work / "ldct", low, reference=ndct,
                      description=f"Demo LDCT (simulated {float(sim['dose']):.0%} dose, {int(sim['views'])} views)")
-        timings = {"phantom_s": round(t1 - t0, 2), "simulation_s": round(t3 - t2, 2),
+        timings = {"phantom_s": round(t1 - t0, 2), "simulation_s": round(t3 - t2, 2),  # NDCT + LDCT scans
                    "total_s": round(time.perf_counter() - t0, 2)}
         (work / "recipe.json").write_text(json.dumps({"recipe": recipe, "timings": timings}, indent=2))
         try:
@@ -127,7 +135,8 @@ def demo_case_dirs(overrides: dict | None = None, *,
 
 def open_demo_case(overrides: dict | None = None, *,
                    progress: Callable[[str], None] | None = None):
-    """The demo ``Case`` (simulated LDCT + phantom NDCT, paired), loaded through the DICOM loader."""
+    """The demo ``Case`` (simulated LDCT and NDCT scans of one phantom, paired), loaded through the DICOM
+    loader. A recipe without ``reference`` uses the noise-free phantom itself as NDCT."""
     from ldct_viewer.case import open_case
 
     recipe = load_recipe(overrides)

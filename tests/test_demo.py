@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import ldct_viewer.demo as demo
-from ldct_viewer.ct import generate_phantom
+from ldct_viewer.ct import generate_phantom, simulate_low_dose
 from ldct_viewer.errors import InputError
 from ldct_viewer.io import load_series
 
@@ -27,6 +27,7 @@ def test_bundled_recipe_is_the_documented_demo():
     assert recipe["phantom"]["size"] == 512
     assert 24 <= recipe["phantom"]["slices"] <= 32
     assert recipe["simulation"]["dose"] == 0.25
+    assert recipe["reference"]["dose"] == 1.0 and recipe["reference"]["views"] > recipe["simulation"]["views"]
     assert recipe["version"]
 
 
@@ -54,12 +55,23 @@ def test_open_demo_case_pairs_phantom_and_simulated_ldct():
     recipe = demo.load_recipe(SMALL)
     phantom, spacing = generate_phantom(**recipe["phantom"])
     assert case.spacing == pytest.approx(tuple(spacing))
+    ref = recipe["reference"]
+    ndct = simulate_low_dose(phantom, spacing[2], dose=ref["dose"], views=ref["views"], seed=ref["seed"])
     for i in range(4):
-        np.testing.assert_allclose(case.ndct_slice(i), phantom[i], atol=0.51)  # stored as DICOM integers
+        np.testing.assert_allclose(case.ndct_slice(i), ndct[i], atol=0.51)  # stored as DICOM integers
+    assert float(np.abs(ndct - phantom).max()) > 1.0  # the NDCT is a scan with its own noise, not the phantom
     noise = case.ldct.volume() - case.ndct.volume()
     # quarter dose adds noise (small here: 64² pixels of 6 mm average it away), not garbage
     assert 0.2 < float(noise.std()) < 100.0
     assert "Demo" in case.ldct.description and "Demo" in case.ndct.description
+
+
+def test_recipe_without_reference_scan_uses_the_noise_free_phantom_as_ndct():
+    case = demo.open_demo_case({**SMALL, "reference": None})
+    phantom, _ = generate_phantom(**demo.load_recipe(SMALL)["phantom"])
+    for i in range(4):
+        np.testing.assert_allclose(case.ndct_slice(i), phantom[i], atol=0.51)
+    assert "noise-free" in case.ndct.description
 
 
 def test_changing_the_recipe_makes_a_new_case(cache):

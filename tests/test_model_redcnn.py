@@ -79,3 +79,18 @@ def test_conv2_shortcut_reaches_decoder():
         model.conv2.bias.fill_(-1e6)
         without = model(x)
     assert not torch.allclose(with_shortcut, without)
+
+
+def test_start_as_identity_returns_the_input_and_still_learns():
+    torch.manual_seed(0)
+    model = REDCNN(width=8)
+    model.start_as_identity()
+    x = torch.rand(2, 1, 48, 48)
+    assert torch.equal(model(x), x)  # non-negative input: relu(0 + x) = x
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    for _ in range(2):  # step 1 moves only deconv5; step 2 reaches every layer through it
+        opt.zero_grad()
+        (model(x) - 0.5 * x).pow(2).mean().backward()
+        opt.step()
+    assert model.conv1.weight.grad.abs().sum() > 0
+    assert not torch.equal(model(x), x)

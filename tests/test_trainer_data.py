@@ -151,9 +151,44 @@ def test_paired_flag_without_pairs_is_an_error(phantom_dir, tmp_path):
     assert not (tmp_path / "ds").exists()
 
 
+def test_reference_scan_gives_ndct_its_own_full_dose_noise_and_keeps_the_truth(phantom_dir, tmp_path):
+    out = tmp_path / "ref-ds"
+    result = train_cli("dataset", "--ndct", phantom_dir, "--out", out, "--doses", "25,100", "--views", "720",
+                       "--seed", 1, "--reference-scan", "100:1152")
+    assert result.returncode == 0, result.stderr
+    ds = VariableDoseDataset(out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["simulation"]["reference_scan"] == {"dose_percent": 100.0, "views": 1152}
+    for vid in ds.volumes():
+        truth = np.asarray(ds.truth(vid))
+        np.testing.assert_array_equal(truth, load_series(ds.info(vid)["source"]["path"]).volume())
+        ndct, full = np.asarray(ds.ndct(vid)), np.asarray(ds.ldct(vid, "d100_v720"))
+        body = truth > -500
+        ndct_noise = float(np.std((ndct - truth)[body]))
+        assert ndct_noise > 0.1  # the NDCT carries full-dose noise...
+        # ...independent of the LDCT's: a full-dose LDCT differs from it by about sqrt(2) x that noise
+        assert 1.2 * ndct_noise < float(np.std((full - ndct)[body])) < 1.7 * ndct_noise
+        assert ds.info(vid)["reference_scan"]["views"] == 1152
+    plain = VariableDoseDataset(build_dataset([phantom_dir / "phantom_000"], tmp_path / "plain",
+                                              BuildOptions(doses=(50,), views=(180,)), log=open("/dev/null", "w")))
+    assert plain.truth("vol000") is None
+
+
+def test_reference_scan_refuses_real_scans(tmp_path):
+    volume = np.full((2, 32, 32), -1000.0, dtype=np.float32)
+    volume[:, 8:24, 8:24] = 40.0
+    write_series(tmp_path / "scan", volume, reference=None, description="real scan", spacing=(1.0, 1.0, 1.0),
+                 patient_id="PATIENT-1", derived=False)
+    result = train_cli("dataset", "--ndct", tmp_path / "scan", "--out", tmp_path / "ds",
+                       "--reference-scan", "100:1152")
+    assert result.returncode == 2 and "needs noise-free inputs" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "ds").exists()
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
+        (["--ndct", "{phantoms}", "--reference-scan", "100"], "DOSE_PERCENT:VIEWS"),
         (["--ndct", "{missing}"], "no such file"),
         (["--ndct", "{empty}"], "no CT series"),
         (["--ndct", "{phantoms}", "--doses", "0,50"], "outside (0, 100]"),

@@ -81,3 +81,30 @@ def test_cli_prints_table_and_rejects_missing_split(setup, tmp_path):
     missing = subprocess.run([sys.executable, "-m", "trainer", "evaluate", "--checkpoint", str(identity),
                               "--data", str(tmp_path)], capture_output=True, text=True, timeout=300)
     assert missing.returncode == 2 and "no manifest.json" in missing.stderr
+
+
+def test_rmse_against_truth_when_the_dataset_keeps_it(setup, tmp_path):
+    import shutil
+
+    src, identity, _ = setup
+    ds = tmp_path / "ds"
+    shutil.copytree(src, ds)
+    manifest = json.loads((ds / "manifest.json").read_text())
+    rng = np.random.default_rng(5)
+    (ds / "truth").mkdir()
+    for vol in manifest["volumes"]:
+        ndct = np.load(ds / "ndct" / f"{vol['id']}.npy")
+        np.save(ds / "truth" / f"{vol['id']}.npy", (ndct + rng.normal(0, 3.0, ndct.shape)).astype(np.float32))
+        vol["truth"] = True
+    (ds / "manifest.json").write_text(json.dumps(manifest))
+    results = evaluate([str(identity)], ds, out=tmp_path / "out", quiet=True)
+    assert results["truth"] is True
+    row = results["rows"][0]
+    truth = np.concatenate([np.load(ds / "truth" / f"phantom0{i}.npy") for i in (2, 3)])
+    ldct = np.concatenate([np.load(ds / "ldct" / row["condition"] / f"phantom0{i}.npy") for i in (2, 3)])
+    assert row["LDCT|rmse_truth"] == pytest.approx(np.mean([rmse(a, b) for a, b in zip(ldct, truth)]), rel=1e-9)
+    assert row["mse|rmse_truth"] == pytest.approx(row["LDCT|rmse_truth"], rel=1e-4)
+    assert "RMSE vs truth" in (tmp_path / "out" / "table.md").read_text()
+    assert "rmse_truth" in (tmp_path / "out" / "table.csv").read_text()
+    plain = evaluate([str(identity)], src, quiet=True)
+    assert plain["truth"] is False and "LDCT|rmse_truth" not in plain["rows"][0]

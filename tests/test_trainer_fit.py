@@ -156,6 +156,14 @@ def test_init_with_other_width_is_refused(dataset, tmp_path):
         fit(_config(), mode="mse", data=tmp_path, out=tmp_path / "x")
 
 
+def test_model_init_choice_is_checked(dataset, tmp_path):
+    from ldct_viewer.errors import ConfigError
+
+    assert load_config()["model"]["init"] == "identity"
+    with pytest.raises(ConfigError, match="model.init"):
+        fit(_config("model.init=zeros"), mode="mse", data=dataset, out=tmp_path / "bad")
+
+
 @pytest.mark.parametrize("mode", ["mse", "wgan-gp"])
 def test_torchrun_two_processes_gloo(dataset, tmp_path, mode):
     run = tmp_path / "ddp"

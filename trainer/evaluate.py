@@ -7,6 +7,8 @@ averaged over the slices of a condition, and the "mean" row averages the conditi
 seed's "mean: 23.16"). Texture = ``ldct_viewer.analysis.nps.high_frequency_texture_distance``
 (dB; 0 = the same high-frequency noise power as NDCT in NDCT's flat regions), pooled over the
 condition's slices. Denoising runs through ``ldct_viewer.inference.Engine`` (the viewer's code path).
+When the dataset keeps the noise-free phantom (``--reference-scan``), RMSE against it is reported too:
+it separates what a network gets right from the NDCT's own noise, which no method can predict.
 """
 
 from __future__ import annotations
@@ -94,6 +96,7 @@ def evaluate(checkpoint_paths: list[str], data: str | Path, *, split: str = "tes
     methods = ["LDCT", *_method_names(checkpoints)]
     conditions = _ordered_conditions(dataset)
     picks = {v: _pick_slices(dataset.ndct(v).shape[0], slices_per_volume) for v in volumes}
+    has_truth = all(dataset.truth(v) is not None for v in volumes)
     total = sum(len(p) for p in picks.values()) * len(conditions)
     bar = ProgressBar(total, label="evaluate", enabled=not quiet)
     done = 0
@@ -101,13 +104,14 @@ def evaluate(checkpoint_paths: list[str], data: str | Path, *, split: str = "tes
     rows = []
     figure_rows = []
     for cond in conditions:
-        per_method = {m: {k: [] for k, _ in METRICS} for m in methods}
+        per_method = {m: {k: [] for k in [*(k for k, _ in METRICS), "rmse_truth"]} for m in methods}
         stacks: dict[str, list[np.ndarray]] = {m: [] for m in methods}
         ndct_stack: list[np.ndarray] = []
         for v in volumes:
             zs = picks[v]
             ndct = np.array(dataset.ndct(v)[zs], dtype=np.float32)
             ldct = np.array(dataset.ldct(v, cond)[zs], dtype=np.float32)
+            truth = np.array(dataset.truth(v)[zs], dtype=np.float32) if has_truth else None
             images = {"LDCT": ldct}
             for name, engine in zip(methods[1:], engines):
                 images[name] = engine.denoise(ldct)
@@ -116,6 +120,8 @@ def evaluate(checkpoint_paths: list[str], data: str | Path, *, split: str = "tes
                     per_method[m]["rmse"].append(rmse(img[i], ndct[i]))
                     per_method[m]["psnr"].append(psnr(img[i], ndct[i], data_range))
                     per_method[m]["ssim"].append(ssim(img[i], ndct[i], data_range))
+                    if truth is not None:
+                        per_method[m]["rmse_truth"].append(rmse(img[i], truth[i]))
                 stacks[m].append(img)
             ndct_stack.append(ndct)
             if v == volumes[0]:
@@ -130,6 +136,8 @@ def evaluate(checkpoint_paths: list[str], data: str | Path, *, split: str = "tes
         for m in methods:
             for k, _ in METRICS:
                 row[f"{m}|{k}"] = float(np.mean(per_method[m][k]))
+            if has_truth:
+                row[f"{m}|rmse_truth"] = float(np.mean(per_method[m]["rmse_truth"]))
             row[f"{m}|texture_db"] = high_frequency_texture_distance(np.concatenate(stacks[m]), ref, rois=rois)
         rows.append(row)
     bar.close()
@@ -146,6 +154,7 @@ def evaluate(checkpoint_paths: list[str], data: str | Path, *, split: str = "tes
         "texture_note": "high-frequency texture distance: mean |10 log10(NPS_image / NPS_NDCT)| over 0.25-0.5 "
                         "cycles/pixel in NDCT's flat 32 px ROIs (dB, lower = closer to NDCT)",
         "methods": methods,
+        "truth": has_truth,
         "checkpoints": [{"name": n, "path": str(c.path), "sha256": c.sha256, "mode": c.mode,
                          "device": e.device_description} for n, c, e in zip(methods[1:], checkpoints, engines)],
         "rows": rows + [mean_row],
@@ -171,6 +180,15 @@ def markdown_table(results: dict) -> str:
         for m in methods:
             cells += [f"{r[f'{m}|rmse']:.2f}", f"{r[f'{m}|psnr']:.2f}", f"{r[f'{m}|ssim']:.4f}"]
         lines.append("| " + " | ".join(cells) + " |")
+    if results.get("truth"):
+        lines += ["", "RMSE (HU) against the noise-free phantom the NDCT was scanned from (no method can predict "
+                  "the NDCT's own noise, so this is the error a reader sees):", "",
+                  "| Condition | " + " | ".join(f"{m} RMSE vs truth (HU)" for m in methods) + " |",
+                  "|" + "---|" * (len(methods) + 1)]
+        for r in results["rows"]:
+            cells = [f"**{r['label']}**" if r["condition"] == "mean" else r["label"]]
+            cells += [f"{r[f'{m}|rmse_truth']:.2f}" for m in methods]
+            lines.append("| " + " | ".join(cells) + " |")
     lines += ["", f"Noise texture ({results['texture_note']}):", "",
               "| Condition | " + " | ".join(f"{m} texture (dB)" for m in methods) + " |",
               "|" + "---|" * (len(methods) + 1)]
@@ -183,7 +201,7 @@ def markdown_table(results: dict) -> str:
 
 def csv_table(results: dict) -> str:
     methods = results["methods"]
-    keys = [k for k, _ in METRICS] + ["texture_db"]
+    keys = [k for k, _ in METRICS] + ["texture_db"] + (["rmse_truth"] if results.get("truth") else [])
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(["condition", "label", "slices"] + [f"{m} {k}" for m in methods for k in keys])

@@ -306,6 +306,10 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
     torch.manual_seed(seed)
     norm = Normalization()
     model = REDCNN(width=M["width"], kernel_size=M["kernel_size"])
+    if M["init"] == "identity":
+        model.start_as_identity()
+    elif M["init"] != "default":
+        raise ConfigError(f"model.init: expected 'default' or 'identity', got {M['init']!r}")
     init_info = None
     if init is not None and not resume:
         ckpt = load_checkpoint(init)

@@ -43,6 +43,15 @@ class REDCNN(nn.Module):
     def arch_params(self) -> dict:
         return {"width": self.width, "kernel_size": self.kernel_size}
 
+    def start_as_identity(self) -> None:
+        """Zero the last deconvolution so the untrained network returns its (non-negative) input.
+
+        Training then starts from the LDCT itself instead of a random image and only learns the
+        correction through the input shortcut, the zero-init residual scheme of Goyal et al. (2017)."""
+        with torch.no_grad():
+            self.deconv5.weight.zero_()
+            self.deconv5.bias.zero_()
+
     def forward(self, x: Tensor) -> Tensor:
         relu = torch.relu
         shortcut_input = x

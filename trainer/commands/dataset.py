@@ -9,6 +9,7 @@ from trainer.data.build import DEFAULT_DOSES, DEFAULT_VIEWS, BuildOptions, build
 
 EPILOG = """examples:
   ldct-train dataset --ndct data/phantoms --out data/phantom-ds
+  ldct-train dataset --ndct data/phantoms --out data/phantom-ds --reference-scan 100:1152   # NDCT with full-dose grain
   ldct-train dataset --ndct data/phantoms --out data/small-ds --doses 25,100 --views 180,720 --test-fraction 0.2
   ldct-train dataset --ndct /data/mayo --out data/mayo-ds --paired     # quarter/full dose pairs, no simulation
 """
@@ -25,6 +26,14 @@ def _numbers(kind):
         return values
 
     return parse
+
+
+def _scan(text: str) -> tuple[float, int]:
+    try:
+        dose, views = text.split(":")
+        return float(dose), int(views)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected DOSE_PERCENT:VIEWS such as 100:1152, got {text!r}") from None
 
 
 def register(subparsers) -> None:
@@ -52,6 +61,11 @@ def register(subparsers) -> None:
     p.add_argument("--input-dose", default="auto", choices=("auto", "none", "full"),
                    help="noise already in the NDCT: none (phantoms), full (real full-dose scans: only the "
                    "extra noise is inserted), auto = none for PHANTOM-* patients, else full (default)")
+    p.add_argument("--reference-scan", type=_scan, default=None, metavar="PCT:VIEWS",
+                   help="noise-free inputs (phantoms) only: make the NDCT target a simulated scan at this dose and "
+                   "view count (e.g. 100:1152), with normal-dose grain and noise independent of the LDCT "
+                   "conditions, as a real normal-dose scan has; the noise-free image is kept as truth/ "
+                   "(default: the noise-free image is the NDCT)")
     pair = p.add_mutually_exclusive_group()
     pair.add_argument("--paired", action="store_true", help="require real LDCT/NDCT pairs (no simulation)")
     pair.add_argument("--simulate", action="store_true",
@@ -66,7 +80,7 @@ def run(args) -> int:
         raise InputError("--val-fraction and --test-fraction must be in [0, 1) and sum to less than 1")
     options = BuildOptions(doses=args.doses, views=args.views, seed=args.seed, val_fraction=args.val_fraction,
                            test_fraction=args.test_fraction, method=args.method, input_dose=args.input_dose,
-                           device=args.device)
+                           device=args.device, reference_scan=args.reference_scan)
     paired = True if args.paired else False if args.simulate else None
     out = build_dataset(args.ndct, args.out, options, paired=paired)
     from trainer.data import VariableDoseDataset

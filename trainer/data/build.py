@@ -3,7 +3,9 @@
 Simulated mode: every NDCT series is scanned again by ``ldct_viewer.ct.simulate_low_dose`` under
 each dose × views condition (the seed's 12 conditions by default). Paired mode: LDCT/NDCT series
 recognised by ``ldct_viewer.io.find_pairs`` (Mayo or TCIA layout) are stored slice-matched as the
-single condition ``real``. The folder is written under a temporary name next to ``out`` and
+single condition ``real``. With ``reference_scan`` a noise-free input (phantom) is kept as ``truth`` and the
+NDCT target becomes its own simulated normal-dose scan, with full-dose grain and noise independent of every
+LDCT condition, as two real acquisitions of one patient would be. The folder is written under a temporary name next to ``out`` and
 renamed when complete, so an interrupted build leaves nothing that looks like a dataset.
 """
 
@@ -43,6 +45,9 @@ class BuildOptions:
     method: str = "noise-insertion"
     input_dose: str = "auto"  # auto | none | full
     device: str = "auto"
+    # (dose percent, views) of a simulated normal-dose scan used as the NDCT target of noise-free inputs;
+    # None keeps the noise-free image itself as NDCT
+    reference_scan: tuple[float, int] | None = None
 
     def conditions(self) -> list[tuple[str, float, int]]:
         return [(condition_name(d, v), d, v) for d in self.doses for v in self.views]
@@ -119,6 +124,10 @@ def _check_options(options: BuildOptions) -> None:
         raise InputError(f"unknown simulation method {options.method!r} (choose from {', '.join(METHODS)})")
     if options.input_dose not in ("auto", "none", "full"):
         raise InputError(f"--input-dose must be auto, none or full, not {options.input_dose!r}")
+    if options.reference_scan is not None:
+        dose, views = options.reference_scan
+        if not 0 < dose <= 100 or views < 8:
+            raise InputError(f"reference scan {dose:g} % / {views} views: need 0 < dose <= 100 and >= 8 views")
 
 
 def _input_dose(series, options: BuildOptions) -> float | None:
@@ -174,8 +183,23 @@ def _build_simulated(inputs: list[Path], temp: Path, options: BuildOptions, log:
         if abs(dy - dx) > 0.01 * max(dy, dx):
             raise InputError(f"{series.folder}: non-square pixels ({dy} x {dx} mm) are not supported")
         ndct = np.array(series.volume(), dtype=np.float32)  # writable copy for torch
-        _save(temp / "ndct" / f"{vid}.npy", ndct)
         input_dose = _input_dose(series, options)
+        reference = None
+        if options.reference_scan is not None:
+            if input_dose is not None:
+                raise InputError(f"{series.folder}: --reference-scan needs noise-free inputs (phantoms, or "
+                                 "--input-dose none); this series is a real scan with its own noise")
+            ref_dose, ref_views = options.reference_scan
+            ref_seed = _condition_seed(options.seed, k, len(conditions))
+            print(f"dataset: {vid} ({k + 1}/{len(series_list)}) reference scan {ref_dose:g} % / {ref_views} "
+                  f"views {time.perf_counter() - t0:.0f} s", file=log, flush=True)
+            _save(temp / "truth" / f"{vid}.npy", ndct)
+            _save(temp / "ndct" / f"{vid}.npy",
+                  simulate_low_dose(ndct, float(dx), dose=ref_dose / 100.0, views=int(ref_views), seed=ref_seed,
+                                    method=options.method, device=options.device))
+            reference = {"dose": ref_dose / 100.0, "views": int(ref_views), "seed": ref_seed}
+        else:
+            _save(temp / "ndct" / f"{vid}.npy", ndct)
         entry = {
             "id": vid,
             "source": _source(series),
@@ -186,6 +210,9 @@ def _build_simulated(inputs: list[Path], temp: Path, options: BuildOptions, log:
             "input_dose": input_dose,
             "conditions": {},
         }
+        if reference is not None:
+            entry["reference_scan"] = reference
+            entry["truth"] = True
         for c, (name, dose, views) in enumerate(conditions):
             print(f"dataset: {vid} ({k + 1}/{len(series_list)}, {ndct.shape[0]} slices, {split}) "
                   f"{name} [{c + 1}/{len(conditions)}] {time.perf_counter() - t0:.0f} s", file=log, flush=True)
@@ -205,7 +232,10 @@ def _build_simulated(inputs: list[Path], temp: Path, options: BuildOptions, log:
         "conditions": [c[0] for c in conditions],
         "normalization": None,
         "simulation": {"method": options.method, "doses_percent": list(options.doses),
-                       "views": list(options.views), "seed": options.seed, "input_dose": options.input_dose},
+                       "views": list(options.views), "seed": options.seed, "input_dose": options.input_dose,
+                       "reference_scan": (None if options.reference_scan is None else
+                                          {"dose_percent": options.reference_scan[0],
+                                           "views": options.reference_scan[1]})},
         "splits": {"seed": options.seed, "val_fraction": options.val_fraction,
                    "test_fraction": options.test_fraction, "by": "patient_id"},
         "volumes": volumes,

@@ -5,6 +5,7 @@ Layout (format ``ldct-variable-dose/1``)::
     manifest.json                    volumes, splits, conditions, provenance
     ndct/<volume_id>.npy             float32 [Z, H, W] HU
     ldct/<condition>/<volume_id>.npy float32 [Z, H, W] HU, slice k pairs with NDCT slice k
+    truth/<volume_id>.npy            optional: the noise-free phantom when NDCT is a simulated scan of it
 
 Arrays are opened memory-mapped, so a training loop touching random patches of many volumes
 never holds them all in memory.
@@ -56,6 +57,12 @@ class VariableDoseDataset:
         self.info(volume_id)
         return np.load(self.root / "ndct" / f"{volume_id}.npy", mmap_mode="r")
 
+    def truth(self, volume_id: str) -> np.ndarray | None:
+        """The noise-free volume behind a simulated NDCT (``--reference-scan``), or None when there is none."""
+        if not self.info(volume_id).get("truth"):
+            return None
+        return np.load(self.root / "truth" / f"{volume_id}.npy", mmap_mode="r")
+
     def ldct(self, volume_id: str, condition: str) -> np.ndarray:
         """Low-dose volume under ``condition``, float32 HU ``[Z, H, W]``, memory-mapped read-only."""
         self.info(volume_id)
@@ -77,6 +84,7 @@ class VariableDoseDataset:
     def _check_files(self) -> None:
         for vid, entry in self._volumes.items():
             expected = [self.root / "ndct" / f"{vid}.npy"]
+            expected += [self.root / "truth" / f"{vid}.npy"] if entry.get("truth") else []
             expected += [self.root / "ldct" / c / f"{vid}.npy" for c in self.conditions]
             for path in expected:
                 if not path.is_file():
