@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -154,6 +155,34 @@ def test_init_with_other_width_is_refused(dataset, tmp_path):
             init=tmp_path / "mse" / "best.pt")
     with pytest.raises(InputError, match="no manifest.json"):
         fit(_config(), mode="mse", data=tmp_path, out=tmp_path / "x")
+
+
+def test_validation_reports_rmse_per_condition_against_the_input(dataset):
+    from ldct_viewer.model import REDCNN, Normalization
+    from trainer import distributed
+    from trainer.data import VariableDoseDataset
+    from trainer.fit import beats_input_everywhere, validate, worst_condition
+    from trainer.patches import PatchSet, build_grid
+
+    ds = VariableDoseDataset(dataset)
+    grid = build_grid(ds, "val", 32, 32)
+    patches = PatchSet(grid, torch.arange(len(grid)).numpy(), None, Normalization())
+    ctx = distributed.Context(rank=0, world_size=1, local_rank=0, device=torch.device("cpu"))
+    model = REDCNN(width=4)
+    model.start_as_identity()
+    val = validate(ctx, model, patches, 8, Normalization())
+    assert set(val["rmse_by_condition"]) == set(ds.conditions)
+    for cond, value in val["rmse_by_condition"].items():  # the identity network scores as its input
+        assert value == pytest.approx(val["input_rmse_by_condition"][cond], rel=1e-5)
+        assert value > 0
+    assert not beats_input_everywhere(val)
+    better = {**val, "rmse_by_condition": {c: 0.5 * v for c, v in val["rmse_by_condition"].items()}}
+    assert beats_input_everywhere(better)
+    worse = {**better, "rmse_by_condition": {**better["rmse_by_condition"], ds.conditions[0]: 1e9}}
+    assert not beats_input_everywhere(worse) and worst_condition(worse)[0] == ds.conditions[0]
+    # the overall RMSE is the pixel-weighted mean of the conditions' (equal patch counts here)
+    per = [v ** 2 for v in val["rmse_by_condition"].values()]
+    assert val["rmse_hu"] == pytest.approx(float(np.sqrt(np.mean(per))), rel=1e-5)
 
 
 def test_model_init_choice_is_checked(dataset, tmp_path):

@@ -2,7 +2,7 @@
 LDCT input and each checkpoint against NDCT — plus the noise-texture measure, on held-out volumes.
 
 Metrics are computed on full slices in HU, without clipping, with ``data_range`` = 4096 HU (the
-span -1024..3072 HU of the checkpoints' normalization) for PSNR and SSIM; per-slice values are
+span -2048..2048 HU of the checkpoints' normalization) for PSNR and SSIM; per-slice values are
 averaged over the slices of a condition, and the "mean" row averages the condition rows (as the
 seed's "mean: 23.16"). Texture = ``ldct_viewer.analysis.nps.high_frequency_texture_distance``
 (dB; 0 = the same high-frequency noise power as NDCT in NDCT's flat regions), pooled over the
@@ -149,7 +149,7 @@ def evaluate(checkpoint_paths: list[str], data: str | Path, *, split: str = "tes
     results = {
         "split": split, "volumes": volumes, "slices_per_volume": slices_per_volume or "all",
         "data_range_hu": data_range,
-        "data_range_note": f"PSNR/SSIM with data_range {data_range:g} HU (normalization span -1024..3072 HU), "
+        "data_range_note": f"PSNR/SSIM with data_range {data_range:g} HU (the span of the checkpoints' normalization), "
                            "HU not clipped",
         "texture_note": "high-frequency texture distance: mean |10 log10(NPS_image / NPS_NDCT)| over 0.25-0.5 "
                         "cycles/pixel in NDCT's flat 32 px ROIs (dB, lower = closer to NDCT)",

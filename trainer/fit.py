@@ -16,7 +16,8 @@ RUN_DIR:
 the wrong yardstick for a GAN — it is lowest before the adversarial term has done anything. Best =
 the epoch whose outputs' high-frequency noise texture is closest to NDCT's (``val_texture_db``,
 ``ldct_viewer.analysis.nps``) among epochs after ``selection.wgan_warmup_epochs`` whose validation
-RMSE stays within ``selection.wgan_max_rmse_ratio`` × the ``--init`` model's (so texture is not
+RMSE stays within ``selection.wgan_max_rmse_ratio`` × the ``--init`` model's and, with
+``selection.wgan_beat_input``, is below the LDCT input's in every condition (so texture is not
 bought with fidelity); when no epoch qualifies, best = last.
 
 *Exact resume.* Which patches an epoch uses, their order and their symmetries follow from
@@ -144,18 +145,29 @@ def resume_config(out: Path, mode: str, config_path: str | None, overrides: list
 @torch.no_grad()
 def validate(ctx, model, patches: PatchSet, batch_size: int, norm: Normalization) -> dict:
     """Validation MSE (normalized), RMSE (HU) and the high-frequency texture distance to NDCT (dB)
-    over this process's share of the fixed validation patches, reduced over all processes."""
+    over this process's share of the fixed validation patches, reduced over all processes; also the
+    RMSE per condition of the output and of the LDCT input itself (``rmse_by_condition``,
+    ``input_rmse_by_condition``), which the WGAN-GP selection compares."""
     was_training = model.training
     model.eval()
     sse = pixels = rois_n = 0.0
+    n_cond = len(patches.grid.conditions)
+    cond_sse, cond_input_sse, cond_pixels = np.zeros(n_cond), np.zeros(n_cond), np.zeros(n_cond)
     p_out = p_ref = 0.0
     positions = np.arange(ctx.rank, len(patches), ctx.world_size)
     roi = min(TEXTURE_ROI, patches.grid.patch_size)
     for start in range(0, positions.size, batch_size):
-        x, y = patches[positions[start : start + batch_size]]
+        chunk = positions[start : start + batch_size]
+        x, y = patches[chunk]
         x, y = x.to(ctx.device), y.to(ctx.device)
         out = model(x).float()
-        sse += float(((out - y) ** 2).sum())
+        per_patch = ((out - y) ** 2).flatten(1).sum(1).double().cpu().numpy()
+        per_patch_input = ((x - y) ** 2).flatten(1).sum(1).double().cpu().numpy()
+        cond = patches.grid.index[patches.rows[chunk], 1]
+        np.add.at(cond_sse, cond, per_patch)
+        np.add.at(cond_input_sse, cond, per_patch_input)
+        np.add.at(cond_pixels, cond, y[0].numel())
+        sse += float(per_patch.sum())
         pixels += y.numel()
         out_hu = norm.to_hu(out).squeeze(1).cpu().numpy()
         y_hu = norm.to_hu(y).squeeze(1).cpu().numpy()
@@ -168,6 +180,9 @@ def validate(ctx, model, patches: PatchSet, batch_size: int, norm: Normalization
     ref = np.atleast_1d(np.asarray(p_ref, dtype=np.float64))
     if bins.size == 1 and rois_n == 0:  # nothing measurable in this shard
         bins = ref = np.zeros(roi // 4 or 1)
+    by_cond = distributed.all_reduce_sum(
+        ctx, torch.tensor(np.concatenate([cond_sse, cond_input_sse, cond_pixels]), dtype=torch.float64)).numpy()
+    cond_sse, cond_input_sse, cond_pixels = by_cond[:n_cond], by_cond[n_cond:2 * n_cond], by_cond[2 * n_cond:]
     totals = distributed.all_reduce_sum(ctx, torch.tensor([sse, pixels, rois_n, *bins, *ref], dtype=torch.float64))
     totals = totals.tolist()
     sse, pixels, rois_n = totals[:3]
@@ -177,7 +192,25 @@ def validate(ctx, model, patches: PatchSet, batch_size: int, norm: Normalization
     texture = (float(np.mean(np.abs(10 * np.log10((power_out + 1e-12) / (power_ref + 1e-12)))))
                if rois_n else math.nan)
     model.train(was_training)
-    return {"mse": mse, "rmse_hu": math.sqrt(mse) * norm.scale, "texture_db": texture, "patches": len(patches)}
+    names = patches.grid.conditions
+    seen = [i for i in range(n_cond) if cond_pixels[i] > 0]
+    return {"mse": mse, "rmse_hu": math.sqrt(mse) * norm.scale, "texture_db": texture, "patches": len(patches),
+            "rmse_by_condition": {names[i]: math.sqrt(cond_sse[i] / cond_pixels[i]) * norm.scale for i in seen},
+            "input_rmse_by_condition": {names[i]: math.sqrt(cond_input_sse[i] / cond_pixels[i]) * norm.scale
+                                        for i in seen}}
+
+
+def beats_input_everywhere(val: dict) -> bool:
+    """True when the output's validation RMSE is below the LDCT input's in every condition."""
+    ours, inputs = val["rmse_by_condition"], val["input_rmse_by_condition"]
+    return bool(ours) and all(ours[c] < inputs[c] for c in ours)
+
+
+def worst_condition(val: dict) -> tuple[str, float]:
+    """The condition where output RMSE / input RMSE is highest, and that ratio."""
+    ours, inputs = val["rmse_by_condition"], val["input_rmse_by_condition"]
+    name = max(ours, key=lambda c: ours[c] / max(inputs[c], 1e-12))
+    return name, ours[name] / max(inputs[name], 1e-12)
 
 
 @torch.no_grad()
@@ -363,7 +396,9 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
     selection_rule = (
         f"lowest validation high-frequency texture distance to NDCT (dB) among epochs >= "
         f"{config['selection']['wgan_warmup_epochs']} with validation RMSE <= "
-        f"{config['selection']['wgan_max_rmse_ratio']} x the initial model's; else the last epoch"
+        f"{config['selection']['wgan_max_rmse_ratio']} x the initial model's"
+        + (" and below the LDCT input's in every condition" if config["selection"]["wgan_beat_input"] else "")
+        + "; else the last epoch"
         if wgan else "lowest validation MSE")
 
     def summary(epoch_metrics: dict | None = None) -> dict:
@@ -500,7 +535,8 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
             if wgan:
                 sel = config["selection"]
                 eligible = (epoch >= sel["wgan_warmup_epochs"]
-                            and val["rmse_hu"] <= sel["wgan_max_rmse_ratio"] * st["init_val"]["rmse_hu"])
+                            and val["rmse_hu"] <= sel["wgan_max_rmse_ratio"] * st["init_val"]["rmse_hu"]
+                            and (not sel["wgan_beat_input"] or beats_input_everywhere(val)))
                 improved = eligible and val["texture_db"] < st["best"]
                 if improved:
                     st["best"], st["best_epoch"] = val["texture_db"], epoch
@@ -511,9 +547,12 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
                     st["best"], st["best_epoch"], st["bad_epochs"] = val["mse"], epoch, 0
                 else:
                     st["bad_epochs"] += 1
+            worst, worst_ratio = worst_condition(val)
             st["history"].append({"epoch": epoch, "iteration": st["iteration"], "lr": lr,
                                   "val_mse": val["mse"], "val_rmse_hu": val["rmse_hu"],
-                                  "val_texture_db": val["texture_db"], "best": bool(improved), **speed})
+                                  "val_texture_db": val["texture_db"], "best": bool(improved),
+                                  "val_rmse_by_condition": val["rmse_by_condition"],
+                                  "val_input_rmse_by_condition": val["input_rmse_by_condition"], **speed})
             stop_early = not wgan and T["patience"] and st["bad_epochs"] >= T["patience"]
             st["stopped_early"] = bool(stop_early)
             if main:
@@ -521,7 +560,8 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
                           val_mse=val["mse"], val_rmse_hu=val["rmse_hu"], val_texture_db=val["texture_db"], lr=lr,
                           **speed)
                 print(f"{mode} epoch {epoch}: val MSE {val['mse']:.4g}, RMSE {val['rmse_hu']:.1f} HU, "
-                      f"texture {val['texture_db']:.2f} dB, lr {lr:.3g}, {speed['patches_per_s']:.1f} patches/s, "
+                      f"texture {val['texture_db']:.2f} dB, worst {worst} {worst_ratio:.2f} x input, lr {lr:.3g}, "
+                      f"{speed['patches_per_s']:.1f} patches/s, "
                       f"data wait {100 * speed['data_wait_share']:.1f} %" + (" (best)" if improved else ""),
                       file=sys.stderr)
                 save_model(out / "last.pt", val)

@@ -1,7 +1,7 @@
 """Image-quality metrics between a denoised (or low-dose) image and its normal-dose reference, in HU.
 
 All three take HU arrays of equal shape. ``data_range`` is the HU span the images are judged over;
-the default 4096 HU is the span of the checkpoints' normalization (-1024..3072 HU), so PSNR/SSIM here
+the default 4096 HU is the span of the checkpoints' normalization (-2048..2048 HU), so PSNR/SSIM here
 equal PSNR/SSIM of the normalized [0, 1] images the network sees.
 
 SSIM follows Wang et al. 2004: Gaussian window sigma 1.5 px truncated to 11 px, population

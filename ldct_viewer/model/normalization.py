@@ -9,10 +9,14 @@ from torch import Tensor
 
 @dataclass(frozen=True)
 class Normalization:
-    """Linear map of ``[hu_min, hu_max]`` HU onto ``[0, 1]`` (values outside are not clipped)."""
+    """Linear map of ``[hu_min, hu_max]`` HU onto ``[0, 1]`` (values outside are not clipped).
 
-    hu_min: float = -1024.0
-    hu_max: float = 3072.0
+    The default puts air (-1000 HU) at 0.256, not at the 0 where RED-CNN's output ReLU cuts off: with
+    -1024 HU as zero, a residual of -24 HU in air is clamped and its gradient dies, and training left a
+    -24 HU bias over the air around the body. Checkpoints store their own range, so older ones still load."""
+
+    hu_min: float = -2048.0
+    hu_max: float = 2048.0
 
     def __post_init__(self) -> None:
         if not self.hu_max > self.hu_min:

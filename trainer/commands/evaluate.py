@@ -16,7 +16,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "evaluate", help="score checkpoints against NDCT per dose/views condition (table + figure)",
         description="Denoise the held-out volumes of a dataset with each checkpoint and tabulate RMSE (HU), "
-        "PSNR and SSIM (data range 4096 HU, the -1024..3072 HU normalization span) and the NPS-based "
+        "PSNR and SSIM (data range 4096 HU, the span of the checkpoints' normalization) and the NPS-based "
         "high-frequency texture distance to NDCT, for the LDCT input and every checkpoint.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--checkpoint", action="append", required=True, metavar="CKPT",
