@@ -185,6 +185,34 @@ def test_validation_reports_rmse_per_condition_against_the_input(dataset):
     assert val["rmse_hu"] == pytest.approx(float(np.sqrt(np.mean(per))), rel=1e-5)
 
 
+def test_condition_balance_weights_each_condition_by_its_input_error(dataset, tmp_path):
+    from ldct_viewer.model import Normalization
+    from trainer.data import VariableDoseDataset
+    from trainer.fit import reconstruction_loss
+    from trainer.patches import PatchSet, balancing_weights, build_grid, input_mse_by_condition
+
+    ds = VariableDoseDataset(dataset)
+    grid = build_grid(ds, "train", 32, 16)
+    input_mse = input_mse_by_condition(grid, Normalization())
+    assert (input_mse > 0).all()
+    weights = balancing_weights(input_mse)
+    # noisier conditions weigh less, and the identity's weighted loss is its plain MSE
+    assert np.argmax(input_mse) == np.argmin(weights)
+    assert float(np.mean(weights * input_mse)) == pytest.approx(float(np.mean(input_mse)), rel=1e-5)
+    patches = PatchSet(grid, np.arange(8), None, Normalization(), weights)
+    x, y, w = patches[np.arange(8)]
+    assert w.shape == (8,) and torch.equal(w, torch.from_numpy(weights[patches.conditions_of(np.arange(8))]))
+    per_patch = ((x - y) ** 2).flatten(1).mean(1)
+    assert float(reconstruction_loss(x, y, w)) == pytest.approx(float((per_patch * w).mean()), rel=1e-6)
+    assert float(reconstruction_loss(x, y, None)) == pytest.approx(float(((x - y) ** 2).mean()), rel=1e-6)
+    # a balanced run trains, selects by the balanced loss and records the weights
+    summary = fit(_config("training.num_epochs=1", "loss.condition_balance=true"), mode="mse", data=dataset,
+                  out=tmp_path / "run")
+    assert set(summary["condition_weights"]) == set(ds.conditions)
+    assert summary["history"][0]["val_loss"] != summary["history"][0]["val_mse"]
+    assert "condition-balanced" in summary["selection"]
+
+
 def test_model_init_choice_is_checked(dataset, tmp_path):
     from ldct_viewer.errors import ConfigError
 

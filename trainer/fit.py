@@ -54,7 +54,8 @@ from trainer import distributed
 from trainer.config import changed_keys, dump_config, load_config
 from trainer.critic import Critic, critic_loss
 from trainer.logging import TrainingLog
-from trainer.patches import PatchSet, build_grid, epoch_plan, fixed_subset, make_loader
+from trainer.patches import (PatchSet, balancing_weights, build_grid, epoch_plan, fixed_subset,
+                             input_mse_by_condition, make_loader)
 from trainer.plots import plot_losses, plot_samples
 from ldct_viewer.progress import ProgressBar
 
@@ -142,12 +143,21 @@ def resume_config(out: Path, mode: str, config_path: str | None, overrides: list
     return config
 
 
+def reconstruction_loss(output: torch.Tensor, target: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
+    """MSE, or with ``weights`` (one per patch) the mean of weight x per-patch MSE."""
+    if weights is None:
+        return F.mse_loss(output, target)
+    return (((output - target) ** 2).flatten(1).mean(1) * weights).mean()
+
+
 @torch.no_grad()
-def validate(ctx, model, patches: PatchSet, batch_size: int, norm: Normalization) -> dict:
+def validate(ctx, model, patches: PatchSet, batch_size: int, norm: Normalization,
+             condition_weights: np.ndarray | None = None) -> dict:
     """Validation MSE (normalized), RMSE (HU) and the high-frequency texture distance to NDCT (dB)
     over this process's share of the fixed validation patches, reduced over all processes; also the
     RMSE per condition of the output and of the LDCT input itself (``rmse_by_condition``,
-    ``input_rmse_by_condition``), which the WGAN-GP selection compares."""
+    ``input_rmse_by_condition``), which the WGAN-GP selection compares. ``loss`` is the MSE, or with
+    ``condition_weights`` the condition-weighted MSE training minimizes."""
     was_training = model.training
     model.eval()
     sse = pixels = rois_n = 0.0
@@ -194,7 +204,9 @@ def validate(ctx, model, patches: PatchSet, batch_size: int, norm: Normalization
     model.train(was_training)
     names = patches.grid.conditions
     seen = [i for i in range(n_cond) if cond_pixels[i] > 0]
-    return {"mse": mse, "rmse_hu": math.sqrt(mse) * norm.scale, "texture_db": texture, "patches": len(patches),
+    loss = mse if condition_weights is None else float(
+        np.sum(np.asarray(condition_weights, dtype=np.float64) * cond_sse) / max(cond_pixels.sum(), 1.0))
+    return {"mse": mse, "loss": loss, "rmse_hu": math.sqrt(mse) * norm.scale, "texture_db": texture, "patches": len(patches),
             "rmse_by_condition": {names[i]: math.sqrt(cond_sse[i] / cond_pixels[i]) * norm.scale for i in seen},
             "input_rmse_by_condition": {names[i]: math.sqrt(cond_input_sse[i] / cond_pixels[i]) * norm.scale
                                         for i in seen}}
@@ -361,6 +373,9 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
     opt_c = torch.optim.Adam(critic.parameters(), lr=T["learning_rate"], betas=betas) if wgan else None
     scheduler = (None if wgan else torch.optim.lr_scheduler.ReduceLROnPlateau(
         opt_g, mode="min", factor=T["lr_decay_factor"], patience=T["lr_decay_patience"]))
+    weights = (balancing_weights(input_mse_by_condition(train_grid, norm, seed=seed))
+               if config["loss"]["condition_balance"] else None)
+    weights_t = None if weights is None else torch.from_numpy(weights)
 
     # ---- counters: fresh, or exactly where the saved state left off
     st = {"epoch": 0, "step": 0, "iteration": 0, "best": math.inf, "best_epoch": 0, "bad_epochs": 0,
@@ -399,7 +414,7 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
         f"{config['selection']['wgan_max_rmse_ratio']} x the initial model's"
         + (" and below the LDCT input's in every condition" if config["selection"]["wgan_beat_input"] else "")
         + "; else the last epoch"
-        if wgan else "lowest validation MSE")
+        if wgan else "lowest validation MSE" + (" (condition-balanced)" if weights is not None else ""))
 
     def summary(epoch_metrics: dict | None = None) -> dict:
         return {"mode": mode, "epochs_done": st["epoch"], "epochs_planned": T["num_epochs"],
@@ -410,7 +425,9 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
                            else f"CPU, {torch.get_num_threads()} threads"),
                 "processes": ctx.world_size, "global_batch": global_batch, "steps_per_epoch": steps_per_epoch,
                 "patches_per_epoch": steps_per_epoch * global_batch, "amp": amp,
-                "torch": torch.__version__, "seed": seed, "last_validation": epoch_metrics}
+                "torch": torch.__version__, "seed": seed, "last_validation": epoch_metrics,
+                "condition_weights": (None if weights is None else
+                                      dict(zip(train_grid.conditions, map(float, weights))))}
 
     def save_model(path: Path, metrics: dict | None) -> None:
         save_checkpoint(path, model, mode=mode, normalization=norm, config=config, data=data_description,
@@ -435,7 +452,7 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
 
     # ---- WGAN-GP: measure the starting point once (the RMSE bound of the selection rule)
     if wgan and st["init_val"] is None:
-        st["init_val"] = validate(ctx, model, val_set, batch, norm)
+        st["init_val"] = validate(ctx, model, val_set, batch, norm, weights)
         if main:
             log.write("epoch", epoch=0, iteration=0, time_s=0.0, val_mse=st["init_val"]["mse"],
                       val_rmse_hu=st["init_val"]["rmse_hu"], val_texture_db=st["init_val"]["texture_db"],
@@ -447,16 +464,17 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
             rows, codes = epoch_plan(len(train_grid), epoch=epoch, seed=seed, limit=S["patches_per_epoch"],
                                      augment=D["augment"], multiple=global_batch)
             skip = st["step"] * global_batch
-            loader = make_loader(PatchSet(train_grid, rows[skip:], codes[skip:], norm), batch,
+            loader = make_loader(PatchSet(train_grid, rows[skip:], codes[skip:], norm, weights), batch,
                                  rank=ctx.rank, world=ctx.world_size, num_workers=S["num_workers"],
                                  pin_memory=device.type == "cuda")
             bar = ProgressBar(steps_per_epoch, label=f"{mode} epoch {epoch}/{T['num_epochs']}", done=st["step"],
                               enabled=main)
             model.train()
             clock = {"wait": 0.0, "start": time.perf_counter(), "steps": 0}
-            for x, y in _timed(loader, clock):
+            for batch_tensors in _timed(loader, clock):
                 clock["steps"] += 1
-                x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+                x, y = (t.to(device, non_blocking=True) for t in batch_tensors[:2])
+                w = batch_tensors[2].to(device) if len(batch_tensors) > 2 else None
                 st["iteration"] += 1
                 st["step"] += 1
                 if st["iteration"] == nan_at:
@@ -465,7 +483,7 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
                 if not wgan:
                     with autocast():
                         output = g(x)
-                    loss = F.mse_loss(output.float(), y)
+                    loss = reconstruction_loss(output.float(), y, w)
                     opt_g.zero_grad(set_to_none=True)
                     loss.backward()
                     opt_g.step()
@@ -486,7 +504,7 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
                         with autocast():
                             fake = g(x)
                             adversarial = -critic(fake).float().mean()
-                        mse = F.mse_loss(fake.float(), y)
+                        mse = reconstruction_loss(fake.float(), y, w)
                         loss_g = W["disc_weight"] * adversarial + W["mse_weight"] * mse
                         opt_g.zero_grad(set_to_none=True)
                         loss_g.backward()
@@ -528,7 +546,7 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
 
             # ---- end of epoch: validate, schedule, select, save
             st["epoch"], st["step"] = epoch, 0
-            val = validate(ctx, model, val_set, batch, norm)
+            val = validate(ctx, model, val_set, batch, norm, weights)
             if not math.isfinite(val["mse"]) or not _params_finite(model):
                 raise diverged(f"non-finite validation loss ({val['mse']})")
             lr = opt_g.param_groups[0]["lr"]
@@ -541,15 +559,15 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
                 if improved:
                     st["best"], st["best_epoch"] = val["texture_db"], epoch
             else:
-                scheduler.step(val["mse"])
-                improved = val["mse"] < st["best"]
+                scheduler.step(val["loss"])
+                improved = val["loss"] < st["best"]
                 if improved:
-                    st["best"], st["best_epoch"], st["bad_epochs"] = val["mse"], epoch, 0
+                    st["best"], st["best_epoch"], st["bad_epochs"] = val["loss"], epoch, 0
                 else:
                     st["bad_epochs"] += 1
             worst, worst_ratio = worst_condition(val)
             st["history"].append({"epoch": epoch, "iteration": st["iteration"], "lr": lr,
-                                  "val_mse": val["mse"], "val_rmse_hu": val["rmse_hu"],
+                                  "val_mse": val["mse"], "val_loss": val["loss"], "val_rmse_hu": val["rmse_hu"],
                                   "val_texture_db": val["texture_db"], "best": bool(improved),
                                   "val_rmse_by_condition": val["rmse_by_condition"],
                                   "val_input_rmse_by_condition": val["input_rmse_by_condition"], **speed})
@@ -559,7 +577,8 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
                 log.write("epoch", epoch=epoch, iteration=st["iteration"], time_s=round(time.perf_counter() - t_run, 3),
                           val_mse=val["mse"], val_rmse_hu=val["rmse_hu"], val_texture_db=val["texture_db"], lr=lr,
                           **speed)
-                print(f"{mode} epoch {epoch}: val MSE {val['mse']:.4g}, RMSE {val['rmse_hu']:.1f} HU, "
+                print(f"{mode} epoch {epoch}: val MSE {val['mse']:.4g}"
+                      + (f", balanced {val['loss']:.4g}" if weights is not None else "") + f", RMSE {val['rmse_hu']:.1f} HU, "
                       f"texture {val['texture_db']:.2f} dB, worst {worst} {worst_ratio:.2f} x input, lr {lr:.3g}, "
                       f"{speed['patches_per_s']:.1f} patches/s, "
                       f"data wait {100 * speed['data_wait_share']:.1f} %" + (" (best)" if improved else ""),

@@ -96,11 +96,14 @@ class PatchSet(torch.utils.data.Dataset):
     """
 
     def __init__(self, grid: PatchGrid, rows: np.ndarray, codes: np.ndarray | None,
-                 normalization: Normalization) -> None:
+                 normalization: Normalization, condition_weights: np.ndarray | None = None) -> None:
         self.grid = grid
         self.rows = np.asarray(rows, dtype=np.int64)
         self.codes = None if codes is None else np.asarray(codes, dtype=np.uint8)
         self.normalization = normalization
+        # per-condition loss weights: when given, batches are (ldct, ndct, weight per patch)
+        self.condition_weights = (None if condition_weights is None
+                                  else np.asarray(condition_weights, dtype=np.float32))
         self._volumes: dict[tuple[int, int], np.ndarray] = {}
 
     def __len__(self) -> int:
@@ -130,11 +133,46 @@ class PatchSet(torch.utils.data.Dataset):
             ldct[i], ndct[i] = lo, hi
         return ldct, ndct
 
-    def __getitem__(self, positions) -> tuple[torch.Tensor, torch.Tensor]:
+    def conditions_of(self, positions) -> np.ndarray:
+        """Condition index of each patch at ``positions``."""
+        return self.grid.index[self.rows[np.atleast_1d(np.asarray(positions, dtype=np.int64))], 1]
+
+    def __getitem__(self, positions) -> tuple[torch.Tensor, ...]:
         ldct, ndct = self.fetch(positions)
         norm = self.normalization
-        return (norm.to_model(torch.from_numpy(ldct)).unsqueeze(1),
-                norm.to_model(torch.from_numpy(ndct)).unsqueeze(1))
+        batch = (norm.to_model(torch.from_numpy(ldct)).unsqueeze(1),
+                 norm.to_model(torch.from_numpy(ndct)).unsqueeze(1))
+        if self.condition_weights is None:
+            return batch
+        return (*batch, torch.from_numpy(self.condition_weights[self.conditions_of(positions)]))
+
+
+def input_mse_by_condition(grid: PatchGrid, normalization: Normalization, *, per_condition: int = 256,
+                           seed: int = 0) -> np.ndarray:
+    """MSE of the LDCT input against NDCT (normalized units) per condition of ``grid``, from a fixed
+    sample of up to ``per_condition`` grid patches each: how much error each condition starts with."""
+    patches = PatchSet(grid, np.arange(len(grid)), None, normalization)
+    cond = grid.index[:, 1]
+    rng = np.random.default_rng(seed)
+    out = np.zeros(len(grid.conditions))
+    for c in range(len(grid.conditions)):
+        rows = np.flatnonzero(cond == c)
+        if rows.size:
+            pick = rng.choice(rows, size=min(per_condition, rows.size), replace=False)
+            ldct, ndct = patches.fetch(pick)
+            out[c] = float(np.mean(((ldct - ndct) / normalization.scale) ** 2))
+    return out
+
+
+def balancing_weights(input_mse: np.ndarray) -> np.ndarray:
+    """Loss weight per condition, ``mean(input_mse) / input_mse``: every condition then counts by the
+    share of its input error left, and the weighted loss of the identity equals its plain MSE."""
+    input_mse = np.asarray(input_mse, dtype=np.float64)
+    present = input_mse > 0
+    weights = np.ones_like(input_mse)
+    if present.any():
+        weights[present] = input_mse[present].mean() / input_mse[present]
+    return weights.astype(np.float32)
 
 
 def make_loader(patches: PatchSet, batch_size: int, *, rank: int = 0, world: int = 1,
