@@ -181,22 +181,23 @@ def markdown_table(results: dict) -> str:
             cells += [f"{r[f'{m}|rmse']:.2f}", f"{r[f'{m}|psnr']:.2f}", f"{r[f'{m}|ssim']:.4f}"]
         lines.append("| " + " | ".join(cells) + " |")
     if results.get("truth"):
-        lines += ["", "RMSE (HU) against the noise-free phantom the NDCT was scanned from (no method can predict "
-                  "the NDCT's own noise, so this is the error a reader sees):", "",
-                  "| Condition | " + " | ".join(f"{m} RMSE vs truth (HU)" for m in methods) + " |",
-                  "|" + "---|" * (len(methods) + 1)]
-        for r in results["rows"]:
-            cells = [f"**{r['label']}**" if r["condition"] == "mean" else r["label"]]
-            cells += [f"{r[f'{m}|rmse_truth']:.2f}" for m in methods]
-            lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", f"Noise texture ({results['texture_note']}):", "",
-              "| Condition | " + " | ".join(f"{m} texture (dB)" for m in methods) + " |",
-              "|" + "---|" * (len(methods) + 1)]
+        lines += _per_method_table(results, "RMSE (HU) against the noise-free phantom the NDCT was scanned from (no "
+                                   "method can predict the NDCT's own noise, so this is the error a reader sees):",
+                                   "RMSE vs truth (HU)", "rmse_truth")
+    lines += _per_method_table(results, f"Noise texture ({results['texture_note']}):", "texture (dB)", "texture_db")
+    return "\n".join(lines) + "\n"
+
+
+def _per_method_table(results: dict, caption: str, column: str, key: str) -> list[str]:
+    """Markdown lines: one column per method with ``key``'s value, one row per condition."""
+    methods = results["methods"]
+    lines = ["", caption, "", "| Condition | " + " | ".join(f"{m} {column}" for m in methods) + " |",
+             "|" + "---|" * (len(methods) + 1)]
     for r in results["rows"]:
         cells = [f"**{r['label']}**" if r["condition"] == "mean" else r["label"]]
-        cells += [f"{r[f'{m}|texture_db']:.2f}" for m in methods]
+        cells += [f"{r[f'{m}|{key}']:.2f}" for m in methods]
         lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def csv_table(results: dict) -> str:
