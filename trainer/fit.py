@@ -173,7 +173,7 @@ def validate(ctx, model, patches: PatchSet, batch_size: int, norm: Normalization
         out = model(x).float()
         per_patch = ((out - y) ** 2).flatten(1).sum(1).double().cpu().numpy()
         per_patch_input = ((x - y) ** 2).flatten(1).sum(1).double().cpu().numpy()
-        cond = patches.grid.index[patches.rows[chunk], 1]
+        cond = patches.conditions_of(chunk)
         np.add.at(cond_sse, cond, per_patch)
         np.add.at(cond_input_sse, cond, per_patch_input)
         np.add.at(cond_pixels, cond, y[0].numel())
@@ -190,11 +190,10 @@ def validate(ctx, model, patches: PatchSet, batch_size: int, norm: Normalization
     ref = np.atleast_1d(np.asarray(p_ref, dtype=np.float64))
     if bins.size == 1 and rois_n == 0:  # nothing measurable in this shard
         bins = ref = np.zeros(roi // 4 or 1)
-    by_cond = distributed.all_reduce_sum(
-        ctx, torch.tensor(np.concatenate([cond_sse, cond_input_sse, cond_pixels]), dtype=torch.float64)).numpy()
+    totals = distributed.all_reduce_sum(ctx, torch.tensor(
+        [*cond_sse, *cond_input_sse, *cond_pixels, sse, pixels, rois_n, *bins, *ref], dtype=torch.float64)).tolist()
+    by_cond, totals = np.array(totals[:3 * n_cond]), totals[3 * n_cond:]
     cond_sse, cond_input_sse, cond_pixels = by_cond[:n_cond], by_cond[n_cond:2 * n_cond], by_cond[2 * n_cond:]
-    totals = distributed.all_reduce_sum(ctx, torch.tensor([sse, pixels, rois_n, *bins, *ref], dtype=torch.float64))
-    totals = totals.tolist()
     sse, pixels, rois_n = totals[:3]
     k = (len(totals) - 3) // 2
     power_out, power_ref = np.array(totals[3 : 3 + k]), np.array(totals[3 + k :])
@@ -206,7 +205,8 @@ def validate(ctx, model, patches: PatchSet, batch_size: int, norm: Normalization
     seen = [i for i in range(n_cond) if cond_pixels[i] > 0]
     loss = mse if condition_weights is None else float(
         np.sum(np.asarray(condition_weights, dtype=np.float64) * cond_sse) / max(cond_pixels.sum(), 1.0))
-    return {"mse": mse, "loss": loss, "rmse_hu": math.sqrt(mse) * norm.scale, "texture_db": texture, "patches": len(patches),
+    return {"mse": mse, "loss": loss, "rmse_hu": math.sqrt(mse) * norm.scale, "texture_db": texture,
+            "patches": len(patches),
             "rmse_by_condition": {names[i]: math.sqrt(cond_sse[i] / cond_pixels[i]) * norm.scale for i in seen},
             "input_rmse_by_condition": {names[i]: math.sqrt(cond_input_sse[i] / cond_pixels[i]) * norm.scale
                                         for i in seen}}
@@ -375,7 +375,6 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
         opt_g, mode="min", factor=T["lr_decay_factor"], patience=T["lr_decay_patience"]))
     weights = (balancing_weights(input_mse_by_condition(train_grid, norm, seed=seed))
                if config["loss"]["condition_balance"] else None)
-    weights_t = None if weights is None else torch.from_numpy(weights)
 
     # ---- counters: fresh, or exactly where the saved state left off
     st = {"epoch": 0, "step": 0, "iteration": 0, "best": math.inf, "best_epoch": 0, "bad_epochs": 0,
@@ -578,7 +577,8 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
                           val_mse=val["mse"], val_rmse_hu=val["rmse_hu"], val_texture_db=val["texture_db"], lr=lr,
                           **speed)
                 print(f"{mode} epoch {epoch}: val MSE {val['mse']:.4g}"
-                      + (f", balanced {val['loss']:.4g}" if weights is not None else "") + f", RMSE {val['rmse_hu']:.1f} HU, "
+                      + (f", balanced {val['loss']:.4g}" if weights is not None else "")
+                      + f", RMSE {val['rmse_hu']:.1f} HU, "
                       f"texture {val['texture_db']:.2f} dB, worst {worst} {worst_ratio:.2f} x input, lr {lr:.3g}, "
                       f"{speed['patches_per_s']:.1f} patches/s, "
                       f"data wait {100 * speed['data_wait_share']:.1f} %" + (" (best)" if improved else ""),

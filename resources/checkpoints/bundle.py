@@ -7,19 +7,22 @@ import json
 from ldct_viewer.model import load_checkpoint, save_checkpoint
 
 results = json.load(open("runs/eval/results.json"))
+KEYS = ("rmse", "psnr", "ssim", "texture_db", "rmse_truth")
+
+
+def per_condition(method: str) -> dict:
+    return {r["condition"]: {k: round(r[f"{method}|{k}"], 4) for k in KEYS} for r in results["rows"]}
+
+
 for src, dst in (("runs/mse-bal/best.pt", "resources/checkpoints/redcnn-mse.pt"),
                  ("runs/wgan/epoch_007.pt", "resources/checkpoints/redcnn-wgangp.pt")):
     c = load_checkpoint(src)
     name = next(x["name"] for x in results["checkpoints"] if x["sha256"] == c.sha256)
-    per = {r["condition"]: {k: round(r[f"{name}|{k}"], 4) for k in ("rmse", "psnr", "ssim", "texture_db", "rmse_truth")}
-           for r in results["rows"]}
-    ldct = {r["condition"]: {k: round(r[f"LDCT|{k}"], 4) for k in ("rmse", "psnr", "ssim", "texture_db", "rmse_truth")}
-            for r in results["rows"]}
     evaluation = {"split": results["split"], "volumes": results["volumes"],
                   "slices_per_volume": results["slices_per_volume"],
                   "note": results["data_range_note"] + "; texture: " + results["texture_note"]
                           + "; rmse_truth: RMSE against the noise-free phantom",
-                  "per_condition": per, "ldct_per_condition": ldct, "report": "resources/checkpoints/REPORT.md"}
+                  "per_condition": per_condition(name), "ldct_per_condition": per_condition("LDCT"), "report": "resources/checkpoints/REPORT.md"}
     sha = save_checkpoint(dst, c.model, mode=c.mode, normalization=c.normalization, config=c.metadata["config"],
                           data=c.metadata["data"], evaluation=evaluation, training=c.metadata["training"])
     assert sha == c.sha256

@@ -3,10 +3,10 @@
 Simulated mode: every NDCT series is scanned again by ``ldct_viewer.ct.simulate_low_dose`` under
 each dose × views condition (the seed's 12 conditions by default). Paired mode: LDCT/NDCT series
 recognised by ``ldct_viewer.io.find_pairs`` (Mayo or TCIA layout) are stored slice-matched as the
-single condition ``real``. With ``reference_scan`` a noise-free input (phantom) is kept as ``truth`` and the
-NDCT target becomes its own simulated normal-dose scan, with full-dose grain and noise independent of every
-LDCT condition, as two real acquisitions of one patient would be. The folder is written under a temporary name next to ``out`` and
-renamed when complete, so an interrupted build leaves nothing that looks like a dataset.
+single condition ``real``. With ``reference_scan`` a noise-free input (phantom) is kept as
+``truth`` and the NDCT target becomes its own simulated normal-dose scan, with full-dose grain and
+noise independent of every LDCT condition, as two real acquisitions of one patient would be. The
+folder is written under a temporary name next to ``out`` and renamed when complete, so an interrupted build leaves nothing that looks like a dataset.
 """
 
 from __future__ import annotations
@@ -184,7 +184,7 @@ def _build_simulated(inputs: list[Path], temp: Path, options: BuildOptions, log:
             raise InputError(f"{series.folder}: non-square pixels ({dy} x {dx} mm) are not supported")
         ndct = np.array(series.volume(), dtype=np.float32)  # writable copy for torch
         input_dose = _input_dose(series, options)
-        reference = None
+        reference, target = None, ndct
         if options.reference_scan is not None:
             if input_dose is not None:
                 raise InputError(f"{series.folder}: --reference-scan needs noise-free inputs (phantoms, or "
@@ -194,12 +194,10 @@ def _build_simulated(inputs: list[Path], temp: Path, options: BuildOptions, log:
             print(f"dataset: {vid} ({k + 1}/{len(series_list)}) reference scan {ref_dose:g} % / {ref_views} "
                   f"views {time.perf_counter() - t0:.0f} s", file=log, flush=True)
             _save(temp / "truth" / f"{vid}.npy", ndct)
-            _save(temp / "ndct" / f"{vid}.npy",
-                  simulate_low_dose(ndct, float(dx), dose=ref_dose / 100.0, views=int(ref_views), seed=ref_seed,
-                                    method=options.method, device=options.device))
+            target = simulate_low_dose(ndct, float(dx), dose=ref_dose / 100.0, views=int(ref_views), seed=ref_seed,
+                                       method=options.method, device=options.device)
             reference = {"dose": ref_dose / 100.0, "views": int(ref_views), "seed": ref_seed}
-        else:
-            _save(temp / "ndct" / f"{vid}.npy", ndct)
+        _save(temp / "ndct" / f"{vid}.npy", target)
         entry = {
             "id": vid,
             "source": _source(series),
