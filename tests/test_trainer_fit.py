@@ -14,7 +14,7 @@ import torch
 from ldct_viewer.errors import InputError
 from ldct_viewer.model import load_checkpoint
 from trainer.config import load_config
-from trainer.fit import NAN_HOOK_ENV, TrainingDiverged, fit, resume_config
+from trainer.fit import NAN_HOOK_ENV, TrainingDiverged, closest_to_beating_input, fit, resume_config
 from trainer_fixtures import write_tiny_dataset
 
 TINY = ["model.width=4", "dataset.patch_size=32", "dataset.stride=16", "dataset.batch_size=4",
@@ -146,6 +146,21 @@ def test_wgan_gp_from_mse_checkpoint(dataset, tmp_path):
     epoch0 = [r for r in _rows(gan_run) if r["kind"] == "epoch"][0]
     assert epoch0["epoch"] == "0"  # the --init model's validation, the bound of the selection rule
     assert summary["best_epoch"] in (1, 2)
+    best = load_checkpoint(gan_run / "best.pt")
+    assert best.sha256 == load_checkpoint(gan_run / f"epoch_{summary['best_epoch']:03d}.pt").sha256
+    assert best.metadata["training"]["best_epoch"] == summary["best_epoch"]
+
+
+def test_wgan_fallback_is_the_epoch_closest_to_beating_the_input():
+    def epoch(n, rmse, ours, inputs):
+        return {"epoch": n, "val_rmse_hu": rmse, "val_rmse_by_condition": ours, "val_input_rmse_by_condition": inputs}
+    inputs = {"a": 10.0, "b": 5.0}
+    history = [epoch(1, 9.0, {"a": 8.0, "b": 5.5}, inputs),    # worst 1.10, but inside the warm-up
+               epoch(2, 9.0, {"a": 9.0, "b": 6.0}, inputs),    # worst 1.20
+               epoch(3, 9.0, {"a": 11.0, "b": 5.2}, inputs),   # worst 1.10 (a)
+               epoch(4, 30.0, {"a": 9.0, "b": 5.1}, inputs)]   # worst 1.02, but over the RMSE bound
+    assert closest_to_beating_input(history, warmup_epochs=2, max_rmse_hu=20.0) == (3, pytest.approx(1.1))
+    assert closest_to_beating_input(history, warmup_epochs=5, max_rmse_hu=20.0) is None
 
 
 def test_init_with_other_width_is_refused(dataset, tmp_path):

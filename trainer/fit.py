@@ -18,7 +18,9 @@ the epoch whose outputs' high-frequency noise texture is closest to NDCT's (``va
 ``ldct_viewer.analysis.nps``) among epochs after ``selection.wgan_warmup_epochs`` whose validation
 RMSE stays within ``selection.wgan_max_rmse_ratio`` × the ``--init`` model's and, with
 ``selection.wgan_beat_input``, is below the LDCT input's in every condition (so texture is not
-bought with fidelity); when no epoch qualifies, best = last.
+bought with fidelity). When no epoch qualifies only because some condition stays above the input,
+best = the epoch closest to qualifying (lowest worst-condition RMSE ratio to the input,
+``closest_to_beating_input``); when none qualifies otherwise, best = last.
 
 *Exact resume.* Which patches an epoch uses, their order and their symmetries follow from
 (seed, epoch) alone (``trainer.patches.epoch_plan``); the state records how many batches of the
@@ -218,6 +220,19 @@ def beats_input_everywhere(val: dict) -> bool:
     return bool(ours) and all(ours[c] < inputs[c] for c in ours)
 
 
+def closest_to_beating_input(history: list[dict], warmup_epochs: int, max_rmse_hu: float) -> tuple[int, float] | None:
+    """Among epochs past the warm-up within the RMSE bound, the one whose worst condition is least
+    above the LDCT input (epoch, that ratio); None when no epoch is in range."""
+    candidates = [(worst_condition({"rmse_by_condition": h["val_rmse_by_condition"],
+                                    "input_rmse_by_condition": h["val_input_rmse_by_condition"]})[1], h["epoch"])
+                  for h in history
+                  if h["epoch"] >= warmup_epochs and h["val_rmse_hu"] <= max_rmse_hu and h["val_rmse_by_condition"]]
+    if not candidates:
+        return None
+    ratio, epoch = min(candidates)
+    return epoch, ratio
+
+
 def worst_condition(val: dict) -> tuple[str, float]:
     """The condition where output RMSE / input RMSE is highest, and that ratio."""
     ours, inputs = val["rmse_by_condition"], val["input_rmse_by_condition"]
@@ -412,6 +427,8 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
         f"{config['selection']['wgan_warmup_epochs']} with validation RMSE <= "
         f"{config['selection']['wgan_max_rmse_ratio']} x the initial model's"
         + (" and below the LDCT input's in every condition" if config["selection"]["wgan_beat_input"] else "")
+        + ("; else the epoch with the lowest worst-condition RMSE ratio to the input"
+           if config["selection"]["wgan_beat_input"] else "")
         + "; else the last epoch"
         if wgan else "lowest validation MSE" + (" (condition-balanced)" if weights is not None else ""))
 
@@ -604,10 +621,24 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
     result = summary(st["history"][-1] if st["history"] else None)
     if main:
         if not (out / "best.pt").exists() and (out / "last.pt").exists():
-            st["best_epoch"] = st["epoch"]
-            save_model(out / "best.pt", st["history"][-1] if st["history"] else None)
-            result["best_epoch"] = st["epoch"]
-            result["selection"] += " (no epoch qualified: best = last)"
+            sel = config["selection"]
+            nearest = (closest_to_beating_input(st["history"], sel["wgan_warmup_epochs"],
+                                                sel["wgan_max_rmse_ratio"] * st["init_val"]["rmse_hu"])
+                       if wgan and sel["wgan_beat_input"] else None)
+            if nearest is not None and (out / f"epoch_{nearest[0]:03d}.pt").is_file():
+                epoch, ratio = nearest
+                st["best_epoch"] = result["best_epoch"] = epoch
+                result["selection"] += (f" (no epoch beat the input in every condition: best = epoch {epoch}, "
+                                        f"worst condition {ratio:.3f} x the input's RMSE)")
+                chosen = load_checkpoint(out / f"epoch_{epoch:03d}.pt")
+                save_checkpoint(out / "best.pt", chosen.model, mode=mode, normalization=norm, config=config,
+                                data=data_description, evaluation=chosen.metadata.get("evaluation"),
+                                training=result)
+            else:
+                st["best_epoch"] = st["epoch"]
+                save_model(out / "best.pt", st["history"][-1] if st["history"] else None)
+                result["best_epoch"] = st["epoch"]
+                result["selection"] += " (no epoch qualified: best = last)"
         log.close()
         _atomic_write_text(out / "summary.json", json.dumps(result, indent=2, default=float))
     return result
