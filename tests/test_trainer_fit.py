@@ -14,7 +14,8 @@ import torch
 from ldct_viewer.errors import InputError
 from ldct_viewer.model import load_checkpoint
 from trainer.config import load_config
-from trainer.fit import NAN_HOOK_ENV, TrainingDiverged, closest_to_beating_input, fit, resume_config
+from trainer.fit import (NAN_HOOK_ENV, TrainingDiverged, closest_to_beating_input, fit, generator_optimizer,
+                         resume_config)
 from trainer_fixtures import write_tiny_dataset
 
 TINY = ["model.width=4", "dataset.patch_size=32", "dataset.stride=16", "dataset.batch_size=4",
@@ -228,10 +229,27 @@ def test_condition_balance_weights_each_condition_by_its_input_error(dataset, tm
     assert "condition-balanced" in summary["selection"]
 
 
+def test_weight_decay_is_decoupled_from_adams_gradient_scaling():
+    # a weight whose data gradient is zero shrinks by lr * l2 * w per step, not by a full Adam step
+    T = {**load_config()["training"], "learning_rate": 1e-3, "l2_regularization": 1e-2}
+    weight = torch.nn.Parameter(torch.full((4,), 0.02))
+    opt = generator_optimizer([weight], T)
+    for _ in range(10):
+        weight.grad = torch.zeros_like(weight)
+        opt.step()
+    assert torch.allclose(weight.detach(), torch.full((4,), 0.02 * (1 - 1e-3 * 1e-2) ** 10))
+    coupled = torch.nn.Parameter(torch.full((4,), 0.02))
+    adam = torch.optim.Adam([coupled], lr=1e-3, weight_decay=1e-2)
+    for _ in range(10):
+        coupled.grad = torch.zeros_like(coupled)
+        adam.step()
+    assert float(coupled[0]) < 0.02 - 5e-3  # what the coupled L2 would have done: ~lr per step
+
+
 def test_model_init_choice_is_checked(dataset, tmp_path):
     from ldct_viewer.errors import ConfigError
 
-    assert load_config()["model"]["init"] == "identity"
+    assert load_config()["model"]["init"] == "default"
     with pytest.raises(ConfigError, match="model.init"):
         fit(_config("model.init=zeros"), mode="mse", data=dataset, out=tmp_path / "bad")
 
