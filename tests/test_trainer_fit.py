@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from ldct_viewer.errors import InputError
+from ldct_viewer.errors import ConfigError, InputError
 from ldct_viewer.model import load_checkpoint
 from trainer.config import load_config
 from trainer.fit import (NAN_HOOK_ENV, TrainingDiverged, closest_to_beating_input, fit, generator_optimizer,
@@ -239,11 +239,13 @@ def test_weight_decay_is_decoupled_from_adams_gradient_scaling():
         opt.step()
     assert torch.allclose(weight.detach(), torch.full((4,), 0.02 * (1 - 1e-3 * 1e-2) ** 10))
     coupled = torch.nn.Parameter(torch.full((4,), 0.02))
-    adam = torch.optim.Adam([coupled], lr=1e-3, weight_decay=1e-2)
+    adam = generator_optimizer([coupled], T, "coupled")
     for _ in range(10):
         coupled.grad = torch.zeros_like(coupled)
         adam.step()
-    assert float(coupled[0]) < 0.02 - 5e-3  # what the coupled L2 would have done: ~lr per step
+    assert float(coupled[0]) < 0.02 - 5e-3  # the coupled L2 (kept for old runs): ~lr per step
+    with pytest.raises(ConfigError, match="l2_mode"):
+        generator_optimizer([coupled], T, "sgd")
 
 
 def test_model_init_choice_is_checked(dataset, tmp_path):

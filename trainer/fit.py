@@ -220,15 +220,19 @@ def beats_input_everywhere(val: dict) -> bool:
     return bool(ours) and all(ours[c] < inputs[c] for c in ours)
 
 
-def generator_optimizer(params, training: dict) -> torch.optim.Optimizer:
-    """Adam with the L2 term as *decoupled* weight decay (AdamW: w -= lr * l2 * w each step).
+def generator_optimizer(params, training: dict, l2_mode: str = "decoupled") -> torch.optim.Optimizer:
+    """Adam with the L2 term as *decoupled* weight decay (AdamW: w -= lr * l2 * w each step), or with
+    ``l2_mode="coupled"`` Adam's own ``weight_decay`` (kept to reproduce older runs).
 
     Adam's coupled ``weight_decay`` adds l2 * w to the gradient, which Adam then rescales to a full
     learning-rate step. With the MSE in normalized units the data gradient of RED-CNN's deep layers
-    is ~1e-9..1e-7 per weight, below l2 * w, so the decay wins: it erased conv3..deconv1 of a
-    96-filter RED-CNN (weights ~1e-18, the first bundled checkpoint) within a few hundred steps."""
-    return torch.optim.AdamW(params, lr=training["learning_rate"], betas=tuple(training["betas"]),
-                             weight_decay=training["l2_regularization"])
+    falls to about l2 * w once the loss is small, so the decay wins: it erased conv3..deconv1 of a
+    96-filter RED-CNN (weights ~1e-18, the session-2 bundled checkpoint) within a few hundred steps."""
+    if l2_mode not in ("decoupled", "coupled"):
+        raise ConfigError(f"loss.l2_mode: expected 'decoupled' or 'coupled', got {l2_mode!r}")
+    adam = torch.optim.AdamW if l2_mode == "decoupled" else torch.optim.Adam
+    return adam(params, lr=training["learning_rate"], betas=tuple(training["betas"]),
+                weight_decay=training["l2_regularization"])
 
 
 def closest_to_beating_input(history: list[dict], warmup_epochs: int, max_rmse_hu: float) -> tuple[int, float] | None:
@@ -394,7 +398,7 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
     model.to(device, memory_format=torch.channels_last)
     critic = Critic().to(device, memory_format=torch.channels_last) if wgan else None
     betas = tuple(T["betas"])
-    opt_g = generator_optimizer(model.parameters(), T)
+    opt_g = generator_optimizer(model.parameters(), T, config["loss"]["l2_mode"])
     opt_c = torch.optim.Adam(critic.parameters(), lr=T["learning_rate"], betas=betas) if wgan else None
     scheduler = (None if wgan else torch.optim.lr_scheduler.ReduceLROnPlateau(
         opt_g, mode="min", factor=T["lr_decay_factor"], patience=T["lr_decay_patience"]))
