@@ -6,7 +6,7 @@ Run from the repository root after the commands in commands.sh; the weights are 
 import json
 from ldct_viewer.model import load_checkpoint, save_checkpoint
 
-results = json.load(open("runs/eval/results.json"))
+results = json.load(open("runs/eval3/results.json"))
 KEYS = ("rmse", "psnr", "ssim", "texture_db", "rmse_truth")
 
 
@@ -15,7 +15,7 @@ def per_condition(method: str) -> dict:
 
 
 for src, dst in (("runs/mse-bal/best.pt", "resources/checkpoints/redcnn-mse.pt"),
-                 ("runs/wgan/epoch_007.pt", "resources/checkpoints/redcnn-wgangp.pt")):
+                 ("runs/wgan-v3/best.pt", "resources/checkpoints/redcnn-wgangp.pt")):
     c = load_checkpoint(src)
     name = next(x["name"] for x in results["checkpoints"] if x["sha256"] == c.sha256)
     evaluation = {"split": results["split"], "volumes": results["volumes"],
