@@ -249,8 +249,6 @@ def test_weight_decay_is_decoupled_from_adams_gradient_scaling():
 
 
 def test_model_init_choice_is_checked(dataset, tmp_path):
-    from ldct_viewer.errors import ConfigError
-
     assert load_config()["model"]["init"] == "default"
     with pytest.raises(ConfigError, match="model.init"):
         fit(_config("model.init=zeros"), mode="mse", data=dataset, out=tmp_path / "bad")

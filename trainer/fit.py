@@ -440,9 +440,8 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
         f"lowest validation high-frequency texture distance to NDCT (dB) among epochs >= "
         f"{config['selection']['wgan_warmup_epochs']} with validation RMSE <= "
         f"{config['selection']['wgan_max_rmse_ratio']} x the initial model's"
-        + (" and below the LDCT input's in every condition" if config["selection"]["wgan_beat_input"] else "")
-        + ("; else the epoch with the lowest worst-condition RMSE ratio to the input"
-           if config["selection"]["wgan_beat_input"] else "")
+        + (" and below the LDCT input's in every condition; else the epoch with the lowest worst-condition "
+           "RMSE ratio to the input" if config["selection"]["wgan_beat_input"] else "")
         + "; else the last epoch"
         if wgan else "lowest validation MSE" + (" (condition-balanced)" if weights is not None else ""))
 
