@@ -91,6 +91,17 @@ def test_resume_continues_exactly(dataset, tmp_path):
         resume_config(split, "wgan-gp", None, [])
 
 
+def test_resume_of_a_run_saved_before_l2_mode_existed_keeps_its_optimizer(dataset, tmp_path):
+    run = tmp_path / "old"
+    fit(_config("training.num_epochs=1"), mode="mse", data=dataset, out=run)
+    state = torch.load(run / "train_state.pt", weights_only=True)
+    del state["config"]["loss"]["l2_mode"]  # as written by the trainer before the key existed
+    torch.save(state, run / "train_state.pt")
+    config = resume_config(run, "mse", None, ["training.num_epochs=2"])
+    assert config["loss"]["l2_mode"] == "coupled"  # what that run trained with, not today's default
+    assert fit(config, mode="mse", data=dataset, out=run, resume=True)["epochs_done"] == 2
+
+
 def test_nan_stops_keeps_last_good_checkpoint_and_resumes_mid_epoch_exactly(dataset, tmp_path, monkeypatch):
     torch.set_num_threads(1)
     straight, crashed = tmp_path / "straight", tmp_path / "crashed"

@@ -107,6 +107,22 @@ def _check(config: dict, source: str) -> None:
         raise ConfigError(f"{source}: dataset.patch_size must be at least {smallest} px, got {d['patch_size']}")
 
 
+# Keys added after runs were saved, with the value that reproduces how such older runs trained
+# (not today's default): a run started before loss.l2_mode existed used Adam's coupled L2.
+BEHAVIOUR_OF_OLDER_RUNS = {("loss", "l2_mode"): "coupled"}
+
+
+def complete_saved_config(saved: dict) -> dict:
+    """A saved run's config with every key added since filled in: first the value that keeps the old
+    run's behaviour (``BEHAVIOUR_OF_OLDER_RUNS``), else today's default; saved values win."""
+    config = default_config()
+    for (section, key), value in BEHAVIOUR_OF_OLDER_RUNS.items():
+        if key not in saved.get(section, {}):
+            config[section][key] = value
+    _merge(config, saved, "saved run config")
+    return config
+
+
 def load_config(path: str | Path | None = None, overrides: Sequence[str] = (), *, base: dict | None = None) -> dict:
     """Defaults (or ``base``, e.g. a resumed run's config), then the YAML file at ``path`` (if any),
     then ``overrides``; validated."""

@@ -53,7 +53,7 @@ from ldct_viewer.errors import ConfigError, InputError, LdctError
 from ldct_viewer.model import REDCNN, Normalization, load_checkpoint, save_checkpoint
 from ldct_viewer.model.checkpoint import atomic_torch_save
 from trainer import distributed
-from trainer.config import changed_keys, dump_config, load_config
+from trainer.config import changed_keys, complete_saved_config, dump_config, load_config
 from trainer.critic import Critic, critic_loss
 from trainer.logging import TrainingLog
 from trainer.patches import (PatchSet, balancing_weights, build_grid, epoch_plan, fixed_subset,
@@ -137,8 +137,9 @@ def resume_config(out: Path, mode: str, config_path: str | None, overrides: list
     state = load_train_state(out)
     if state["mode"] != mode:
         raise ConfigError(f"{out}: the run was started with --mode {state['mode']}, not {mode}")
-    config = load_config(config_path, overrides, base=state["config"])
-    bad = [k for k in changed_keys(state["config"], config) if k not in RESUMABLE_CHANGES]
+    saved = complete_saved_config(state["config"])
+    config = load_config(config_path, overrides, base=saved)
+    bad = [k for k in changed_keys(saved, config) if k not in RESUMABLE_CHANGES]
     if bad:
         raise ConfigError(f"{out}: cannot change {', '.join(bad)} when resuming "
                           f"(allowed: {', '.join(sorted(RESUMABLE_CHANGES))})")
