@@ -6,7 +6,8 @@ recognised by ``ldct_viewer.io.find_pairs`` (Mayo or TCIA layout) are stored sli
 single condition ``real``. With ``reference_scan`` a noise-free input (phantom) is kept as
 ``truth`` and the NDCT target becomes its own simulated normal-dose scan, with full-dose grain and
 noise independent of every LDCT condition, as two real acquisitions of one patient would be. The
-folder is written under a temporary name next to ``out`` and renamed when complete, so an interrupted build leaves nothing that looks like a dataset.
+folder is written under a temporary name next to ``out`` and renamed when complete, so an
+interrupted build leaves nothing that looks like a dataset.
 """
 
 from __future__ import annotations
