@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 
 from ldct_viewer.analysis.metrics import gaussian_filter
-from ldct_viewer.analysis.nps import flat_rois, high_frequency_power, high_frequency_texture_distance, noise_power_spectrum
+from ldct_viewer.analysis.nps import (
+    flat_rois,
+    high_frequency_power,
+    high_frequency_power_ratio,
+    high_frequency_texture_distance,
+    noise_power_spectrum,
+)
 
 
 def _noise(seed, sigma=20.0, shape=(2, 128, 128), mean=40.0):
@@ -32,6 +38,22 @@ def test_texture_distance_separates_smoothed_from_matching_noise():
     assert d_same < 0.5
     assert d_smooth > 10.0
     assert d_loud == pytest.approx(20 * np.log10(2.0), abs=0.6)  # 2x the noise = 4x the power = 6 dB
+
+
+def test_power_ratio_says_which_way_the_grain_is_off():
+    """The distance is the same for half and for twice the noise; the signed ratio tells them apart."""
+    reference = _noise(1)
+    quieter, louder = _noise(6, sigma=10.0), _noise(4, sigma=40.0)
+    six_db = 20 * np.log10(2.0)
+    assert high_frequency_texture_distance(quieter, reference) == pytest.approx(six_db, abs=0.6)
+    assert high_frequency_texture_distance(louder, reference) == pytest.approx(six_db, abs=0.6)
+    assert high_frequency_power_ratio(quieter, reference) == pytest.approx(-six_db, abs=0.6)
+    assert high_frequency_power_ratio(louder, reference) == pytest.approx(six_db, abs=0.6)
+    smoothed = gaussian_filter(_noise(3), sigma=1.5).astype(np.float32)
+    assert high_frequency_power_ratio(smoothed, reference) < -10.0  # over-smoothed: power collapses
+    assert abs(high_frequency_power_ratio(_noise(2), reference)) < 0.5
+    with pytest.raises(ValueError, match="differs"):
+        high_frequency_power_ratio(reference, reference[:, :64])
 
 
 def test_flat_rois_skip_edges_and_air():

@@ -50,7 +50,7 @@ def test_table_rows_match_direct_metrics(setup, tmp_path):
         assert row["LDCT|psnr"] == pytest.approx(np.mean([psnr(a, b, 4096.0) for a, b in zip(ldct, ndct)]), rel=1e-9)
         assert row["LDCT|ssim"] == pytest.approx(np.mean([ssim(a, b, 4096.0) for a, b in zip(ldct, ndct)]), rel=1e-9)
         # the zero-weight network passes its input through: its scores are the input's
-        for key in ("rmse", "psnr", "ssim", "texture_db"):
+        for key in ("rmse", "psnr", "ssim", "texture_db", "power_ratio_db"):
             assert row[f"mse|{key}"] == pytest.approx(row[f"LDCT|{key}"], rel=1e-4, abs=1e-4)
         assert row["wgan-gp|rmse"] != pytest.approx(row["LDCT|rmse"], rel=1e-3)
     mean = rows[-1]
@@ -58,6 +58,9 @@ def test_table_rows_match_direct_metrics(setup, tmp_path):
     # noisier conditions are further from NDCT, in RMSE and in texture
     assert rows[0]["LDCT|rmse"] > rows[1]["LDCT|rmse"] > rows[2]["LDCT|rmse"]
     assert rows[0]["LDCT|texture_db"] > rows[2]["LDCT|texture_db"]
+    # ... and it is noise left in, not smoothing: the LDCT grain is above NDCT's, by the distance
+    assert rows[0]["LDCT|power_ratio_db"] > 0
+    assert abs(rows[0]["LDCT|power_ratio_db"]) <= rows[0]["LDCT|texture_db"] + 1e-9
 
     out = tmp_path / "out"
     table = (out / "table.md").read_text()
@@ -66,6 +69,8 @@ def test_table_rows_match_direct_metrics(setup, tmp_path):
         csv_rows = list(csv.DictReader(f))
     assert [r["condition"] for r in csv_rows] == CONDITIONS + ["mean"]
     assert float(csv_rows[0]["LDCT rmse"]) == pytest.approx(rows[0]["LDCT|rmse"])
+    assert float(csv_rows[0]["LDCT power_ratio_db"]) == pytest.approx(rows[0]["LDCT|power_ratio_db"])
+    assert "power vs NDCT (dB)" in table and f"{rows[0]['LDCT|power_ratio_db']:+.2f}" in table
     assert json.loads((out / "results.json").read_text())["data_range_hu"] == 4096.0
     assert (out / "conditions.png").stat().st_size > 1000
 

@@ -6,7 +6,8 @@ span -2048..2048 HU of the checkpoints' normalization) for PSNR and SSIM; per-sl
 averaged over the slices of a condition, and the "mean" row averages the condition rows (as the
 seed's "mean: 23.16"). Texture = ``ldct_viewer.analysis.nps.high_frequency_texture_distance``
 (dB; 0 = the same high-frequency noise power as NDCT in NDCT's flat regions), pooled over the
-condition's slices. Denoising runs through ``ldct_viewer.inference.Engine`` (the viewer's code path).
+condition's slices, with its signed counterpart ``high_frequency_power_ratio`` (below 0 = smoother
+than NDCT: over-smoothing; above 0 = noise left in), which tells those two failures apart. Denoising runs through ``ldct_viewer.inference.Engine`` (the viewer's code path).
 When the dataset keeps the noise-free phantom (``--reference-scan``), RMSE against it is reported too:
 it separates what a network gets right from the NDCT's own noise, which no method can predict.
 """
@@ -24,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ldct_viewer.analysis.metrics import DEFAULT_DATA_RANGE, psnr, rmse, ssim
-from ldct_viewer.analysis.nps import flat_rois, high_frequency_texture_distance
+from ldct_viewer.analysis.nps import flat_rois, high_frequency_power_ratio, high_frequency_texture_distance
 from ldct_viewer.errors import InputError
 from ldct_viewer.inference import Engine
 from ldct_viewer.model import load_checkpoint
@@ -138,7 +139,9 @@ def evaluate(checkpoint_paths: list[str], data: str | Path, *, split: str = "tes
                 row[f"{m}|{k}"] = float(np.mean(per_method[m][k]))
             if has_truth:
                 row[f"{m}|rmse_truth"] = float(np.mean(per_method[m]["rmse_truth"]))
-            row[f"{m}|texture_db"] = high_frequency_texture_distance(np.concatenate(stacks[m]), ref, rois=rois)
+            stack = np.concatenate(stacks[m])
+            row[f"{m}|texture_db"] = high_frequency_texture_distance(stack, ref, rois=rois)
+            row[f"{m}|power_ratio_db"] = high_frequency_power_ratio(stack, ref, rois=rois)
         rows.append(row)
     bar.close()
 
@@ -153,6 +156,9 @@ def evaluate(checkpoint_paths: list[str], data: str | Path, *, split: str = "tes
                            "HU not clipped",
         "texture_note": "high-frequency texture distance: mean |10 log10(NPS_image / NPS_NDCT)| over 0.25-0.5 "
                         "cycles/pixel in NDCT's flat 32 px ROIs (dB, lower = closer to NDCT)",
+        "power_ratio_note": "high-frequency noise power relative to NDCT: mean 10 log10(NPS_image / NPS_NDCT) over "
+                            "the same band and ROIs (dB; below 0 = smoother than NDCT, i.e. over-smoothed; above 0 = "
+                            "grainier, noise left in)",
         "methods": methods,
         "truth": has_truth,
         "checkpoints": [{"name": n, "path": str(c.path), "sha256": c.sha256, "mode": c.mode,
@@ -185,24 +191,29 @@ def markdown_table(results: dict) -> str:
                                    "method can predict the NDCT's own noise, so this is the error a reader sees):",
                                    "RMSE vs truth (HU)", "rmse_truth")
     lines += _per_method_table(results, f"Noise texture ({results['texture_note']}):", "texture (dB)", "texture_db")
+    if "power_ratio_note" in results:
+        lines += _per_method_table(results, f"Which way the grain is off ({results['power_ratio_note']}):",
+                                   "power vs NDCT (dB)", "power_ratio_db", signed=True)
     return "\n".join(lines) + "\n"
 
 
-def _per_method_table(results: dict, caption: str, column: str, key: str) -> list[str]:
-    """Markdown lines: one column per method with ``key``'s value, one row per condition."""
+def _per_method_table(results: dict, caption: str, column: str, key: str, signed: bool = False) -> list[str]:
+    """Markdown lines: one column per method with ``key``'s value (with its sign if ``signed``), one
+    row per condition."""
     methods = results["methods"]
     lines = ["", caption, "", "| Condition | " + " | ".join(f"{m} {column}" for m in methods) + " |",
              "|" + "---|" * (len(methods) + 1)]
     for r in results["rows"]:
         cells = [f"**{r['label']}**" if r["condition"] == "mean" else r["label"]]
-        cells += [f"{r[f'{m}|{key}']:.2f}" for m in methods]
+        cells += [f"{r[f'{m}|{key}']:{'+' if signed else ''}.2f}" for m in methods]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 
 
 def csv_table(results: dict) -> str:
     methods = results["methods"]
-    keys = [k for k, _ in METRICS] + ["texture_db"] + (["rmse_truth"] if results.get("truth") else [])
+    keys = ([k for k, _ in METRICS] + ["texture_db"] + (["power_ratio_db"] if "power_ratio_note" in results else [])
+            + (["rmse_truth"] if results.get("truth") else []))
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(["condition", "label", "slices"] + [f"{m} {k}" for m in methods for k in keys])

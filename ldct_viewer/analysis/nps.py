@@ -18,6 +18,9 @@ Recipe (as in CT image-quality practice, e.g. AAPM TG-233, simplified to one ima
 radial bins in ``band`` (cycles/pixel, default 0.25..0.5, the upper half up to Nyquist) of
 |10 log10(NPS_image / NPS_reference)|, in dB. 0 dB = the same high-frequency grain; an
 over-smoothed image shows a large distance because its high-frequency power collapses.
+``high_frequency_power_ratio`` is the same mean without the absolute value: it says which way an
+image is off, negative = smoother than the reference (over-smoothed), positive = grainier
+(noise left in). The distance alone cannot tell those apart.
 """
 
 from __future__ import annotations
@@ -154,6 +157,24 @@ def high_frequency_power(
     return power[(freq >= band[0]) & (freq <= band[1])]
 
 
+def _band_ratios_db(
+    image: np.ndarray,
+    reference: np.ndarray,
+    roi_size: int,
+    band: tuple[float, float],
+    rois: list[tuple[int, int, int]] | None,
+) -> np.ndarray:
+    """10 log10(NPS_image / NPS_reference) per radial bin of ``band``, over the same flat tiles."""
+    if np.shape(image) != np.shape(reference):
+        raise ValueError(f"image shape {np.shape(image)} differs from reference shape {np.shape(reference)}")
+    if rois is None:
+        rois = flat_rois(reference, roi_size)
+    tiny = 1e-12
+    p_img = high_frequency_power(image, rois, roi_size=roi_size, band=band)
+    p_ref = high_frequency_power(reference, rois, roi_size=roi_size, band=band)
+    return 10.0 * np.log10((p_img + tiny) / (p_ref + tiny))
+
+
 def high_frequency_texture_distance(
     image: np.ndarray,
     reference: np.ndarray,
@@ -164,11 +185,17 @@ def high_frequency_texture_distance(
 ) -> float:
     """Mean |10 log10(NPS_image / NPS_reference)| in dB over the high-frequency band, measured in
     the reference's flat ROIs. Lower = the image's fine grain is closer to the reference's."""
-    if np.shape(image) != np.shape(reference):
-        raise ValueError(f"image shape {np.shape(image)} differs from reference shape {np.shape(reference)}")
-    if rois is None:
-        rois = flat_rois(reference, roi_size)
-    tiny = 1e-12
-    p_img = high_frequency_power(image, rois, roi_size=roi_size, band=band)
-    p_ref = high_frequency_power(reference, rois, roi_size=roi_size, band=band)
-    return float(np.mean(np.abs(10.0 * np.log10((p_img + tiny) / (p_ref + tiny)))))
+    return float(np.mean(np.abs(_band_ratios_db(image, reference, roi_size, band, rois))))
+
+
+def high_frequency_power_ratio(
+    image: np.ndarray,
+    reference: np.ndarray,
+    *,
+    roi_size: int = DEFAULT_ROI,
+    band: tuple[float, float] = DEFAULT_BAND,
+    rois: list[tuple[int, int, int]] | None = None,
+) -> float:
+    """Mean 10 log10(NPS_image / NPS_reference) in dB over the high-frequency band, signed: below 0
+    the image is smoother than the reference in its flat ROIs (over-smoothing), above 0 grainier."""
+    return float(np.mean(_band_ratios_db(image, reference, roi_size, band, rois)))

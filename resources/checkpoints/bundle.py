@@ -6,8 +6,8 @@ Run from the repository root after the commands in commands.sh; the weights are 
 import json
 from ldct_viewer.model import load_checkpoint, save_checkpoint
 
-results = json.load(open("runs/eval3/results.json"))
-KEYS = ("rmse", "psnr", "ssim", "texture_db", "rmse_truth")
+results = json.load(open("runs/eval4/results.json"))
+KEYS = ("rmse", "psnr", "ssim", "texture_db", "power_ratio_db", "rmse_truth")
 
 
 def per_condition(method: str) -> dict:
