@@ -94,3 +94,25 @@ def test_start_as_identity_returns_the_input_and_still_learns():
         opt.step()
     assert model.conv1.weight.grad.abs().sum() > 0
     assert not torch.equal(model(x), x)
+
+
+def test_center_biases_wakes_the_units_positive_ct_input_leaves_dead():
+    torch.manual_seed(0)
+    model = REDCNN(width=16)
+    # normalized CT is all positive (air at 0.256): a structured, positive calibration batch
+    x = 0.3 + 0.2 * torch.rand(8, 1, 48, 48)
+
+    def dead_share(layer_out):
+        return float((layer_out.amax(dim=(0, 2, 3)) == 0).float().mean())
+
+    with torch.no_grad():
+        dead_before = dead_share(torch.relu(model.conv1(x)))
+        model.center_biases(x)
+        pre = model.conv1(x)
+        out = model(x)
+    assert dead_before > 0.1  # PyTorch's init: every filter summing below 0 is off on all inputs
+    assert torch.allclose(pre.mean(dim=(0, 2, 3)), torch.zeros(16), atol=1e-5)
+    assert dead_share(torch.relu(pre)) == 0.0
+    # the untrained network returns its input plus a zero-mean correction (not an offset image)
+    assert abs(float((out - x).mean())) < 0.01 * float(x.mean())
+    assert not torch.equal(out, x)

@@ -260,9 +260,23 @@ def test_weight_decay_is_decoupled_from_adams_gradient_scaling():
 
 
 def test_model_init_choice_is_checked(dataset, tmp_path):
-    assert load_config()["model"]["init"] == "default"
-    with pytest.raises(ConfigError, match="model.init"):
+    assert load_config()["model"]["init"] == "centered"
+    with pytest.raises(ConfigError, match="model.init: expected one of centered, default, identity"):
         fit(_config("model.init=zeros"), mode="mse", data=dataset, out=tmp_path / "bad")
+
+
+def test_centered_start_is_deterministic_and_starts_near_the_input(dataset, tmp_path):
+    from ldct_viewer.model import load_checkpoint
+
+    runs = {}
+    for name, init in (("a", "centered"), ("b", "centered"), ("default", "default")):
+        fit(_config("training.num_epochs=1", f"model.init={init}"), mode="mse", data=dataset, out=tmp_path / name)
+        runs[name] = load_checkpoint(tmp_path / name / "last.pt").model.state_dict()
+    assert all(torch.equal(runs["a"][k], runs["b"][k]) for k in runs["a"])
+    assert not torch.equal(runs["a"]["conv1.bias"], runs["default"]["conv1.bias"])
+    # first logged training loss: the centered network starts near its input, PyTorch's far from it
+    first = {name: float(_rows(tmp_path / name)[0]["loss_mse"]) for name in ("a", "default")}
+    assert first["a"] < first["default"]
 
 
 @pytest.mark.parametrize("mode", ["mse", "wgan-gp"])

@@ -66,6 +66,8 @@ NAN_HOOK_ENV = "LDCT_TRAIN_INJECT_NAN_AT"
 RESUMABLE_CHANGES = {"training.num_epochs", "training.patience", "training.sample_interval",
                      "sampling.num_workers", "run.device", "run.amp", "run.state_minutes"}
 TEXTURE_ROI = 32
+INITS = ("centered", "default", "identity")
+CALIBRATION_PATCHES = 64  # model.init=centered: training patches the biases are centered on
 SAMPLE_CROP = 256
 
 
@@ -382,10 +384,14 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
     torch.manual_seed(seed)
     norm = Normalization()
     model = REDCNN(width=M["width"], kernel_size=M["kernel_size"])
+    if M["init"] not in INITS:
+        raise ConfigError(f"model.init: expected one of {', '.join(INITS)}, got {M['init']!r}")
     if M["init"] == "identity":
         model.start_as_identity()
-    elif M["init"] != "default":
-        raise ConfigError(f"model.init: expected 'default' or 'identity', got {M['init']!r}")
+    elif M["init"] == "centered" and init is None and not resume:
+        # the same fixed training patches on every process: identical starts under torchrun too
+        calibration = PatchSet(train_grid, fixed_subset(len(train_grid), CALIBRATION_PATCHES, seed), None, norm)
+        model.center_biases(calibration[np.arange(len(calibration))][0])
     init_info = None
     if init is not None and not resume:
         ckpt = load_checkpoint(init)
