@@ -25,5 +25,21 @@ ldct-train fit --mode wgan-gp --init resources/checkpoints/redcnn-mse.pt --data 
 #     (from scratch, default init, AdamW; 2 epochs: 63.5, 64.2 HU validation RMSE; repeated into runs/mse-v4:
 #      5 epochs, 63.5 64.2 52.3 49.8 48.9 HU, all ten layers alive, stopped for time)
 ldct-train evaluate --checkpoint runs/mse-bal/best.pt --checkpoint runs/wgan-v3/best.pt --data data/phantom-ds --split test --out runs/eval3
+#
+# Session 4 (2026-12-01, same machine class): evaluate gained the signed grain column (power vs NDCT);
+# the same two checkpoints re-evaluated (every other figure identical to runs/eval3 to the last digit)
+ldct-train evaluate --checkpoint runs/mse-bal/best.pt --checkpoint runs/wgan-v3/best.pt --data data/phantom-ds --split test --out runs/eval4
+cp runs/eval4/table.md resources/checkpoints/evaluation.md
+cp runs/eval4/table.csv resources/checkpoints/evaluation.csv
+cp runs/eval4/conditions.png resources/checkpoints/evaluation_conditions.png
 # copy into resources/checkpoints with the test evaluation embedded in the metadata (weights unchanged):
 python resources/checkpoints/bundle.py
+# the measurements behind REPORT.md's "Why the texture target is not met":
+python resources/checkpoints/diagnose.py smoothing --data data/phantom-ds
+python resources/checkpoints/diagnose.py critic --state runs/wgan-v3/train_state.pt --data data/phantom-ds
+python resources/checkpoints/diagnose.py dead-units --data data/phantom-ds
+# runs/mse-v4 (PyTorch's init) continued to epoch 7 (48.7, 49.0 HU), then stopped: its successor is the
+# centered start (model.init=centered, now the default), the same run otherwise:
+ldct-train fit --mode mse --data data/phantom-ds --out runs/mse-c1 --set model.init=centered --set dataset.batch_size=8 --set sampling.patches_per_epoch=960 --set sampling.val_patches=480 --set training.num_epochs=2 --set training.learning_rate=3e-4 --set loss.condition_balance=true
+ldct-train fit --mode mse --data data/phantom-ds --out runs/mse-c1 --resume --set training.num_epochs=60
+#   in progress at the end of session 4 (REPORT.md, "Training in progress"); continue with the same --resume line
