@@ -7,7 +7,8 @@ averaged over the slices of a condition, and the "mean" row averages the conditi
 seed's "mean: 23.16"). Texture = ``ldct_viewer.analysis.nps.high_frequency_texture_distance``
 (dB; 0 = the same high-frequency noise power as NDCT in NDCT's flat regions), pooled over the
 condition's slices, with its signed counterpart ``high_frequency_power_ratio`` (below 0 = smoother
-than NDCT: over-smoothing; above 0 = noise left in), which tells those two failures apart. Denoising runs through ``ldct_viewer.inference.Engine`` (the viewer's code path).
+than NDCT: over-smoothing; above 0 = noise left in), which tells those two failures apart.
+Denoising runs through ``ldct_viewer.inference.Engine`` (the viewer's code path).
 When the dataset keeps the noise-free phantom (``--reference-scan``), RMSE against it is reported too:
 it separates what a network gets right from the NDCT's own noise, which no method can predict.
 """

@@ -8,6 +8,8 @@ where they are added before a ReLU, as in the paper and its reference implementa
 
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 from torch import Tensor, nn
 
@@ -68,33 +70,30 @@ class REDCNN(nn.Module):
             layer.bias -= shift
             return pre - shift.view(1, -1, 1, 1)
 
-        relu = torch.relu
-        out = relu(center(self.conv1, self.conv1(x)))
-        out = relu(center(self.conv2, self.conv2(out)))
-        shortcut_conv2 = out
-        out = relu(center(self.conv3, self.conv3(out)))
-        out = relu(center(self.conv4, self.conv4(out)))
-        shortcut_conv4 = out
-        out = relu(center(self.conv5, self.conv5(out)))
-        out = relu(center(self.deconv1, self.deconv1(out) + shortcut_conv4))
-        out = relu(center(self.deconv2, self.deconv2(out)))
-        out = relu(center(self.deconv3, self.deconv3(out) + shortcut_conv2))
-        out = relu(center(self.deconv4, self.deconv4(out)))
-        center(self.deconv5, self.deconv5(out))
+        self._run(x, center)
 
     def forward(self, x: Tensor) -> Tensor:
+        return self._run(x, _unchanged)
+
+    def _run(self, x: Tensor, pre: Callable[[nn.Module, Tensor], Tensor]) -> Tensor:
+        """The network's wiring, once: ``pre(layer, value)`` sees each layer's pre-activation (with
+        its shortcut added; the last layer's before the input is) and returns what goes on."""
         relu = torch.relu
         shortcut_input = x
-        out = relu(self.conv1(x))
-        out = relu(self.conv2(out))
+        out = relu(pre(self.conv1, self.conv1(x)))
+        out = relu(pre(self.conv2, self.conv2(out)))
         shortcut_conv2 = out
-        out = relu(self.conv3(out))
-        out = relu(self.conv4(out))
+        out = relu(pre(self.conv3, self.conv3(out)))
+        out = relu(pre(self.conv4, self.conv4(out)))
         shortcut_conv4 = out
-        out = relu(self.conv5(out))
+        out = relu(pre(self.conv5, self.conv5(out)))
 
-        out = relu(self.deconv1(out) + shortcut_conv4)
-        out = relu(self.deconv2(out))
-        out = relu(self.deconv3(out) + shortcut_conv2)
-        out = relu(self.deconv4(out))
-        return relu(self.deconv5(out) + shortcut_input)
+        out = relu(pre(self.deconv1, self.deconv1(out) + shortcut_conv4))
+        out = relu(pre(self.deconv2, self.deconv2(out)))
+        out = relu(pre(self.deconv3, self.deconv3(out) + shortcut_conv2))
+        out = relu(pre(self.deconv4, self.deconv4(out)))
+        return relu(pre(self.deconv5, self.deconv5(out)) + shortcut_input)
+
+
+def _unchanged(layer: nn.Module, pre: Tensor) -> Tensor:
+    return pre
