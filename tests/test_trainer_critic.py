@@ -42,3 +42,43 @@ def test_gradient_penalty_and_wasserstein_estimate():
         assert abs(loss.item() - (-expected_w + 10.0 * (norm - 1.0) ** 2)) < 1e-3
         loss.backward()  # the penalty is differentiable w.r.t. the critic's weights
         assert critic.w.grad is not None and torch.isfinite(critic.w.grad).all()
+
+
+def _smooth_patches(n: int, seed: int, amplitude: float = 0.1) -> torch.Tensor:
+    """Normalized-CT-like 32 px patches: a level of 0.4 with smooth structure, no grain
+    (amplitude 0.02 = ~80 HU of soft-tissue variation at the checkpoints' 4096 HU span)."""
+    g = torch.Generator().manual_seed(seed)
+    base = torch.randn(n, 1, 8, 8, generator=g)
+    return 0.4 + amplitude * nn.functional.interpolate(base, size=32, mode="bicubic", align_corners=False)
+
+
+def test_high_pass_start_keeps_the_layers_and_ignores_the_image_level():
+    torch.manual_seed(0)
+    c = Critic().start_high_pass()
+    assert [type(m) for m in c.model] == [type(m) for m in Critic().model]
+    first = c.model[0]
+    assert first.weight.sum(dim=(2, 3)).abs().max() < 1e-6
+    assert all(float(m.bias.abs().max()) == 0 for m in c.model if isinstance(m, nn.Conv2d))
+    x = _smooth_patches(4, 0)
+    with torch.no_grad():
+        inner = lambda t: first(t)[..., 1:-1, 1:-1]  # noqa: E731 (away from the zero padding)
+        assert torch.allclose(inner(x), inner(x + 0.3), atol=1e-5)
+
+
+def test_high_pass_start_responds_to_grain_where_pytorchs_start_does_not():
+    """Mean first-layer activation with and without grain of 0.003 (~12 HU): at LeakyReLU's kink
+    it grows with the grain's amplitude; PyTorch's biases put the units in a linear regime, where
+    zero-mean grain averages out."""
+    clean = _smooth_patches(16, 1, amplitude=0.02)
+    grain = 0.003 * torch.randn(clean.shape, generator=torch.Generator().manual_seed(2))
+    rise = {}
+    for name in ("highpass", "default"):
+        torch.manual_seed(0)
+        c = Critic()
+        if name == "highpass":
+            c.start_high_pass()
+        with torch.no_grad():
+            act = lambda t: c.model[1](c.model[0](t))[..., 1:-1, 1:-1].mean()  # noqa: E731
+            rise[name] = float(act(clean + grain) - act(clean))
+    assert rise["highpass"] > 10 * abs(rise["default"])
+    assert rise["highpass"] > 0.01 * 0.003  # a share of the grain's amplitude, not rounding

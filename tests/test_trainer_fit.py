@@ -95,10 +95,12 @@ def test_resume_of_a_run_saved_before_l2_mode_existed_keeps_its_optimizer(datase
     run = tmp_path / "old"
     fit(_config("training.num_epochs=1"), mode="mse", data=dataset, out=run)
     state = torch.load(run / "train_state.pt", weights_only=True)
-    del state["config"]["loss"]["l2_mode"]  # as written by the trainer before the key existed
+    del state["config"]["loss"]["l2_mode"]  # as written by the trainer before the keys existed
+    del state["config"]["model"]["critic_init"]
     torch.save(state, run / "train_state.pt")
     config = resume_config(run, "mse", None, ["training.num_epochs=2"])
     assert config["loss"]["l2_mode"] == "coupled"  # what that run trained with, not today's default
+    assert config["model"]["critic_init"] == "default"
     assert fit(config, mode="mse", data=dataset, out=run, resume=True)["epochs_done"] == 2
 
 
@@ -263,6 +265,9 @@ def test_model_init_choice_is_checked(dataset, tmp_path):
     assert load_config()["model"]["init"] == "centered"
     with pytest.raises(ConfigError, match="model.init: expected one of centered, default, identity"):
         fit(_config("model.init=zeros"), mode="mse", data=dataset, out=tmp_path / "bad")
+    assert load_config()["model"]["critic_init"] == "highpass"
+    with pytest.raises(ConfigError, match="model.critic_init: expected one of highpass, default"):
+        fit(_config("model.critic_init=zeros"), mode="wgan-gp", data=dataset, out=tmp_path / "bad")
 
 
 def test_centered_start_is_deterministic_and_starts_near_the_input(dataset, tmp_path):

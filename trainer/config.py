@@ -108,8 +108,9 @@ def _check(config: dict, source: str) -> None:
 
 
 # Keys added after runs were saved, with the value that reproduces how such older runs trained
-# (not today's default): a run started before loss.l2_mode existed used Adam's coupled L2.
-BEHAVIOUR_OF_OLDER_RUNS = {("loss", "l2_mode"): "coupled"}
+# (not today's default): a run started before loss.l2_mode existed used Adam's coupled L2, one
+# started before model.critic_init existed PyTorch's initialization for its critic.
+BEHAVIOUR_OF_OLDER_RUNS = {("loss", "l2_mode"): "coupled", ("model", "critic_init"): "default"}
 
 
 def complete_saved_config(saved: dict) -> dict:

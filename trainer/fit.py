@@ -67,6 +67,7 @@ RESUMABLE_CHANGES = {"training.num_epochs", "training.patience", "training.sampl
                      "sampling.num_workers", "run.device", "run.amp", "run.state_minutes"}
 TEXTURE_ROI = 32
 INITS = ("centered", "default", "identity")
+CRITIC_INITS = ("highpass", "default")
 CALIBRATION_PATCHES = 64  # model.init=centered: training patches the biases are centered on
 SAMPLE_CROP = 256
 
@@ -386,6 +387,8 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
     model = REDCNN(width=M["width"], kernel_size=M["kernel_size"])
     if M["init"] not in INITS:
         raise ConfigError(f"model.init: expected one of {', '.join(INITS)}, got {M['init']!r}")
+    if M["critic_init"] not in CRITIC_INITS:
+        raise ConfigError(f"model.critic_init: expected one of {', '.join(CRITIC_INITS)}, got {M['critic_init']!r}")
     if M["init"] == "identity":
         model.start_as_identity()
     elif M["init"] == "centered" and init is None and not resume:
@@ -403,7 +406,10 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
         init_info = {"path": str(ckpt.path.resolve()), "sha256": ckpt.sha256, "mode": ckpt.mode}
     # channels_last: oneDNN / cuDNN pick faster convolution kernels (~10-15 % per step on CPU)
     model.to(device, memory_format=torch.channels_last)
-    critic = Critic().to(device, memory_format=torch.channels_last) if wgan else None
+    critic = Critic() if wgan else None
+    if wgan and M["critic_init"] == "highpass" and not resume:
+        critic.start_high_pass()
+    critic = critic.to(device, memory_format=torch.channels_last) if wgan else None
     betas = tuple(T["betas"])
     opt_g = generator_optimizer(model.parameters(), T, config["loss"]["l2_mode"])
     opt_c = torch.optim.Adam(critic.parameters(), lr=T["learning_rate"], betas=betas) if wgan else None
