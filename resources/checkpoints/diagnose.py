@@ -3,6 +3,7 @@
     python resources/checkpoints/diagnose.py smoothing --data data/phantom-ds
     python resources/checkpoints/diagnose.py critic --state runs/wgan-v3/train_state.pt --data data/phantom-ds
     python resources/checkpoints/diagnose.py dead-units --data data/phantom-ds
+    python resources/checkpoints/diagnose.py critic-start --checkpoint resources/checkpoints/redcnn-mse.pt --data data/phantom-ds
 
 ``smoothing``: RMSE against NDCT of the LDCT test slices and of the same slices after a Gaussian
 blur, over the whole slice and inside the body (NDCT above -900 HU). If blurring raises the error
@@ -19,6 +20,11 @@ one gives the generator no texture signal.
 ``dead-units``: a fresh 96-filter RED-CNN (seed 0) started with ``model.init`` default and
 centered, then 30 AdamW steps (batch 8, l2 2e-5) at lr 3e-4 and 1e-4 on training patches: the share
 of conv1's and conv2's units that do not fire on any of 64 other training patches, and the loss.
+
+``critic-start``: the seed's critic trained from ``model.critic_init`` default and highpass (seed 0,
+Adam lr 1e-4, betas 0.9/0.999, lambda 10, batch 8) to tell NDCT training patches from a fixed
+generator's outputs (``--checkpoint``); every 25 steps W and pairs, as in ``critic``, on 160 fixed
+validation patches (and W against the LDCT input). Whether a critic begins to see the grain.
 """
 import argparse
 import sys
@@ -27,8 +33,8 @@ import numpy as np
 import torch
 
 from ldct_viewer.analysis.metrics import gaussian_filter
-from ldct_viewer.model import REDCNN, Normalization
-from trainer.critic import Critic
+from ldct_viewer.model import REDCNN, Normalization, load_checkpoint
+from trainer.critic import Critic, critic_loss
 from trainer.data import VariableDoseDataset
 from trainer.patches import PatchSet, build_grid, fixed_subset
 
@@ -88,6 +94,46 @@ def critic(state_path: str, data: str) -> None:
               f"{w(fixed, 'ldct'):.2e} |")
 
 
+def critic_start(checkpoint: str, data: str, steps: int = 100) -> None:
+    ckpt = load_checkpoint(checkpoint)
+    g, norm = ckpt.model.eval(), ckpt.normalization
+    ds = VariableDoseDataset(data)
+    train, val = build_grid(ds, "train", 64, 32), build_grid(ds, "val", 64, 64)
+
+    def outputs(grid, n, seed):
+        patches = PatchSet(grid, fixed_subset(len(grid), n, seed), None, norm)
+        x, y = patches[np.arange(len(patches))]
+        with torch.no_grad():
+            return x, y, torch.cat([g(x[i:i + 32]) for i in range(0, len(x), 32)])
+
+    _, ty, tf = outputs(train, 8 * steps, 1)
+    vx, vy, vf = outputs(val, 160, 0)
+
+    def measure(c):
+        with torch.no_grad():
+            real, fake, ldct = (c(t).flatten(1).mean(1) for t in (vy, vf, vx))
+        return float((real - fake).mean()), float((real > fake).float().mean()), float((real - ldct).mean())
+
+    print(f"generator {checkpoint} ({ckpt.sha256[:12]}); {8 * steps} training, 160 validation patches")
+    print("| critic_init | step | W (output) | pairs | W (LDCT) |")
+    print("|---|---|---|---|---|")
+    for init in ("default", "highpass"):
+        torch.manual_seed(0)
+        c = Critic()
+        if init == "highpass":
+            c.start_high_pass()
+        opt = torch.optim.Adam(c.parameters(), lr=1e-4, betas=(0.9, 0.999))
+        for i in range(steps + 1):
+            if i % 25 == 0:
+                w, pairs, w_ldct = measure(c)
+                print(f"| {init} | {i} | {w:.2e} | {pairs:.2f} | {w_ldct:.2e} |")
+            if i < steps:
+                loss = critic_loss(c, ty[8 * i:8 * i + 8], tf[8 * i:8 * i + 8], 10.0)[0]
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+
+
 def dead_units(data: str, steps: int = 30) -> None:
     norm = Normalization()
     grid = build_grid(VariableDoseDataset(data), "train", 64, 32)
@@ -128,9 +174,10 @@ def dead_units(data: str, steps: int = 30) -> None:
 if __name__ == "__main__":
     torch.set_num_threads(2)
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("what", choices=["smoothing", "critic", "dead-units"])
+    ap.add_argument("what", choices=["smoothing", "critic", "dead-units", "critic-start"])
     ap.add_argument("--data", required=True)
     ap.add_argument("--state")
+    ap.add_argument("--checkpoint")
     a = ap.parse_args()
     {"smoothing": lambda: smoothing(a.data), "critic": lambda: critic(a.state, a.data),
-     "dead-units": lambda: dead_units(a.data)}[a.what]()
+     "dead-units": lambda: dead_units(a.data), "critic-start": lambda: critic_start(a.checkpoint, a.data)}[a.what]()
