@@ -83,7 +83,10 @@ def plot_losses(log_path: Path, out_dir: Path, mode: str) -> list[Path]:
         _curve(ax, it["iteration"], _smooth(np.asarray(it["loss_critic"]), window), "critic (running mean)")
         _curve(ax, it["iteration"], _smooth(np.asarray(it["wasserstein"]), window), "Wasserstein estimate (running mean)")
         _curve(ax, it["iteration"], _smooth(np.asarray(it["gradient_penalty"]), window), "gradient penalty (running mean)")
-        ax.set(xlabel="iteration", ylabel="loss", title="Critic (discriminator) loss")
+        # symlog: the first iterations' penalty (~10) and the later Wasserstein estimates (~1e-4)
+        # on one axis; linear within +-1e-5
+        ax.set(xlabel="iteration", ylabel="loss (symmetric log)", title="Critic (discriminator) loss")
+        ax.set_yscale("symlog", linthresh=1e-5)
         ax.grid(alpha=0.3)
         ax.legend()
         written.append(save_figure(fig, Path(out_dir) / "loss_critic.png"))
