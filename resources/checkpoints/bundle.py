@@ -6,7 +6,7 @@ Run from the repository root after the commands in commands.sh; the weights are 
 import json
 from ldct_viewer.model import load_checkpoint, save_checkpoint
 
-results = json.load(open("runs/eval4/results.json"))
+results = json.load(open("runs/eval5/results.json"))
 KEYS = ("rmse", "psnr", "ssim", "texture_db", "power_ratio_db", "rmse_truth")
 
 
@@ -14,8 +14,8 @@ def per_condition(method: str) -> dict:
     return {r["condition"]: {k: round(r[f"{method}|{k}"], 4) for k in KEYS} for r in results["rows"]}
 
 
-for src, dst in (("runs/mse-bal/best.pt", "resources/checkpoints/redcnn-mse.pt"),
-                 ("runs/wgan-v3/best.pt", "resources/checkpoints/redcnn-wgangp.pt")):
+for src, dst in (("runs/mse-c1/best.pt", "resources/checkpoints/redcnn-mse.pt"),
+                 ("runs/wgan-c1/best.pt", "resources/checkpoints/redcnn-wgangp.pt")):
     c = load_checkpoint(src)
     name = next(x["name"] for x in results["checkpoints"] if x["sha256"] == c.sha256)
     evaluation = {"split": results["split"], "volumes": results["volumes"],

@@ -42,4 +42,9 @@ python resources/checkpoints/diagnose.py dead-units --data data/phantom-ds
 # centered start (model.init=centered, now the default), the same run otherwise:
 ldct-train fit --mode mse --data data/phantom-ds --out runs/mse-c1 --set model.init=centered --set dataset.batch_size=8 --set sampling.patches_per_epoch=960 --set sampling.val_patches=480 --set training.num_epochs=2 --set training.learning_rate=3e-4 --set loss.condition_balance=true
 ldct-train fit --mode mse --data data/phantom-ds --out runs/mse-c1 --resume --set training.num_epochs=60
-#   in progress at the end of session 4 (REPORT.md, "Training in progress"); continue with the same --resume line
+#   in progress at the end of session 4; session 5 (2026-12-01, same machine class) resumed it with the same line:
+#   Ctrl-C during epoch 19; runs/mse-c1/best.pt = epoch 18 (lowest balanced validation loss)  -> redcnn-mse.pt
+#
+# Session 5: the trainer's WGAN-GP critic now starts high-pass (model.critic_init=highpass, the new default);
+# WGAN-GP from the centered MSE network, otherwise session 3's flags  -> redcnn-wgangp.pt
+ldct-train fit --mode wgan-gp --init runs/mse-c1/best.pt --data data/phantom-ds --out runs/wgan-c1 --set dataset.batch_size=8 --set sampling.patches_per_epoch=960 --set sampling.val_patches=480 --set training.num_epochs=30 --set loss.condition_balance=true --set weights.disc_weight=0.005 --set weights.mse_weight=0.995
