@@ -406,10 +406,12 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
         init_info = {"path": str(ckpt.path.resolve()), "sha256": ckpt.sha256, "mode": ckpt.mode}
     # channels_last: oneDNN / cuDNN pick faster convolution kernels (~10-15 % per step on CPU)
     model.to(device, memory_format=torch.channels_last)
-    critic = Critic() if wgan else None
-    if wgan and M["critic_init"] == "highpass" and not resume:
-        critic.start_high_pass()
-    critic = critic.to(device, memory_format=torch.channels_last) if wgan else None
+    critic = None
+    if wgan:
+        critic = Critic()
+        if M["critic_init"] == "highpass" and not resume:
+            critic.start_high_pass()
+        critic.to(device, memory_format=torch.channels_last)
     betas = tuple(T["betas"])
     opt_g = generator_optimizer(model.parameters(), T, config["loss"]["l2_mode"])
     opt_c = torch.optim.Adam(critic.parameters(), lr=T["learning_rate"], betas=betas) if wgan else None

@@ -39,6 +39,11 @@ from trainer.data import VariableDoseDataset
 from trainer.patches import PatchSet, build_grid, fixed_subset
 
 
+@torch.no_grad()
+def _denoised(g, x: torch.Tensor) -> torch.Tensor:
+    return torch.cat([g(x[i:i + 32]) for i in range(0, len(x), 32)])
+
+
 def smoothing(data: str, sigmas=(0.5, 0.8, 1.2)) -> None:
     ds = VariableDoseDataset(data)
     print("| condition | LDCT slice / body | " + " | ".join(f"blur sigma {s} px slice / body" for s in sigmas) + " |")
@@ -74,8 +79,8 @@ def critic(state_path: str, data: str) -> None:
     patches = PatchSet(grid, fixed_subset(len(grid), cfg["sampling"]["val_patches"], cfg["run"]["seed"]), None, norm)
     rows = np.arange(len(patches))
     x, y = patches[rows]
+    fake = _denoised(g, x)
     with torch.no_grad():
-        fake = torch.cat([g(x[i:i + 32]) for i in range(0, len(x), 32)])
         learnt = {k: c(t).flatten(1).mean(1).numpy() for k, t in (("real", y), ("fake", fake), ("ldct", x))}
     def energy(t):
         a = t[:, 0].numpy()
@@ -103,8 +108,7 @@ def critic_start(checkpoint: str, data: str, steps: int = 100) -> None:
     def outputs(grid, n, seed):
         patches = PatchSet(grid, fixed_subset(len(grid), n, seed), None, norm)
         x, y = patches[np.arange(len(patches))]
-        with torch.no_grad():
-            return x, y, torch.cat([g(x[i:i + 32]) for i in range(0, len(x), 32)])
+        return x, y, _denoised(g, x)
 
     _, ty, tf = outputs(train, 8 * steps, 1)
     vx, vy, vf = outputs(val, 160, 0)
