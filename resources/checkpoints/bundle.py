@@ -14,8 +14,8 @@ def per_condition(method: str) -> dict:
     return {r["condition"]: {k: round(r[f"{method}|{k}"], 4) for k in KEYS} for r in results["rows"]}
 
 
-for src, dst in (("runs/mse-c1/best.pt", "resources/checkpoints/redcnn-mse.pt"),
-                 ("runs/wgan-c1/best.pt", "resources/checkpoints/redcnn-wgangp.pt")):
+for src, dst in (("runs/mse-c1-epoch18.pt", "resources/checkpoints/redcnn-mse.pt"),
+                 ("runs/wgan-c1-epoch8.pt", "resources/checkpoints/redcnn-wgangp.pt")):
     c = load_checkpoint(src)
     name = next(x["name"] for x in results["checkpoints"] if x["sha256"] == c.sha256)
     evaluation = {"split": results["split"], "volumes": results["volumes"],

@@ -48,3 +48,15 @@ ldct-train fit --mode mse --data data/phantom-ds --out runs/mse-c1 --resume --se
 # Session 5: the trainer's WGAN-GP critic now starts high-pass (model.critic_init=highpass, the new default);
 # WGAN-GP from the centered MSE network, otherwise session 3's flags  -> redcnn-wgangp.pt
 ldct-train fit --mode wgan-gp --init runs/mse-c1/best.pt --data data/phantom-ds --out runs/wgan-c1 --set dataset.batch_size=8 --set sampling.patches_per_epoch=960 --set sampling.val_patches=480 --set training.num_epochs=30 --set loss.condition_balance=true --set weights.disc_weight=0.005 --set weights.mse_weight=0.995
+#   Ctrl-C during epoch 10; runs/wgan-c1/best.pt = epoch 8 (trainer's rule: every epoch qualified, closest texture)
+# the selected checkpoints, kept apart (runs/mse-c1 was resumed again after bundling, so its best.pt may move on)
+cp runs/mse-c1/best.pt runs/mse-c1-epoch18.pt
+cp runs/wgan-c1/best.pt runs/wgan-c1-epoch8.pt
+ldct-train evaluate --checkpoint runs/mse-c1/best.pt --checkpoint runs/wgan-c1/best.pt --data data/phantom-ds --split test --out runs/eval5
+cp runs/eval5/table.md resources/checkpoints/evaluation.md
+cp runs/eval5/table.csv resources/checkpoints/evaluation.csv
+cp runs/eval5/conditions.png resources/checkpoints/evaluation_conditions.png
+python resources/checkpoints/bundle.py   # copies the two runs/*-epochN.pt here with the test evaluation embedded
+python resources/checkpoints/diagnose.py critic --state runs/wgan-c1/train_state.pt --data data/phantom-ds
+python resources/checkpoints/diagnose.py critic-start --checkpoint runs/mse-c1-epoch18.pt --data data/phantom-ds
+# after bundling, runs/mse-c1 was resumed once more in the background (the same --resume line) for the next session
