@@ -68,6 +68,13 @@ def test_flat_rois_skip_edges_and_air():
     assert len(corners) == 4                        # rows 32 and 64, columns 0 and 64
 
 
+def test_flat_rois_fall_back_to_the_least_structured_tiles_only_when_asked():
+    img = np.full((1, 64, 64), 40.0, dtype=np.float32)
+    img[:, :, 8::16] = 400.0  # stripes through every tile: none is flat
+    assert len(flat_rois(img, 32)) == 1   # a quarter of the 4 tiles
+    assert flat_rois(img, 32, fallback=False) == []
+
+
 def test_high_frequency_power_and_shape_checks():
     img = _noise(5, sigma=10.0)
     rois = flat_rois(img)

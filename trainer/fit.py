@@ -163,15 +163,24 @@ def validate(ctx, model, patches: PatchSet, batch_size: int, norm: Normalization
     over this process's share of the fixed validation patches, reduced over all processes; also the
     RMSE per condition of the output and of the LDCT input itself (``rmse_by_condition``,
     ``input_rmse_by_condition``), which the WGAN-GP selection compares. ``loss`` is the MSE, or with
-    ``condition_weights`` the condition-weighted MSE training minimizes."""
+    ``condition_weights`` the condition-weighted MSE training minimizes.
+
+    Texture is measured as ``ldct-train evaluate`` measures it: per condition, NPS power in the
+    0.25-0.5 cycles/px band pooled over the NDCT-flat 32 px tiles of that condition's patches
+    (strictly flat tiles only: see ``flat_rois``' ``fallback``), ``texture_db`` = the mean over
+    conditions of mean |10 log10(P_out / P_NDCT)|; ``texture_by_condition`` and
+    ``input_texture_by_condition`` are the signed ratios (dB; > 0 grainier than NDCT, < 0 smoother)."""
     was_training = model.training
     model.eval()
-    sse = pixels = rois_n = 0.0
+    sse = pixels = 0.0
     n_cond = len(patches.grid.conditions)
     cond_sse, cond_input_sse, cond_pixels = np.zeros(n_cond), np.zeros(n_cond), np.zeros(n_cond)
-    p_out = p_ref = 0.0
-    positions = np.arange(ctx.rank, len(patches), ctx.world_size)
     roi = min(TEXTURE_ROI, patches.grid.patch_size)
+    n_bins = high_frequency_power(np.zeros((1, roi, roi)), [(0, 0, 0)], roi_size=roi).size
+    # per condition: summed band power (x tiles) of output, NDCT, input; and the tile count
+    power = np.zeros((3, n_cond, n_bins))
+    tiles = np.zeros(n_cond)
+    positions = np.arange(ctx.rank, len(patches), ctx.world_size)
     for start in range(0, positions.size, batch_size):
         chunk = positions[start : start + batch_size]
         x, y = patches[chunk]
@@ -185,37 +194,38 @@ def validate(ctx, model, patches: PatchSet, batch_size: int, norm: Normalization
         np.add.at(cond_pixels, cond, y[0].numel())
         sse += float(per_patch.sum())
         pixels += y.numel()
-        out_hu = norm.to_hu(out).squeeze(1).cpu().numpy()
-        y_hu = norm.to_hu(y).squeeze(1).cpu().numpy()
-        corners = flat_rois(y_hu, roi)
-        if corners:
-            p_out = p_out + high_frequency_power(out_hu, corners, roi_size=roi) * len(corners)
-            p_ref = p_ref + high_frequency_power(y_hu, corners, roi_size=roi) * len(corners)
-            rois_n += len(corners)
-    bins = np.atleast_1d(np.asarray(p_out, dtype=np.float64))
-    ref = np.atleast_1d(np.asarray(p_ref, dtype=np.float64))
-    if bins.size == 1 and rois_n == 0:  # nothing measurable in this shard
-        bins = ref = np.zeros(roi // 4 or 1)
+        images = [norm.to_hu(t).squeeze(1).cpu().numpy() for t in (out, y, x)]
+        for c in np.unique(cond):
+            mine = cond == c
+            corners = flat_rois(images[1][mine], roi, fallback=False)
+            if corners:
+                for k, image in enumerate(images):
+                    power[k, c] += high_frequency_power(image[mine], corners, roi_size=roi) * len(corners)
+                tiles[c] += len(corners)
     totals = distributed.all_reduce_sum(ctx, torch.tensor(
-        [*cond_sse, *cond_input_sse, *cond_pixels, sse, pixels, rois_n, *bins, *ref], dtype=torch.float64)).tolist()
-    by_cond, totals = np.array(totals[:3 * n_cond]), totals[3 * n_cond:]
-    cond_sse, cond_input_sse, cond_pixels = by_cond[:n_cond], by_cond[n_cond:2 * n_cond], by_cond[2 * n_cond:]
-    sse, pixels, rois_n = totals[:3]
-    k = (len(totals) - 3) // 2
-    power_out, power_ref = np.array(totals[3 : 3 + k]), np.array(totals[3 + k :])
+        [*cond_sse, *cond_input_sse, *cond_pixels, sse, pixels, *tiles, *power.ravel()],
+        dtype=torch.float64)).tolist()
+    cond_sse, cond_input_sse, cond_pixels = (np.array(totals[k * n_cond : (k + 1) * n_cond]) for k in range(3))
+    sse, pixels = totals[3 * n_cond : 3 * n_cond + 2]
+    tiles = np.array(totals[3 * n_cond + 2 : 4 * n_cond + 2])
+    power = np.array(totals[4 * n_cond + 2 :]).reshape(3, n_cond, n_bins)
     mse = sse / max(pixels, 1.0)
-    texture = (float(np.mean(np.abs(10 * np.log10((power_out + 1e-12) / (power_ref + 1e-12)))))
-               if rois_n else math.nan)
     model.train(was_training)
     names = patches.grid.conditions
     seen = [i for i in range(n_cond) if cond_pixels[i] > 0]
+    measured = [i for i in range(n_cond) if tiles[i] > 0]
+    tiny = 1e-12
+    ratio_db = 10 * np.log10((power + tiny) / (power[1] + tiny))  # [out, ndct (0 dB), input] x cond x bin
+    texture = float(np.mean([np.mean(np.abs(ratio_db[0, i])) for i in measured])) if measured else math.nan
     loss = mse if condition_weights is None else float(
         np.sum(np.asarray(condition_weights, dtype=np.float64) * cond_sse) / max(cond_pixels.sum(), 1.0))
     return {"mse": mse, "loss": loss, "rmse_hu": math.sqrt(mse) * norm.scale, "texture_db": texture,
             "patches": len(patches),
             "rmse_by_condition": {names[i]: math.sqrt(cond_sse[i] / cond_pixels[i]) * norm.scale for i in seen},
             "input_rmse_by_condition": {names[i]: math.sqrt(cond_input_sse[i] / cond_pixels[i]) * norm.scale
-                                        for i in seen}}
+                                        for i in seen},
+            "texture_by_condition": {names[i]: float(np.mean(ratio_db[0, i])) for i in measured},
+            "input_texture_by_condition": {names[i]: float(np.mean(ratio_db[2, i])) for i in measured}}
 
 
 def beats_input_everywhere(val: dict) -> bool:
@@ -614,7 +624,9 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
                                   "val_mse": val["mse"], "val_loss": val["loss"], "val_rmse_hu": val["rmse_hu"],
                                   "val_texture_db": val["texture_db"], "best": bool(improved),
                                   "val_rmse_by_condition": val["rmse_by_condition"],
-                                  "val_input_rmse_by_condition": val["input_rmse_by_condition"], **speed})
+                                  "val_input_rmse_by_condition": val["input_rmse_by_condition"],
+                                  "val_texture_by_condition": val["texture_by_condition"],
+                                  "val_input_texture_by_condition": val["input_texture_by_condition"], **speed})
             stop_early = not wgan and T["patience"] and st["bad_epochs"] >= T["patience"]
             st["stopped_early"] = bool(stop_early)
             if main:

@@ -60,12 +60,15 @@ def flat_rois(
     flat_sigma: float = 2.0,
     flat_max_std: float = 8.0,
     min_hu: float = -900.0,
+    fallback: bool = True,
 ) -> list[tuple[int, int, int]]:
     """(slice, row, col) corners of the ``roi_size`` tiles where ``reference`` has no structure.
 
     Flatness is judged on the smoothed reference so that its own noise does not disqualify a tile.
-    When no tile passes, the least-structured quarter of the non-air tiles is used instead, so the
-    measure is still defined on images without large uniform regions.
+    When no tile passes and ``fallback`` is set, the least-structured quarter of the non-air tiles
+    is used instead, so the measure is still defined on images without large uniform regions. Leave
+    it off when pooling power over many small images (training patches): a fallback tile's edges
+    carry far more power than any grain and would swamp the pooled ratio toward 0 dB.
     """
     ref = _as_stack(reference)
     z, h, w = ref.shape
@@ -82,7 +85,7 @@ def flat_rois(
                 structure = float(smooth[k, y : y + roi_size, x : x + roi_size].std())
                 scored.append((structure, (k, y, x)))
     flat = [corner for s, corner in scored if s <= flat_max_std]
-    if flat:
+    if flat or not fallback:
         return flat
     scored.sort(key=lambda item: item[0])
     return [corner for _, corner in scored[: max(1, len(scored) // 4)]]
