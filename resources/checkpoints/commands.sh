@@ -60,3 +60,9 @@ python resources/checkpoints/bundle.py   # copies the two runs/*-epochN.pt here 
 python resources/checkpoints/diagnose.py critic --state runs/wgan-c1/train_state.pt --data data/phantom-ds
 python resources/checkpoints/diagnose.py critic-start --checkpoint runs/mse-c1-epoch18.pt --data data/phantom-ds
 # after bundling, runs/mse-c1 was resumed once more in the background (the same --resume line) for the next session
+#
+# Session 6 (2026-12-02): the trainer's validation texture measure fixed (per condition, strictly flat tiles);
+# the WGAN-GP run's per-epoch checkpoints re-measured with it (REPORT.md, Training curves):
+python resources/checkpoints/diagnose.py texture --data data/phantom-ds --checkpoint runs/mse-c1-epoch18.pt --checkpoint runs/wgan-c1/epoch_001.pt --checkpoint runs/wgan-c1/epoch_002.pt --checkpoint runs/wgan-c1/epoch_003.pt --checkpoint runs/wgan-c1/epoch_004.pt --checkpoint runs/wgan-c1/epoch_005.pt --checkpoint runs/wgan-c1/epoch_006.pt --checkpoint runs/wgan-c1/epoch_007.pt --checkpoint runs/wgan-c1/epoch_008.pt --checkpoint runs/wgan-c1/epoch_009.pt
+# and runs/mse-c1 resumed again (same --resume line) for the rest of the session
+ldct-train fit --mode mse --data data/phantom-ds --out runs/mse-c1 --resume --set training.num_epochs=60

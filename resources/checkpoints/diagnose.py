@@ -4,6 +4,7 @@
     python resources/checkpoints/diagnose.py critic --state runs/wgan-v3/train_state.pt --data data/phantom-ds
     python resources/checkpoints/diagnose.py dead-units --data data/phantom-ds
     python resources/checkpoints/diagnose.py critic-start --checkpoint resources/checkpoints/redcnn-mse.pt --data data/phantom-ds
+    python resources/checkpoints/diagnose.py texture --data data/phantom-ds --checkpoint A.pt [--checkpoint B.pt ...]
 
 ``smoothing``: RMSE against NDCT of the LDCT test slices and of the same slices after a Gaussian
 blur, over the whole slice and inside the body (NDCT above -900 HU). If blurring raises the error
@@ -25,6 +26,12 @@ of conv1's and conv2's units that do not fire on any of 64 other training patche
 Adam lr 1e-4, betas 0.9/0.999, lambda 10, batch 8) to tell NDCT training patches from a fixed
 generator's outputs (``--checkpoint``); every 25 steps W and pairs, as in ``critic``, on 160 fixed
 validation patches (and W against the LDCT input). Whether a critic begins to see the grain.
+
+``texture``: the trainer's validation (``trainer.fit.validate``) of each ``--checkpoint`` on the
+fixed validation patches a run with ``sampling.val_patches`` = ``--val-patches`` (default 480, the
+bundled runs') and seed 0 uses: per condition, the signed high-band power relative to NDCT (dB),
+first of the LDCT input, then of each checkpoint, with the texture distance and RMSE. Re-measures a
+run's per-epoch checkpoints (``epoch_NNN.pt``) with the current measure.
 """
 import argparse
 import sys
@@ -61,6 +68,27 @@ def smoothing(data: str, sigmas=(0.5, 0.8, 1.2)) -> None:
         cells = [f"{np.sqrt(np.mean([e[0] for e in errors[s]])):.1f} / {np.sqrt(np.mean([e[1] for e in errors[s]])):.1f}"
                  for s in errors]
         print(f"| {cond} | " + " | ".join(cells) + " |")
+
+
+def texture(checkpoints: list[str], data: str, val_patches: int = 480) -> None:
+    from trainer import distributed
+    from trainer.fit import validate
+
+    ds = VariableDoseDataset(data)
+    norm = load_checkpoint(checkpoints[0]).normalization
+    patch = load_checkpoint(checkpoints[0]).metadata.get("config", {}).get("dataset", {}).get("patch_size", 64)
+    grid = build_grid(ds, "val", patch, patch)
+    patches = PatchSet(grid, fixed_subset(len(grid), val_patches, 0), None, norm)
+    ctx = distributed.Context(rank=0, world_size=1, local_rank=0, device=torch.device("cpu"))
+    for i, path in enumerate(checkpoints):
+        val = validate(ctx, load_checkpoint(path).model, patches, 16, norm)
+        if i == 0:
+            names = list(val["input_texture_by_condition"])
+            print("| | " + " | ".join(names) + " | distance (dB) | RMSE (HU) |")
+            print("|" + "---|" * (len(names) + 3))
+            print("| LDCT input | " + " | ".join(f"{val['input_texture_by_condition'][n]:+.2f}" for n in names) + " | | |")
+        print(f"| {path} | " + " | ".join(f"{val['texture_by_condition'][n]:+.2f}" for n in names)
+              + f" | {val['texture_db']:.2f} | {val['rmse_hu']:.2f} |", flush=True)
 
 
 def critic(state_path: str, data: str) -> None:
@@ -178,10 +206,14 @@ def dead_units(data: str, steps: int = 30) -> None:
 if __name__ == "__main__":
     torch.set_num_threads(2)
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("what", choices=["smoothing", "critic", "dead-units", "critic-start"])
+    ap.add_argument("what", choices=["smoothing", "critic", "dead-units", "critic-start", "texture"])
     ap.add_argument("--data", required=True)
     ap.add_argument("--state")
-    ap.add_argument("--checkpoint")
+    ap.add_argument("--checkpoint", action="append", default=[])
+    ap.add_argument("--val-patches", type=int, default=480)
     a = ap.parse_args()
+    if a.what in ("critic-start", "texture") and not a.checkpoint:
+        ap.error(f"{a.what} needs --checkpoint")
     {"smoothing": lambda: smoothing(a.data), "critic": lambda: critic(a.state, a.data),
-     "dead-units": lambda: dead_units(a.data), "critic-start": lambda: critic_start(a.checkpoint, a.data)}[a.what]()
+     "dead-units": lambda: dead_units(a.data), "critic-start": lambda: critic_start(a.checkpoint[0], a.data),
+     "texture": lambda: texture(a.checkpoint, a.data, a.val_patches)}[a.what]()
