@@ -75,8 +75,9 @@ def texture(checkpoints: list[str], data: str, val_patches: int = 480) -> None:
     from trainer.fit import validate
 
     ds = VariableDoseDataset(data)
-    norm = load_checkpoint(checkpoints[0]).normalization
-    patch = load_checkpoint(checkpoints[0]).metadata.get("config", {}).get("dataset", {}).get("patch_size", 64)
+    first = load_checkpoint(checkpoints[0])
+    norm = first.normalization
+    patch = first.metadata.get("config", {}).get("dataset", {}).get("patch_size", 64)
     grid = build_grid(ds, "val", patch, patch)
     patches = PatchSet(grid, fixed_subset(len(grid), val_patches, 0), None, norm)
     ctx = distributed.Context(rank=0, world_size=1, local_rank=0, device=torch.device("cpu"))
