@@ -86,6 +86,9 @@ def test_export_writes_exact_panels_and_provenance(env):
     metrics = json.loads(text["metrics"])
     assert set(metrics) == {"ldct", "mse", "wgan-gp"}
     assert metrics["mse"]["rmse"] == pytest.approx(expected.metrics["mse"]["rmse"], abs=1e-4)
+    grain = expected.metrics["ldct"]["grain_db"]  # strict JSON: a slice without a flat region writes null
+    assert metrics["ldct"]["grain_db"] == (None if np.isnan(grain) else pytest.approx(grain, abs=1e-4))
+    assert "NaN" not in text["metrics"]
 
 
 def test_never_overwrites_and_names_stay_unique(env):

@@ -27,6 +27,8 @@ def test_focus_progress_cancel_and_resume(qtbot, tmp_path, monkeypatch):
     window = make_window(qtbot, tmp_path, ckpts, settings_name="s.ini", size=None)
     order: list[tuple[str, int]] = []
     window.inference.sliceReady.connect(lambda key, i: order.append((key, i)))
+    etas: list[float] = []
+    window.inference.progressChanged.connect(lambda done, total, eta: etas.append(eta))
 
     window.open_paths([tmp_path / "ldct"], "ldct")
     focus = window.state.slice_index
@@ -61,14 +63,19 @@ def test_focus_progress_cancel_and_resume(qtbot, tmp_path, monkeypatch):
     assert window.panels["wgan"].has_image
     assert window.progress.maximum() == 2 * N_SLICES
     assert shown == []
+    assert any(np.isfinite(eta) and eta > 0 for eta in etas)
     window.shutdown()
 
     # the disk cache makes a second viewer instant: nothing is recomputed
     again = make_window(qtbot, tmp_path, ckpts, settings_name="s2.ini", size=None)
+    again_etas: list[float] = []
+    again.inference.progressChanged.connect(lambda done, total, eta: again_etas.append(eta))
     again.open_paths([tmp_path / "ldct"], "ldct")
     qtbot.waitUntil(lambda: all(len(s.results) == N_SLICES for s in again.inference.slots.values()),
                     timeout=30000)
     engine = again.inference.slots["mse"].engine
     assert engine.stats.slices_computed == 0 and engine.stats.cache_hits == N_SLICES
+    # only cache hits: no rate to extrapolate from, so no ETA (it once promised ~0 s for what was left)
+    assert again_etas and all(np.isnan(eta) for eta in again_etas)
     np.testing.assert_array_equal(again.inference.result("mse", 3), window.inference.result("mse", 3))
     again.shutdown()

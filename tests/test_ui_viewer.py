@@ -440,6 +440,7 @@ def test_difference_maps_equal_the_array_differences(viewer, qtbot, series_pair)
 # ---------------------------------------------------------------------------------------- metrics
 def test_metrics_follow_the_slice(viewer, qtbot, series_pair):
     from ldct_viewer.analysis.metrics import psnr, rmse, ssim
+    from ldct_viewer.analysis.nps import flat_rois
 
     def check(i):
         qtbot.waitUntil(lambda: all(viewer.metrics(k, i) is not None for k in ("ldct", "mse", "wgan")),
@@ -453,11 +454,48 @@ def test_metrics_follow_the_slice(viewer, qtbot, series_pair):
             assert m["ssim"] == pytest.approx(ssim(image, ndct))
             assert viewer.metrics_table.item(row, 0).text() == f"{m['rmse']:.1f}"
             assert viewer.metrics_table.item(row, 2).text() == f"{m['ssim']:.4f}"
+            # 48 px slices hold one 32 px tile, which crosses the phantom's structure: no grain figure
+            assert flat_rois(ndct, fallback=False) == [] and np.isnan(m["grain_db"])
+            assert viewer.metrics_table.item(row, 3).text() == "—"
+            assert "no flat region" in viewer.metrics_table.item(row, 3).toolTip()
 
     check(viewer.state.slice_index)
     viewer.state.set_slice(1)
     check(1)
     assert viewer.metrics_caption.text().endswith("slice 2")
+    assert viewer.metrics_table.horizontalHeaderItem(3).text() == "Grain vs NDCT (dB)"
+    assert "over-smoothed" in viewer.metrics_table.horizontalHeaderItem(3).toolTip()
+
+
+def test_grain_column_says_which_way_each_image_is_off_from_ndct(qtbot, env, checkpoints, dialogs):
+    """Grain vs NDCT (dB), measured in NDCT's flat tiles only: the noisy input reads well above 0."""
+    from ldct_viewer.analysis.nps import flat_rois, high_frequency_power_ratio
+
+    rng = np.random.default_rng(11)
+    ndct = np.full((2, 96, 96), 40.0, dtype=np.float32)
+    ndct[:, 20:50, 20:50] = 300.0                       # structure in one corner; flat tissue elsewhere
+    ndct += rng.normal(0, 10, ndct.shape).astype(np.float32)
+    ndct = np.round(ndct)
+    ldct = np.round(ndct + rng.normal(0, 40, ndct.shape)).astype(np.float32)
+    write_ct_series(env / "grain" / "ldct", ldct, description="noisy")
+    write_ct_series(env / "grain" / "ndct", ndct, description="reference")
+    window = make_window(qtbot, env, checkpoints)
+    try:
+        assert window.open_paths([env / "grain" / "ldct"], "ldct")
+        assert window.open_paths([env / "grain" / "ndct"], "ndct")
+        wait_all_results(qtbot, window, n=2)
+        i = window.state.slice_index
+        qtbot.waitUntil(lambda: all(window.metrics(k, i) is not None for k in ("ldct", "mse", "wgan")), timeout=10000)
+        rois = flat_rois(ndct[i], fallback=False)
+        assert rois and all(not (y < 50 and x < 50) for _, y, x in rois)
+        for row, key in enumerate(("ldct", "mse", "wgan")):
+            image = ldct[i] if key == "ldct" else window.inference.result(key, i)
+            m = window.metrics(key, i)
+            assert m["grain_db"] == pytest.approx(high_frequency_power_ratio(image, ndct[i], rois=rois))
+            assert window.metrics_table.item(row, 3).text() == f"{m['grain_db']:+.1f}"
+        assert window.metrics("ldct", i)["grain_db"] > 6.0   # 17x NDCT's noise power: ~+12 dB
+    finally:
+        window.shutdown()
 
 
 # ---------------------------------------------------------------------------------------- layout, help

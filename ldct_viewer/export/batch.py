@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import threading
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
@@ -109,8 +110,8 @@ def _provenance(case, engines: Mapping[str, object | None], i: int, window: tupl
         if engine is not None and getattr(engine, "device_description", None):
             text[f"{key}.device"] = str(engine.device_description)
     if metrics:
-        text["metrics"] = json.dumps({k: {m: round(float(v), 5) for m, v in d.items()} for k, d in metrics.items()},
-                                     sort_keys=True)
+        text["metrics"] = json.dumps({k: {m: None if math.isnan(v) else round(float(v), 5) for m, v in d.items()}
+                                      for k, d in metrics.items()}, sort_keys=True)  # NaN: not measurable
     return text
 
 

@@ -8,11 +8,13 @@ The optional second row shows difference maps through the diverging colormap, wi
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Mapping
 
 import numpy as np
 
+from ldct_viewer.analysis.comparison import grain_rois, slice_metrics
 from ldct_viewer.export.text import line_height, text_block
 from ldct_viewer.windowing import (
     colorbar_rgb,
@@ -37,7 +39,7 @@ TITLE_COLOUR = (235, 235, 235)
 CAPTION_COLOUR = (165, 165, 165)
 METRIC_COLOUR = (140, 200, 255)
 PLACEHOLDER_TEXT = (175, 175, 175)
-CAPTION_LINES = 3  # title, caption (checkpoint / source), metrics
+CAPTION_LINES = 4  # title, caption (checkpoint / source), metrics, grain
 
 
 def font_size_for(tile_width: int) -> int:
@@ -51,7 +53,7 @@ class Composition:
 
     rgb: np.ndarray  # uint8 [height, width, 3]
     tiles: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)  # key -> (top, left, h, w)
-    metrics: dict[str, dict[str, float]] = field(default_factory=dict)  # panel -> {"rmse", "psnr", "ssim"}
+    metrics: dict[str, dict[str, float]] = field(default_factory=dict)  # panel -> slice_metrics()
     header_height: int = 0  # the line with slice, position and window at the top
     band_height: int = 0  # the title/caption/metrics band above each row of tiles
 
@@ -61,15 +63,11 @@ class Composition:
         return self.rgb[top:top + h, left:left + w]
 
 
-def slice_metrics(image: np.ndarray, reference: np.ndarray) -> dict[str, float]:
-    """RMSE (HU), PSNR (dB) and SSIM of ``image`` against ``reference`` (data range 4096 HU)."""
-    from ldct_viewer.analysis.metrics import psnr, rmse, ssim
-
-    return {"rmse": rmse(image, reference), "psnr": psnr(image, reference), "ssim": ssim(image, reference)}
-
-
-def format_metrics(m: Mapping[str, float]) -> str:
-    return f"RMSE {m['rmse']:.1f} HU  PSNR {m['psnr']:.1f} dB  SSIM {m['ssim']:.3f}"
+def format_metrics(m: Mapping[str, float]) -> tuple[str, str]:
+    """The two metric lines under a panel's title: fidelity, then grain (empty when not measurable)."""
+    grain = m.get("grain_db", math.nan)
+    return (f"RMSE {m['rmse']:.1f} HU  PSNR {m['psnr']:.1f} dB  SSIM {m['ssim']:.3f}",
+            "" if math.isnan(grain) else f"grain {grain:+.1f} dB vs NDCT")
 
 
 def _placeholder(h: int, w: int, message: str, size: int) -> np.ndarray:
@@ -160,9 +158,10 @@ def compose_comparison(
 
     reference = images["ndct"]
     if with_metrics and reference is not None:
+        rois = grain_rois(reference)
         for key in ("ldct", "mse", "wgan-gp"):
             if images[key] is not None:
-                comp.metrics[key] = slice_metrics(images[key], reference)
+                comp.metrics[key] = slice_metrics(images[key], reference, rois)
 
     # header: slice, position, window, difference scale
     parts = []
@@ -183,13 +182,13 @@ def compose_comparison(
     top = header_h
     for col, key in enumerate(PANELS):
         left = col * (w + GAP)
-        metric_line = ""
+        metric_lines = ("", "")
         if key in comp.metrics:
-            metric_line = format_metrics(comp.metrics[key])
+            metric_lines = format_metrics(comp.metrics[key])
         elif key == "ndct" and reference is not None:
-            metric_line = "reference for metrics"
+            metric_lines = ("reference for metrics", "")
         lines = [(PANEL_TITLES[key], TITLE_COLOUR), (captions.get(key, ""), CAPTION_COLOUR),
-                 (metric_line, METRIC_COLOUR)]
+                 *((line, METRIC_COLOUR) for line in metric_lines)]
         canvas[top:top + band_h, left:left + w] = text_block(w, band_h, lines, size=size, background=BACKGROUND)
         y = top + band_h
         image = images[key]
@@ -206,7 +205,7 @@ def compose_comparison(
             left = col * (w + GAP)
             title = f"{PANEL_TITLES[a]} \u2212 {PANEL_TITLES[b]}"
             note = "ideal removal" if (a, b) == ("ndct", "ldct") else ("input error" if (a, b) == ("ldct", "ndct") else "")
-            lines = [(title, TITLE_COLOUR), (note, CAPTION_COLOUR), ("", METRIC_COLOUR)]
+            lines = [(title, TITLE_COLOUR), (note, CAPTION_COLOUR)]
             canvas[top:top + band_h, left:left + w] = text_block(w, band_h, lines, size=size, background=BACKGROUND)
             y = top + band_h
             if images[a] is None or images[b] is None:
@@ -216,7 +215,7 @@ def compose_comparison(
                 canvas[y:y + h, left:left + w] = diverging_rgb(images[a] - images[b], diff_range)
             comp.tiles[f"diff:{key}"] = (y, left, h, w)
         left = 3 * (w + GAP)
-        lines = [("Colour scale", TITLE_COLOUR), (f"\u00b1{diff_range:g} HU", CAPTION_COLOUR), ("", METRIC_COLOUR)]
+        lines = [("Colour scale", TITLE_COLOUR), (f"\u00b1{diff_range:g} HU", CAPTION_COLOUR)]
         canvas[top:top + band_h, left:left + w] = text_block(w, band_h, lines, size=size, background=BACKGROUND)
         y = top + band_h
         base = "LDCT" if diff_mode == "ldct" else "NDCT"

@@ -55,8 +55,9 @@ def _inference_job(slots: dict[str, tuple[str | None, Any]], device: str, get_sl
                    n: int, focus: int, cancel) -> Iterator[tuple]:
     """Worker body: load what is missing, then interleave the models' ``Engine.run`` generators.
 
-    Yields ``("engine", key, engine, checkpoint)``, ``("slice", key, index, hu, seconds)`` and
-    ``("error", key, exception)`` events.
+    Yields ``("engine", key, engine, checkpoint)``, ``("slice", key, index, hu, seconds, computed)``
+    and ``("error", key, exception)`` events; ``computed`` = slices the network ran on while this one
+    was produced (a batch's first slice carries the batch; cache hits and the batch's other slices 0).
     """
     from ldct_viewer.inference import Engine
     from ldct_viewer.model import load_checkpoint
@@ -78,7 +79,7 @@ def _inference_job(slots: dict[str, tuple[str | None, Any]], device: str, get_sl
     running = {key: engine.run(get_slice, n, focus=focus, cancel=cancel) for key, engine in engines.items()}
     while running and not cancel.is_set():
         for key in list(running):
-            t0 = time.perf_counter()
+            t0, before = time.perf_counter(), engines[key].stats.slices_computed
             try:
                 index, hu = next(running[key])
             except StopIteration:
@@ -88,7 +89,8 @@ def _inference_job(slots: dict[str, tuple[str | None, Any]], device: str, get_sl
                 del running[key]
                 yield ("error", key, err)
                 continue
-            yield ("slice", key, int(index), np.ascontiguousarray(hu, dtype=np.float32), time.perf_counter() - t0)
+            yield ("slice", key, int(index), np.ascontiguousarray(hu, dtype=np.float32), time.perf_counter() - t0,
+                   engines[key].stats.slices_computed - before)
 
 
 class InferenceController(QObject):
@@ -109,7 +111,7 @@ class InferenceController(QObject):
         self._get_slice: Callable[[int], np.ndarray] | None = None
         self._n = 0
         self._focus = 0
-        self._durations: deque[float] = deque(maxlen=8)
+        self._durations: deque[tuple[float, int]] = deque(maxlen=8)  # (seconds, slices computed) of recent computing steps
         self._generation = 0  # results from a superseded run are dropped
 
     # ------------------------------------------------------------------ configuration
@@ -238,9 +240,10 @@ class InferenceController(QObject):
             slot.engine.set_focus(self._focus)
             self.engineReady.emit(key)
         elif kind == "slice":
-            _, _, index, hu, seconds = item
+            _, _, index, hu, seconds, computed = item
             slot.results[index] = hu
-            self._durations.append(seconds)
+            if computed:  # cache hits cost ~nothing and would make the ETA promise seconds for minutes of work
+                self._durations.append((seconds, computed))
             self.sliceReady.emit(key, index)
             self._emit_progress()
         elif kind == "error":
@@ -268,7 +271,8 @@ class InferenceController(QObject):
         done, total = self.progress()
         eta = float("nan")
         if self._durations and total:
-            eta = (total - done) * (sum(self._durations) / len(self._durations))
+            seconds, slices = (sum(column) for column in zip(*self._durations))
+            eta = (total - done) * seconds / slices
         self.progressChanged.emit(done, total, eta)
 
 

@@ -75,6 +75,29 @@ SHORTCUTS: list[tuple[str, str]] = [
 ]
 
 
+METRIC_COLUMNS = (  # (key in metrics(), header, header tooltip)
+    ("rmse", "RMSE (HU)", "Root-mean-square difference from NDCT, whole slice"),
+    ("psnr", "PSNR (dB)", "Peak signal-to-noise ratio vs NDCT, data range 4096 HU"),
+    ("ssim", "SSIM", "Structural similarity to NDCT, data range 4096 HU"),
+    ("grain_db", "Grain vs NDCT (dB)",
+     "High-frequency noise power (0.25-0.5 cycles/px) relative to NDCT's, in NDCT's flat 32 px regions:\n"
+     "below 0 = smoother than NDCT (over-smoothed), above 0 = grainier (noise left in), 0 = NDCT's grain"),
+)
+
+
+def _metric_text(name: str, values: dict[str, float] | None, pending: bool) -> str:
+    if values is None:
+        return "…" if pending else "—"
+    v = values[name]
+    if math.isnan(v):
+        return "—"
+    if name == "ssim":
+        return f"{v:.4f}"
+    if name == "grain_db":
+        return f"{v:+.1f}"
+    return "∞" if math.isinf(v) else f"{v:.1f}"
+
+
 def default_settings() -> QSettings:
     return QSettings("ldct-viewer", "ldct-viewer")
 
@@ -148,8 +171,11 @@ class MainWindow(QMainWindow):
         slider_row.addWidget(self.slice_label)
         outer.addLayout(slider_row)
 
-        self.metrics_table = QTableWidget(3, 3)
-        self.metrics_table.setHorizontalHeaderLabels(["RMSE (HU)", "PSNR (dB)", "SSIM"])
+        self.metrics_table = QTableWidget(3, len(METRIC_COLUMNS))
+        for col, (_, label, tip) in enumerate(METRIC_COLUMNS):
+            header = QTableWidgetItem(label)
+            header.setToolTip(tip)
+            self.metrics_table.setHorizontalHeaderItem(col, header)
         self.metrics_table.setVerticalHeaderLabels([TITLES["ldct"], TITLES["mse"], TITLES["wgan"]])
         self.metrics_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.metrics_table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -1006,7 +1032,8 @@ class MainWindow(QMainWindow):
 
     # ================================================================== metrics
     def metrics(self, key: str, index: int) -> dict[str, float] | None:
-        """RMSE/PSNR/SSIM of ``key`` vs NDCT at slice ``index`` if computed (None when it cannot be)."""
+        """RMSE/PSNR/SSIM and grain (``METRIC_COLUMNS``) of ``key`` vs NDCT at slice ``index`` if
+        computed (None when it cannot be); grain is NaN when NDCT has no flat region on the slice."""
         return self._metrics.get((key, index))
 
     def _schedule_metrics(self) -> None:
@@ -1031,10 +1058,11 @@ class MainWindow(QMainWindow):
             return
 
         def job():
-            from ldct_viewer.analysis.metrics import psnr, rmse, ssim
+            from ldct_viewer.analysis.comparison import grain_rois, slice_metrics
 
+            rois = grain_rois(ndct)
             for key, image in todo.items():
-                yield key, i, {"rmse": rmse(image, ndct), "psnr": psnr(image, ndct), "ssim": ssim(image, ndct)}
+                yield key, i, slice_metrics(image, ndct, rois)
 
         case = self.case
         worker = GeneratorWorker(job)
@@ -1065,13 +1093,10 @@ class MainWindow(QMainWindow):
         for row, key in enumerate(("ldct", "mse", "wgan")):
             values = self._metrics.get((key, i))
             pending = has_ndct and (key == "ldct" or self.inference.slots[key].problem is None)
-            for col, name in enumerate(("rmse", "psnr", "ssim")):
-                if values is not None:
-                    v = values[name]
-                    text = ("∞" if math.isinf(v) else f"{v:.1f}") if name != "ssim" else f"{v:.4f}"
-                else:
-                    text = "…" if pending else "—"
-                item = QTableWidgetItem(text)
+            for col, (name, _, _) in enumerate(METRIC_COLUMNS):
+                item = QTableWidgetItem(_metric_text(name, values, pending))
+                if name == "grain_db" and values is not None and math.isnan(values[name]):
+                    item.setToolTip("NDCT has no flat region (32 px, not air) on this slice to measure grain in")
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 self.metrics_table.setItem(row, col, item)
         self.metrics_caption.setText(f"Metrics vs NDCT, slice {i + 1}" if has_ndct else "Metrics need an NDCT slice")
