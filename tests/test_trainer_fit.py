@@ -165,6 +165,42 @@ def test_wgan_gp_from_mse_checkpoint(dataset, tmp_path):
     assert best.metadata["training"]["best_epoch"] == summary["best_epoch"]
 
 
+def test_wgan_run_stopped_by_ctrl_c_before_any_epoch_qualifies_still_leaves_best_pt(dataset, tmp_path):
+    """A time-boxed run ends by SIGINT: its best.pt must exist even when no epoch has qualified yet."""
+    import time
+
+    mse_run, gan_run = tmp_path / "mse", tmp_path / "gan"
+    fit(_config("training.num_epochs=1"), mode="mse", data=dataset, out=mse_run)
+    args = [sys.executable, "-m", "trainer", "fit", "--mode", "wgan-gp", "--init", str(mse_run / "best.pt"),
+            "--data", str(dataset), "--out", str(gan_run),
+            *sum((["--set", s] for s in TINY + ["training.num_epochs=500", "training.critic_iterations=2",
+                                                "selection.wgan_warmup_epochs=1000"]), [])]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not any(r["kind"] == "epoch" and r["epoch"] == "2" for r in (_rows(gan_run) if (gan_run / "log.csv").exists() else [])):
+            assert proc.poll() is None and time.monotonic() < deadline, "the run ended or stalled before epoch 2"
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    best = load_checkpoint(gan_run / "best.pt")
+    epoch = best.metadata["training"]["best_epoch"]
+    assert epoch >= 2 and best.sha256 == load_checkpoint(gan_run / f"epoch_{epoch:03d}.pt").sha256
+    assert "best = last" in best.metadata["training"]["selection"]
+
+
+def test_wgan_selection_uses_texture_and_the_validation_loss_only_without_flat_tiles():
+    from trainer.fit import wgan_selection_score
+
+    assert wgan_selection_score({"texture_db": 1.5, "loss": 3e-5}) == 1.5
+    assert wgan_selection_score({"texture_db": float("nan"), "loss": 3e-5}) == 3e-5
+
+
 def test_wgan_fallback_is_the_epoch_closest_to_beating_the_input():
     def epoch(n, rmse, ours, inputs):
         return {"epoch": n, "val_rmse_hu": rmse, "val_rmse_by_condition": ours, "val_input_rmse_by_condition": inputs}

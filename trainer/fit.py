@@ -15,12 +15,15 @@ RUN_DIR:
 *Selection.* MSE mode: best = lowest validation MSE (as in the seed). WGAN-GP: validation MSE is
 the wrong yardstick for a GAN — it is lowest before the adversarial term has done anything. Best =
 the epoch whose outputs' high-frequency noise texture is closest to NDCT's (``val_texture_db``,
-``ldct_viewer.analysis.nps``) among epochs after ``selection.wgan_warmup_epochs`` whose validation
-RMSE stays within ``selection.wgan_max_rmse_ratio`` × the ``--init`` model's and, with
+``ldct_viewer.analysis.nps``; the lowest validation loss when the validation patches hold no
+NDCT-flat tile to measure texture in) among epochs after ``selection.wgan_warmup_epochs`` whose
+validation RMSE stays within ``selection.wgan_max_rmse_ratio`` × the ``--init`` model's and, with
 ``selection.wgan_beat_input``, is below the LDCT input's in every condition (so texture is not
 bought with fidelity). When no epoch qualifies only because some condition stays above the input,
 best = the epoch closest to qualifying (lowest worst-condition RMSE ratio to the input,
-``closest_to_beating_input``); when none qualifies otherwise, best = last.
+``closest_to_beating_input``); when none qualifies otherwise, best = last. That fallback is also
+written when a run is interrupted (Ctrl-C, a time limit), so every run with a finished epoch
+leaves a best.pt; a later qualifying epoch replaces it.
 
 *Exact resume.* Which patches an epoch uses, their order and their symmetries follow from
 (seed, epoch) alone (``trainer.patches.epoch_plan``); the state records how many batches of the
@@ -249,6 +252,13 @@ def generator_optimizer(params, training: dict, l2_mode: str = "decoupled") -> t
                 weight_decay=training["l2_regularization"])
 
 
+def wgan_selection_score(val: dict) -> float:
+    """What WGAN-GP selection minimizes: the texture distance to NDCT, or the validation loss when
+    the validation patches hold no NDCT-flat tile (small images). The tiles depend on NDCT alone, so
+    a run uses one or the other in every epoch."""
+    return val["texture_db"] if math.isfinite(val["texture_db"]) else val["loss"]
+
+
 def closest_to_beating_input(history: list[dict], warmup_epochs: int, max_rmse_hu: float) -> tuple[int, float] | None:
     """Among epochs past the warm-up within the RMSE bound, the one whose worst condition is least
     above the LDCT input (epoch, that ratio); None when no epoch is in range."""
@@ -462,7 +472,8 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
     last_state_save = time.perf_counter()
     val_set = PatchSet(val_grid, val_rows, None, norm)
     selection_rule = (
-        f"lowest validation high-frequency texture distance to NDCT (dB) among epochs >= "
+        f"lowest validation high-frequency texture distance to NDCT (dB; validation loss if no flat tile) "
+        f"among epochs >= "
         f"{config['selection']['wgan_warmup_epochs']} with validation RMSE <= "
         f"{config['selection']['wgan_max_rmse_ratio']} x the initial model's"
         + (" and below the LDCT input's in every condition; else the epoch with the lowest worst-condition "
@@ -511,6 +522,29 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
             log.write("epoch", epoch=0, iteration=0, time_s=0.0, val_mse=st["init_val"]["mse"],
                       val_rmse_hu=st["init_val"]["rmse_hu"], val_texture_db=st["init_val"]["texture_db"],
                       lr=T["learning_rate"])
+
+    def settle_best(result: dict) -> None:
+        """When no epoch has qualified as best (WGAN-GP), write best.pt anyway — the epoch closest to
+        beating the input, else the last — so that a run ended by Ctrl-C or a time limit, not only
+        one that ran all its epochs, leaves a best.pt; a later qualifying epoch replaces it."""
+        if math.isfinite(st["best"]) or not (out / "last.pt").exists():
+            return
+        sel = config["selection"]
+        nearest = (closest_to_beating_input(st["history"], sel["wgan_warmup_epochs"],
+                                            sel["wgan_max_rmse_ratio"] * st["init_val"]["rmse_hu"])
+                   if wgan and sel["wgan_beat_input"] else None)
+        if nearest is not None and (out / f"epoch_{nearest[0]:03d}.pt").is_file():
+            epoch, ratio = nearest
+            source = out / f"epoch_{epoch:03d}.pt"
+            result["selection"] += (f" (no epoch beat the input in every condition: best = epoch {epoch}, "
+                                    f"worst condition {ratio:.3f} x the input's RMSE)")
+        else:
+            epoch, source = st["history"][-1]["epoch"] if st["history"] else 0, out / "last.pt"
+            result["selection"] += " (no epoch qualified: best = last)"
+        st["best_epoch"] = result["best_epoch"] = epoch
+        chosen = load_checkpoint(source)
+        save_checkpoint(out / "best.pt", chosen.model, mode=mode, normalization=norm, config=config,
+                        data=data_description, evaluation=chosen.metadata.get("evaluation"), training=result)
 
     # ---- the epoch loop
     with _StopFlag() as stop:
@@ -589,6 +623,7 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
                 if interrupted:
                     if main:
                         bar.close()
+                        settle_best(summary(st["history"][-1] if st["history"] else None))
                         print(f"ldct-train: interrupted at epoch {epoch}, iteration {st['iteration']}; state saved to "
                               f"{out / 'train_state.pt'}; continue with --resume", file=sys.stderr)
                     raise KeyboardInterrupt
@@ -609,9 +644,10 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
                 eligible = (epoch >= sel["wgan_warmup_epochs"]
                             and val["rmse_hu"] <= sel["wgan_max_rmse_ratio"] * st["init_val"]["rmse_hu"]
                             and (not sel["wgan_beat_input"] or beats_input_everywhere(val)))
-                improved = eligible and val["texture_db"] < st["best"]
+                score = wgan_selection_score(val)
+                improved = eligible and score < st["best"]
                 if improved:
-                    st["best"], st["best_epoch"] = val["texture_db"], epoch
+                    st["best"], st["best_epoch"] = score, epoch
             else:
                 scheduler.step(val["loss"])
                 improved = val["loss"] < st["best"]
@@ -660,25 +696,7 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
 
     result = summary(st["history"][-1] if st["history"] else None)
     if main:
-        if not (out / "best.pt").exists() and (out / "last.pt").exists():
-            sel = config["selection"]
-            nearest = (closest_to_beating_input(st["history"], sel["wgan_warmup_epochs"],
-                                                sel["wgan_max_rmse_ratio"] * st["init_val"]["rmse_hu"])
-                       if wgan and sel["wgan_beat_input"] else None)
-            if nearest is not None and (out / f"epoch_{nearest[0]:03d}.pt").is_file():
-                epoch, ratio = nearest
-                st["best_epoch"] = result["best_epoch"] = epoch
-                result["selection"] += (f" (no epoch beat the input in every condition: best = epoch {epoch}, "
-                                        f"worst condition {ratio:.3f} x the input's RMSE)")
-                chosen = load_checkpoint(out / f"epoch_{epoch:03d}.pt")
-                save_checkpoint(out / "best.pt", chosen.model, mode=mode, normalization=norm, config=config,
-                                data=data_description, evaluation=chosen.metadata.get("evaluation"),
-                                training=result)
-            else:
-                st["best_epoch"] = st["epoch"]
-                save_model(out / "best.pt", st["history"][-1] if st["history"] else None)
-                result["best_epoch"] = st["epoch"]
-                result["selection"] += " (no epoch qualified: best = last)"
+        settle_best(result)
         log.close()
         _atomic_write_text(out / "summary.json", json.dumps(result, indent=2, default=float))
     return result
