@@ -29,7 +29,8 @@ def _checkpoint(path, mode, *, identity: bool, seed: int = 0):
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
     root = tmp_path_factory.mktemp("eval")
-    ds = write_tiny_dataset(root / "ds", size=48, slices=2, splits=("train", "val", "test", "test"))
+    # 96 px: room for NDCT-flat 32 px tiles beside the blobs, where texture is measured
+    ds = write_tiny_dataset(root / "ds", size=96, slices=2, splits=("train", "val", "test", "test"))
     return ds, _checkpoint(root / "identity.pt", "mse", identity=True), _checkpoint(root / "random.pt", "wgan-gp",
                                                                                        identity=False)
 
@@ -113,3 +114,16 @@ def test_rmse_against_truth_when_the_dataset_keeps_it(setup, tmp_path):
     assert "rmse_truth" in (tmp_path / "out" / "table.csv").read_text()
     plain = evaluate([str(identity)], src, quiet=True)
     assert plain["truth"] is False and "LDCT|rmse_truth" not in plain["rows"][0]
+
+
+def test_texture_is_not_available_without_an_ndct_flat_region(tmp_path):
+    """48 px slices hold 32 px tiles that all cross structure: no texture figure, rather than one
+    from structured tiles (which reads ~0 dB for any image)."""
+    ds = write_tiny_dataset(tmp_path / "ds", size=48, slices=2, splits=("train", "val", "test", "test"))
+    identity = _checkpoint(tmp_path / "identity.pt", "mse", identity=True)
+    results = evaluate([str(identity)], ds, out=tmp_path / "out", quiet=True)
+    for row in results["rows"]:
+        assert np.isnan(row["LDCT|texture_db"]) and np.isnan(row["mse|power_ratio_db"])
+        assert row["LDCT|rmse"] > 0
+    table = (tmp_path / "out" / "table.md").read_text()
+    assert "| 10 % / 180 views | n/a | n/a |" in table and "no flat ROI" in table

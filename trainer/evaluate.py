@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import sys
 import tempfile
@@ -133,7 +134,7 @@ def evaluate(checkpoint_paths: list[str], data: str | Path, *, split: str = "tes
             done += len(zs)
             bar.update(done, info=cond)
         ref = np.concatenate(ndct_stack)
-        rois = flat_rois(ref)
+        rois = flat_rois(ref, fallback=False)  # structured tiles would read ~0 dB for any image
         row = {"condition": cond, "label": condition_label(dataset, cond), "slices": int(ref.shape[0])}
         for m in methods:
             for k, _ in METRICS:
@@ -141,8 +142,8 @@ def evaluate(checkpoint_paths: list[str], data: str | Path, *, split: str = "tes
             if has_truth:
                 row[f"{m}|rmse_truth"] = float(np.mean(per_method[m]["rmse_truth"]))
             stack = np.concatenate(stacks[m])
-            row[f"{m}|texture_db"] = high_frequency_texture_distance(stack, ref, rois=rois)
-            row[f"{m}|power_ratio_db"] = high_frequency_power_ratio(stack, ref, rois=rois)
+            row[f"{m}|texture_db"] = high_frequency_texture_distance(stack, ref, rois=rois) if rois else math.nan
+            row[f"{m}|power_ratio_db"] = high_frequency_power_ratio(stack, ref, rois=rois) if rois else math.nan
         rows.append(row)
     bar.close()
 
@@ -156,7 +157,7 @@ def evaluate(checkpoint_paths: list[str], data: str | Path, *, split: str = "tes
         "data_range_note": f"PSNR/SSIM with data_range {data_range:g} HU (the span of the checkpoints' normalization), "
                            "HU not clipped",
         "texture_note": "high-frequency texture distance: mean |10 log10(NPS_image / NPS_NDCT)| over 0.25-0.5 "
-                        "cycles/pixel in NDCT's flat 32 px ROIs (dB, lower = closer to NDCT)",
+                        "cycles/pixel in NDCT's flat 32 px ROIs (dB, lower = closer to NDCT; n/a: NDCT has no flat ROI)",
         "power_ratio_note": "high-frequency noise power relative to NDCT: mean 10 log10(NPS_image / NPS_NDCT) over "
                             "the same band and ROIs (dB; below 0 = smoother than NDCT, i.e. over-smoothed; above 0 = "
                             "grainier, noise left in)",
@@ -206,7 +207,8 @@ def _per_method_table(results: dict, caption: str, column: str, key: str, signed
              "|" + "---|" * (len(methods) + 1)]
     for r in results["rows"]:
         cells = [f"**{r['label']}**" if r["condition"] == "mean" else r["label"]]
-        cells += [f"{r[f'{m}|{key}']:{'+' if signed else ''}.2f}" for m in methods]
+        cells += ["n/a" if math.isnan(r[f"{m}|{key}"]) else f"{r[f'{m}|{key}']:{'+' if signed else ''}.2f}"
+                  for m in methods]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 
