@@ -455,7 +455,7 @@ def test_metrics_follow_the_slice(viewer, qtbot, series_pair):
             assert viewer.metrics_table.item(row, 0).text() == f"{m['rmse']:.1f}"
             assert viewer.metrics_table.item(row, 2).text() == f"{m['ssim']:.4f}"
             # 48 px slices hold one 32 px tile, which crosses the phantom's structure: no grain figure
-            assert flat_rois(ndct, fallback=False) == [] and np.isnan(m["grain_db"])
+            assert flat_rois(ndct) == [] and np.isnan(m["grain_db"])
             assert viewer.metrics_table.item(row, 3).text() == "—"
             assert "no flat region" in viewer.metrics_table.item(row, 3).toolTip()
 
@@ -486,7 +486,7 @@ def test_grain_column_says_which_way_each_image_is_off_from_ndct(qtbot, env, che
         wait_all_results(qtbot, window, n=2)
         i = window.state.slice_index
         qtbot.waitUntil(lambda: all(window.metrics(k, i) is not None for k in ("ldct", "mse", "wgan")), timeout=10000)
-        rois = flat_rois(ndct[i], fallback=False)
+        rois = flat_rois(ndct[i])
         assert rois and all(not (y < 50 and x < 50) for _, y, x in rois)
         for row, key in enumerate(("ldct", "mse", "wgan")):
             image = ldct[i] if key == "ldct" else window.inference.result(key, i)

@@ -136,7 +136,7 @@ def evaluate(checkpoint_paths: list[str], data: str | Path, *, split: str = "tes
             done += len(zs)
             bar.update(done, info=cond)
         ref = np.concatenate(ndct_stack)
-        rois = flat_rois(ref, fallback=False)  # structured tiles would read ~0 dB for any image
+        rois = flat_rois(ref)
         row = {"condition": cond, "label": condition_label(dataset, cond), "slices": int(ref.shape[0])}
         for m in methods:
             for k, _ in METRICS:

@@ -170,7 +170,7 @@ def validate(ctx, model, patches: PatchSet, batch_size: int, norm: Normalization
 
     Texture is measured as ``ldct-train evaluate`` measures it: per condition, NPS power in the
     0.25-0.5 cycles/px band pooled over the NDCT-flat 32 px tiles of that condition's patches
-    (strictly flat tiles only: see ``flat_rois``' ``fallback``), ``texture_db`` = the mean over
+    (strictly flat tiles only, see ``flat_rois``), ``texture_db`` = the mean over
     conditions of mean |10 log10(P_out / P_NDCT)|; ``texture_by_condition`` and
     ``input_texture_by_condition`` are the signed ratios (dB; > 0 grainier than NDCT, < 0 smoother)."""
     was_training = model.training
@@ -200,7 +200,7 @@ def validate(ctx, model, patches: PatchSet, batch_size: int, norm: Normalization
         images = [norm.to_hu(t).squeeze(1).cpu().numpy() for t in (out, y, x)]
         for c in np.unique(cond):
             mine = cond == c
-            corners = flat_rois(images[1][mine], roi, fallback=False)
+            corners = flat_rois(images[1][mine], roi)
             if corners:
                 for k, image in enumerate(images):
                     power[k, c] += high_frequency_power(image[mine], corners, roi_size=roi) * len(corners)

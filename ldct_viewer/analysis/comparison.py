@@ -17,14 +17,11 @@ from ldct_viewer.analysis.nps import DEFAULT_ROI, flat_rois, high_frequency_powe
 
 
 def grain_rois(reference: np.ndarray) -> list[tuple[int, int, int]]:
-    """The reference slice's strictly flat ROIs, [] when it has none or is smaller than one ROI.
-
-    No fallback to structured tiles: their edges carry far more power than any grain, so every
-    image would read ~0 dB there."""
+    """The reference slice's flat ROIs (``flat_rois``), [] when it has none or is smaller than one ROI."""
     ref = np.asarray(reference)
     if min(ref.shape[-2:]) < DEFAULT_ROI:
         return []
-    return flat_rois(ref, DEFAULT_ROI, fallback=False)
+    return flat_rois(ref, DEFAULT_ROI)
 
 
 def slice_metrics(image: np.ndarray, reference: np.ndarray,

@@ -60,35 +60,29 @@ def flat_rois(
     flat_sigma: float = 2.0,
     flat_max_std: float = 8.0,
     min_hu: float = -900.0,
-    fallback: bool = True,
 ) -> list[tuple[int, int, int]]:
-    """(slice, row, col) corners of the ``roi_size`` tiles where ``reference`` has no structure.
+    """(slice, row, col) corners of the ``roi_size`` tiles where ``reference`` has no structure
+    (and is not air); [] when there are none.
 
     Flatness is judged on the smoothed reference so that its own noise does not disqualify a tile.
-    When no tile passes and ``fallback`` is set, the least-structured quarter of the non-air tiles
-    is used instead, so the measure is still defined on images without large uniform regions. Leave
-    it off when pooling power over many small images (training patches): a fallback tile's edges
-    carry far more power than any grain and would swamp the pooled ratio toward 0 dB.
+    There is deliberately no "least-structured tiles" fallback: a structured tile's edges carry far
+    more power than any grain, so every image would read ~0 dB from NDCT there (pooled over training
+    patches, such tiles once made the LDCT input itself read 0.2 dB from NDCT instead of +2..+14).
+    Callers report "not measurable" instead.
     """
     ref = _as_stack(reference)
     z, h, w = ref.shape
     if h < roi_size or w < roi_size:
         raise ValueError(f"image {h}x{w} is smaller than one {roi_size}x{roi_size} ROI")
     smooth = gaussian_filter(ref, sigma=flat_sigma)
-    scored: list[tuple[float, tuple[int, int, int]]] = []
+    flat: list[tuple[int, int, int]] = []
     for k in range(z):
         for y in range(0, h - roi_size + 1, roi_size):
             for x in range(0, w - roi_size + 1, roi_size):
-                tile = ref[k, y : y + roi_size, x : x + roi_size]
-                if tile.mean() <= min_hu:
-                    continue
-                structure = float(smooth[k, y : y + roi_size, x : x + roi_size].std())
-                scored.append((structure, (k, y, x)))
-    flat = [corner for s, corner in scored if s <= flat_max_std]
-    if flat or not fallback:
-        return flat
-    scored.sort(key=lambda item: item[0])
-    return [corner for _, corner in scored[: max(1, len(scored) // 4)]]
+                if (ref[k, y : y + roi_size, x : x + roi_size].mean() > min_hu
+                        and smooth[k, y : y + roi_size, x : x + roi_size].std() <= flat_max_std):
+                    flat.append((k, y, x))
+    return flat
 
 
 def _roi_power(tiles: np.ndarray, detrend_sigma: float) -> np.ndarray:
@@ -172,6 +166,8 @@ def _band_ratios_db(
         raise ValueError(f"image shape {np.shape(image)} differs from reference shape {np.shape(reference)}")
     if rois is None:
         rois = flat_rois(reference, roi_size)
+    if not rois:
+        raise ValueError("the reference has no flat region to measure high-frequency noise power in")
     tiny = 1e-12
     p_img = high_frequency_power(image, rois, roi_size=roi_size, band=band)
     p_ref = high_frequency_power(reference, rois, roi_size=roi_size, band=band)
