@@ -498,6 +498,53 @@ def test_grain_column_says_which_way_each_image_is_off_from_ndct(qtbot, env, che
         window.shutdown()
 
 
+def test_nps_window_follows_the_slice_and_shows_every_panel_s_spectrum(qtbot, env, checkpoints, dialogs):
+    from ldct_viewer.analysis.comparison import slice_spectra
+
+    rng = np.random.default_rng(12)
+    ndct = np.full((3, 96, 96), 40.0, dtype=np.float32)
+    ndct[:, 20:50, 20:50] = 300.0
+    ndct = np.round(ndct + rng.normal(0, 10, ndct.shape)).astype(np.float32)
+    ldct = np.round(ndct + rng.normal(0, 40, ndct.shape)).astype(np.float32)
+    write_ct_series(env / "nps" / "ldct", ldct, description="noisy")
+    write_ct_series(env / "nps" / "ndct", ndct, description="reference")
+    window = make_window(qtbot, env, checkpoints)
+    try:
+        qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+        qtbot.keyClick(window, Qt.Key.Key_N)  # before any case: the window opens and says so
+        dialog = window.nps_dialog
+        assert dialog.isVisible() and dialog.info.text() == "No case open."
+        assert window.open_paths([env / "nps" / "ldct"], "ldct")
+        qtbot.waitUntil(lambda: "open an NDCT" in dialog.info.text(), timeout=5000)
+        assert window.open_paths([env / "nps" / "ndct"], "ndct")
+        wait_all_results(qtbot, window, n=3)
+
+        def shows(i):
+            images = {k: window.source_slice(k, i) for k in ("ldct", "mse", "wgan", "ndct")}
+            expected = slice_spectra(images, ndct[i], window.case.spacing[1:])
+            if set(dialog.spectra) != set(expected) or not dialog.info.text().startswith(f"Slice {i + 1}:"):
+                return False
+            for key, spectrum in expected.items():
+                x, y = dialog.curves[key].xData, dialog.curves[key].yData  # as given (getData is log-scaled)
+                keep = spectrum.power > 1e-9 * spectrum.power.max()  # the detrended lowest bin is left out
+                if not (keep.sum() >= spectrum.power.size - 1 and np.allclose(x, spectrum.frequency[keep])
+                        and np.allclose(y, spectrum.power[keep])):
+                    return False
+            return True
+
+        qtbot.waitUntil(lambda: shows(window.state.slice_index), timeout=10000)
+        y_ldct, y_ndct = dialog.curves["ldct"].yData, dialog.curves["ndct"].yData
+        assert y_ldct[-1] > 5 * y_ndct[-1]  # the noisy input's high end sits far above NDCT's
+        lo, hi = dialog.band.getRegion()
+        spacing = float(np.sqrt(window.case.spacing[1] * window.case.spacing[2]))
+        assert (lo, hi) == pytest.approx((0.25 / spacing, 0.5 / spacing))
+        window.state.set_slice(0)
+        qtbot.waitUntil(lambda: shows(0), timeout=10000)
+        assert "flat 32 px regions" in dialog.info.text()
+    finally:
+        window.shutdown()
+
+
 # ---------------------------------------------------------------------------------------- layout, help
 def test_layout_toggle(viewer, qtbot):
     def position(key):

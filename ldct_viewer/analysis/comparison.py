@@ -1,5 +1,6 @@
-"""The per-slice figures of an image against its NDCT slice — RMSE, PSNR, SSIM and grain — in one
-place, so that the viewer's metrics table, the exported PNGs and their metadata agree.
+"""The per-slice figures of an image against its NDCT slice — RMSE, PSNR, SSIM, grain and the noise
+power spectra — in one place, so that the viewer's table and NPS plot, the exported PNGs and their
+metadata agree.
 
 Grain is what RMSE cannot show: whether an output is smoother than NDCT (over-smoothed, < 0 dB)
 or grainier (noise left in, > 0 dB), as high-frequency noise power relative to NDCT's
@@ -9,11 +10,12 @@ or grainier (noise left in, > 0 dB), as high-frequency noise power relative to N
 from __future__ import annotations
 
 import math
+from typing import Mapping
 
 import numpy as np
 
 from ldct_viewer.analysis.metrics import psnr, rmse, ssim
-from ldct_viewer.analysis.nps import DEFAULT_ROI, flat_rois, high_frequency_power_ratio
+from ldct_viewer.analysis.nps import DEFAULT_ROI, Spectrum, flat_rois, high_frequency_power_ratio, noise_power_spectrum
 
 
 def grain_rois(reference: np.ndarray) -> list[tuple[int, int, int]]:
@@ -34,3 +36,14 @@ def slice_metrics(image: np.ndarray, reference: np.ndarray,
     grain = high_frequency_power_ratio(image, reference, rois=rois) if rois else math.nan
     return {"rmse": rmse(image, reference), "psnr": psnr(image, reference), "ssim": ssim(image, reference),
             "grain_db": grain}
+
+
+def slice_spectra(images: Mapping[str, np.ndarray | None], reference: np.ndarray,
+                  pixel_spacing: tuple[float, float]) -> dict[str, Spectrum]:
+    """The radial NPS of each given image (pass the reference too, to see its own curve), all over
+    the reference's flat ROIs, frequencies in cycles/mm; {} when the reference has no flat ROI."""
+    rois = grain_rois(reference)
+    if not rois:
+        return {}
+    return {key: noise_power_spectrum(image, pixel_spacing, rois=rois)
+            for key, image in images.items() if image is not None}

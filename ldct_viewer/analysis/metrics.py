@@ -64,12 +64,12 @@ def gaussian_filter(image: np.ndarray, sigma: float = SSIM_SIGMA, radius: int | 
     for axis in (-2, -1):
         pad = [(0, 0)] * out.ndim
         pad[axis] = (radius, radius)
-        padded = np.pad(out, pad, mode="symmetric")
+        padded = np.moveaxis(np.pad(out, pad, mode="symmetric"), axis, -1)
         n = out.shape[axis]
-        acc = np.zeros_like(out)
-        for k, w in enumerate(taps):
-            acc += w * np.take(padded, np.arange(k, k + n), axis=axis)
-        out = acc
+        acc = taps[0] * padded[..., :n]
+        for k in range(1, len(taps)):  # shifted views, no copies of the taps' windows
+            acc += taps[k] * padded[..., k : k + n]
+        out = np.moveaxis(acc, -1, axis)
     return out
 
 

@@ -68,6 +68,7 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("P", "cine play / pause"),
     ("L", "layout 1×4 ↔ 2×2"),
     ("D", "cycle difference map: none → output − LDCT → output − NDCT"),
+    ("N", "noise power spectra of the slice (where over-smoothing shows)"),
     ("Ctrl+O / Ctrl+Shift+O", "open LDCT / open NDCT"),
     ("Ctrl+E", "export comparison PNG"),
     ("Esc", "cancel background inference"),
@@ -122,6 +123,7 @@ class MainWindow(QMainWindow):
         self._metrics: dict[tuple[str, int], dict[str, float] | None] = {}
         self._metrics_worker: GeneratorWorker | None = None
         self._metrics_dirty = False
+        self.nps_dialog = None  # ldct_viewer.ui.nps_dialog.NpsDialog, made when first opened
         self._pending_drag: list[Any] = [0.0, 0.0, None]
         self._busy_workers: list[GeneratorWorker] = []
         self._busy_message = ""  # shown on every panel while a case is being prepared
@@ -327,6 +329,7 @@ class MainWindow(QMainWindow):
             diff_menu.addAction(action)
             self.diff_actions[mode] = action
         view_menu.addAction(self._action("Cycle difference map", self._cycle_diff, "D"))
+        view_menu.addAction(self._action("Noise power spectrum…", self.show_nps, "N"))
         preset_menu = view_menu.addMenu("Window preset")
         for i, name in enumerate(PRESETS):
             preset_menu.addAction(self._action(name.capitalize(), lambda _=False, n=name: self.apply_preset(n),
@@ -1036,8 +1039,20 @@ class MainWindow(QMainWindow):
         computed (None when it cannot be); grain is NaN when NDCT has no flat region on the slice."""
         return self._metrics.get((key, index))
 
+    def show_nps(self) -> None:
+        """Open (or raise) the noise-power-spectrum window, which follows the slice while open."""
+        if self.nps_dialog is None:
+            from ldct_viewer.ui.nps_dialog import NpsDialog
+
+            self.nps_dialog = NpsDialog(self)
+        self.nps_dialog.show()
+        self.nps_dialog.raise_()
+
     def _schedule_metrics(self) -> None:
-        """Compute the current slice's metrics on the pool (SSIM takes ~0.1 s per slice)."""
+        """Compute the current slice's metrics on the pool (SSIM takes ~0.1 s per slice); the NPS
+        window, when open, follows the same events (slice, results, case)."""
+        if self.nps_dialog is not None:
+            self.nps_dialog.schedule()
         if self._metrics_worker is not None:  # one at a time; it re-runs this when it finishes
             self._metrics_dirty = True
             return
@@ -1203,7 +1218,15 @@ class MainWindow(QMainWindow):
             s.setValue(f"checkpoint/{key}", self.inference.slots[key].spec or "")
         s.sync()
 
+    def _close_nps(self) -> None:
+        """Delete the NPS window with the viewer, while Qt is still up."""
+        if self.nps_dialog is not None:
+            self.nps_dialog.close()
+            self.nps_dialog.deleteLater()
+            self.nps_dialog = None
+
     def closeEvent(self, event):  # noqa: N802
+        self._close_nps()
         self.save_settings()
         self._cine_timer.stop()
         self.inference.cancel()
@@ -1213,6 +1236,7 @@ class MainWindow(QMainWindow):
 
     def shutdown(self, timeout: float = 30.0) -> None:
         """Stop every background job and wait for it (tests, application exit)."""
+        self._close_nps()
         self.inference.shutdown(timeout)
         for worker in list(self._busy_workers) + ([self._metrics_worker] if self._metrics_worker else []):
             worker.abort()

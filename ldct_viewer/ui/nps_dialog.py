@@ -1,0 +1,113 @@
+"""Noise power spectra of the four panels on the slice shown: where over-smoothing shows.
+
+An over-smoothing denoiser cuts the high-frequency end of the NPS below NDCT's curve; one that
+leaves noise in stays above it. The curves are measured in NDCT's flat 32 px regions of the slice
+(``ldct_viewer.analysis.comparison.slice_spectra``); the shaded band is the one the metrics
+table's *Grain vs NDCT* column averages. The window follows the viewer's slice and new results
+while it is open. pyqtgraph's plot menu (right click → Export…) saves the curves as CSV or images.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QDialog, QLabel, QVBoxLayout, QWidget
+
+from ldct_viewer.analysis.comparison import slice_spectra
+from ldct_viewer.analysis.nps import DEFAULT_BAND
+from ldct_viewer.ui.theme import BACKGROUND, TEXT_DIM
+
+CURVES = (  # panel key, legend, colour
+    ("ldct", "LDCT", "#a0a0a0"),
+    ("mse", "RED-CNN-MSE", "#5fa8e8"),
+    ("wgan", "RED-CNN-WGAN-GP", "#e0a040"),
+    ("ndct", "NDCT", "#7fd08a"),
+)
+
+
+class NpsDialog(QDialog):
+    """Non-modal window with the current slice's NPS curves; ``refresh()`` re-reads the viewer."""
+
+    def __init__(self, viewer: QWidget) -> None:
+        super().__init__(viewer)
+        self.viewer = viewer
+        self.setWindowTitle("Noise power spectrum")
+        self.setWindowFlag(Qt.WindowType.Tool, True)
+        self.resize(640, 460)
+        self.plot = pg.PlotWidget(background=BACKGROUND)
+        self.plot.setLogMode(x=False, y=True)
+        self.plot.showGrid(x=True, y=True, alpha=0.15)
+        self.plot.setLabel("bottom", "spatial frequency (cycles/mm)")
+        self.plot.setLabel("left", "NPS (HU² mm²)")
+        for side in ("bottom", "left"):
+            self.plot.getAxis(side).enableAutoSIPrefix(False)
+        self.band = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(208, 160, 64, 28),
+                                        pen=pg.mkPen(None))
+        self.band.setZValue(-10)
+        self.plot.addItem(self.band)
+        self.plot.addLegend(offset=(10, -10), labelTextColor=TEXT_DIM)  # bottom left: below the curves' rise
+        self.curves = {key: self.plot.plot([], [], pen=pg.mkPen(colour, width=2), name=label)
+                       for key, label, colour in CURVES}
+        self.info = QLabel("")
+        self.info.setObjectName("hint")
+        self.info.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.info)
+        self.spectra: dict = {}
+        self._timer = QTimer(self)  # one refresh per burst of slice steps
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(60)
+        self._timer.timeout.connect(self.refresh)
+
+    def schedule(self) -> None:
+        """Refresh soon, once, however many slice steps or results arrive meanwhile (~20-40 ms each)."""
+        if self.isVisible():
+            self._timer.start()
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Measure and draw the spectra of the viewer's current slice."""
+        viewer = self.viewer
+        i = viewer.state.slice_of("ldct")
+        images = {key: viewer.source_slice(key, i) for key, _, _ in CURVES}
+        ndct = images["ndct"]
+        case = viewer.case
+        self.spectra = {}
+        if ndct is not None and case is not None:
+            _, dy, dx = case.spacing
+            self.spectra = slice_spectra(images, ndct, (dy, dx))
+            pixel = float(np.sqrt(dy * dx))
+            self.band.setRegion((DEFAULT_BAND[0] / pixel, DEFAULT_BAND[1] / pixel))
+        for key, curve in self.curves.items():
+            spectrum = self.spectra.get(key)
+            if spectrum is None:
+                curve.setData([], [])
+                continue
+            curve.setData(*visible(spectrum))
+        self.band.setVisible(bool(self.spectra))
+        if case is None:
+            self.info.setText("No case open.")
+        elif ndct is None:
+            self.info.setText(f"Slice {i + 1}: the NPS is measured in NDCT's flat regions — open an NDCT series.")
+        elif not self.spectra:
+            self.info.setText(f"Slice {i + 1}: NDCT has no flat 32 px region (not air) to measure the NPS in.")
+        else:
+            rois = next(iter(self.spectra.values())).rois
+            missing = [label for key, label, _ in CURVES if key not in self.spectra]
+            self.info.setText(
+                f"Slice {i + 1}: radial NPS over NDCT's {rois} flat 32 px regions. Shaded: the band the Grain "
+                "column averages (0.25–0.5 cycles/pixel); below NDCT's curve there = smoother than NDCT."
+                + (f" Not yet computed: {', '.join(missing)}." if missing else ""))
+
+
+def visible(spectrum) -> tuple[np.ndarray, np.ndarray]:
+    """(frequency, power) without the bins a log axis cannot show usefully: the lowest bin, emptied by
+    the ROIs' detrending (~1e-27 against ~10 HU² mm²), and any non-finite one."""
+    power = spectrum.power
+    keep = np.isfinite(power) & (power > 1e-9 * np.nanmax(power))
+    return spectrum.frequency[keep], power[keep]
