@@ -1,8 +1,8 @@
 """The Qt binding itself. The viewer makes thousands of Qt calls a minute (cine: ~300 a second); a
 binding that drops a reference on each one kills the process once the count runs out — PySide6
 6.12.0 on Python 3.11 did so with None, once per call of a method that returns nothing: the viewer
-aborted after 195 s of cine on the demo case (measured), and test runs crashed at exit now and then. pyproject.toml keeps
-such a binding out; this test says so if one comes back."""
+aborted after 195 s of cine on the demo case (measured), and test runs crashed at exit now and
+then. pyproject.toml keeps such a binding out; this test says so if one comes back."""
 
 from __future__ import annotations
 
