@@ -58,7 +58,7 @@ def test_high_pass_start_keeps_the_layers_and_ignores_the_image_level():
     assert [type(m) for m in c.model] == [type(m) for m in Critic().model]
     first = c.model[0]
     assert first.weight.sum(dim=(2, 3)).abs().max() < 1e-6
-    assert all(float(m.bias.abs().max()) == 0 for m in c.model if isinstance(m, nn.Conv2d))
+    assert all(float(m.bias.detach().abs().max()) == 0 for m in c.model if isinstance(m, nn.Conv2d))
     x = _smooth_patches(4, 0)
     with torch.no_grad():
         inner = lambda t: first(t)[..., 1:-1, 1:-1]  # noqa: E731 (away from the zero padding)
