@@ -1049,7 +1049,7 @@ class MainWindow(QMainWindow):
         self.nps_dialog.raise_()
 
     def _schedule_metrics(self) -> None:
-        """Compute the current slice's metrics on the pool (SSIM takes ~0.1 s per slice); the NPS
+        """Compute the current slice's metrics on the pool (SSIM takes ~55 ms per 512² slice); the NPS
         window, when open, follows the same events (slice, results, case)."""
         if self.nps_dialog is not None:
             self.nps_dialog.schedule()
