@@ -40,8 +40,15 @@ start=$SECONDS
 say "$($PY -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else "")')"
 t0=$SECONDS
 $PY -m trainer phantoms --out "$WORK/phantoms" --volumes "$VOLUMES" --slices "$SLICES" --size "$SIZE" --seed 2026 >>"$log" 2>&1
-$PY -m trainer dataset --ndct "$WORK/phantoms" --out "$WORK/ds" --seed 2026 --val-fraction 0.125 \
-    --test-fraction 0.125 --reference-scan 100:1152 >>"$log" 2>&1
+dataset() {
+    $PY -m trainer dataset --ndct "$WORK/phantoms" --out "$WORK/ds" --seed 2026 --val-fraction 0.125 \
+        --test-fraction 0.125 --reference-scan 100:1152 "$@" >>"$log" 2>&1
+}
+if ! dataset; then  # the simulation's CUDA path has not run before this script's first GPU session
+    say "dataset on the default device failed (log above): again on the CPU"
+    rm -rf "$WORK/ds"
+    dataset --device cpu
+fi
 say "data ready in $((SECONDS - t0)) s"
 
 if [ "$AMP" = true ] && ! $PY -m trainer fit --mode mse --data "$WORK/ds" --out "$WORK/amp-check" --set run.amp=true \
