@@ -95,8 +95,9 @@ def evaluate(checkpoint_paths: list[str], data: str | Path, *, split: str = "tes
     if not volumes:
         raise InputError(f"{data}: no volumes in split '{split}'")
     checkpoints = [load_checkpoint(p) for p in checkpoint_paths]
-    # fp32 on every device: the table's figures are a few HU, where fp16's ~0.05 % steps (2 HU on the
-    # 4096 HU span) would show
+    # fp32 on every device, so that a table is the same figure wherever it was made: under the
+    # viewer's CUDA default (fp16 autocast) the network's correction term is rounded to fp16 (the
+    # input shortcut stays fp32), close to but not bit-identical with the CPU's result
     engines = [Engine(c, device=device, disk_cache=False, precision="fp32") for c in checkpoints]
     methods = ["LDCT", *_method_names(checkpoints)]
     conditions = _ordered_conditions(dataset)
