@@ -498,8 +498,19 @@ def test_grain_column_says_which_way_each_image_is_off_from_ndct(qtbot, env, che
         window.shutdown()
 
 
-def test_nps_window_follows_the_slice_and_shows_every_panel_s_spectrum(qtbot, env, checkpoints, dialogs):
+def test_nps_window_follows_the_slice_and_shows_every_panel_s_spectrum(qtbot, env, checkpoints, dialogs,
+                                                                        monkeypatch):
+    import ldct_viewer.analysis.comparison as comparison
     from ldct_viewer.analysis.comparison import slice_spectra
+    from ldct_viewer.analysis.nps import flat_rois
+
+    searches: list[int] = []  # every flat-ROI search the viewer makes, by the NDCT slice searched
+
+    def counting_flat_rois(reference, *args, **kwargs):
+        searches.append(next(k for k in range(len(ndct)) if np.array_equal(reference, ndct[k])))
+        return flat_rois(reference, *args, **kwargs)
+
+    monkeypatch.setattr(comparison, "flat_rois", counting_flat_rois)
 
     rng = np.random.default_rng(12)
     ndct = np.full((3, 96, 96), 40.0, dtype=np.float32)
@@ -521,7 +532,7 @@ def test_nps_window_follows_the_slice_and_shows_every_panel_s_spectrum(qtbot, en
 
         def shows(i):
             images = {k: window.source_slice(k, i) for k in ("ldct", "mse", "wgan", "ndct")}
-            expected = slice_spectra(images, ndct[i], window.case.spacing[1:])
+            expected = slice_spectra(images, ndct[i], window.case.spacing[1:], rois=flat_rois(ndct[i], 32))
             if set(dialog.spectra) != set(expected) or not dialog.info.text().startswith(f"Slice {i + 1}:"):
                 return False
             for key, spectrum in expected.items():
@@ -541,6 +552,9 @@ def test_nps_window_follows_the_slice_and_shows_every_panel_s_spectrum(qtbot, en
         window.state.set_slice(0)
         qtbot.waitUntil(lambda: shows(0), timeout=10000)
         assert "flat 32 px regions" in dialog.info.text()
+        qtbot.waitUntil(lambda: window.metrics("wgan", 0) is not None, timeout=10000)
+        # the metrics job and the NPS window share one search per slice shown (slice 1, then 0)
+        assert sorted(searches) == [0, 1]
     finally:
         window.shutdown()
 

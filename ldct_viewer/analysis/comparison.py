@@ -39,10 +39,13 @@ def slice_metrics(image: np.ndarray, reference: np.ndarray,
 
 
 def slice_spectra(images: Mapping[str, np.ndarray | None], reference: np.ndarray,
-                  pixel_spacing: tuple[float, float]) -> dict[str, Spectrum]:
+                  pixel_spacing: tuple[float, float],
+                  rois: list[tuple[int, int, int]] | None = None) -> dict[str, Spectrum]:
     """The radial NPS of each given image (pass the reference too, to see its own curve), all over
-    the reference's flat ROIs, frequencies in cycles/mm; {} when the reference has no flat ROI."""
-    rois = grain_rois(reference)
+    the reference's flat ROIs (``rois``, default ``grain_rois(reference)``), frequencies in
+    cycles/mm; {} when the reference has no flat ROI."""
+    if rois is None:
+        rois = grain_rois(reference)
     if not rois:
         return {}
     return {key: noise_power_spectrum(image, pixel_spacing, rois=rois)

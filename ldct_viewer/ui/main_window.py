@@ -121,6 +121,8 @@ class MainWindow(QMainWindow):
         self.inference = InferenceController(device, self)
         self.errors: list[str] = []  # every message shown in an error dialog (for logs and tests)
         self._metrics: dict[tuple[str, int], dict[str, float] | None] = {}
+        # NDCT's flat ROIs per slice: the Grain column and the NPS window measure in the same ones
+        self._grain_rois: dict[int, list[tuple[int, int, int]]] = {}
         self._metrics_worker: GeneratorWorker | None = None
         self._metrics_dirty = False
         self.nps_dialog = None  # ldct_viewer.ui.nps_dialog.NpsDialog, made when first opened
@@ -405,7 +407,7 @@ class MainWindow(QMainWindow):
         """Show ``case`` (a ``ldct_viewer.case.Case``) and start denoising it."""
         self.case = case
         self.ndct_only = None
-        self._metrics.clear()
+        self._forget_metrics()
         for slot in self.inference.slots.values():
             slot.results = {}
         self.state.set_n_slices(case.n_slices)
@@ -493,7 +495,7 @@ class MainWindow(QMainWindow):
             return False
         if self.case is None:
             self.ndct_only = ndct
-            self._metrics.clear()
+            self._forget_metrics()
             self.state.set_n_slices(len(ndct))
             self.state.set_slice(len(ndct) // 2)
             self._update_titles()
@@ -512,7 +514,7 @@ class MainWindow(QMainWindow):
             raise InputError(f"{paths[0]}: no NDCT slice matches the position of an LDCT slice")
         # keep the model outputs: they depend on the LDCT only
         self.case = case
-        self._metrics.clear()
+        self._forget_metrics()
         self.simulate_action.setEnabled(True)
         self._update_titles()
         self._refresh_all()
@@ -1039,6 +1041,21 @@ class MainWindow(QMainWindow):
         computed (None when it cannot be); grain is NaN when NDCT has no flat region on the slice."""
         return self._metrics.get((key, index))
 
+    def _forget_metrics(self) -> None:
+        """Drop every figure measured against NDCT: the case or its NDCT changed."""
+        self._metrics.clear()
+        self._grain_rois.clear()
+
+    def grain_rois_of(self, index: int, ndct: np.ndarray) -> list[tuple[int, int, int]]:
+        """NDCT's flat ROIs on slice ``index`` (``ndct`` is that slice), searched once per slice
+        (~10-60 ms on 512²) and shared by the metrics job and the NPS window."""
+        rois = self._grain_rois.get(index)
+        if rois is None:
+            from ldct_viewer.analysis.comparison import grain_rois
+
+            rois = self._grain_rois[index] = grain_rois(ndct)
+        return rois
+
     def show_nps(self) -> None:
         """Open (or raise) the noise-power-spectrum window, which follows the slice while open."""
         if self.nps_dialog is None:
@@ -1071,11 +1088,17 @@ class MainWindow(QMainWindow):
                 todo[key] = image
         if not todo:
             return
+        known = self._grain_rois.get(i)
+        if known is None and self.nps_dialog is not None and self.nps_dialog.isVisible():
+            known = self.grain_rois_of(i, ndct)  # the NPS window needs them on this thread anyway
 
         def job():
             from ldct_viewer.analysis.comparison import grain_rois, slice_metrics
 
-            rois = grain_rois(ndct)
+            rois = known
+            if rois is None:
+                rois = grain_rois(ndct)
+                yield None, i, rois  # into the cache (GUI thread), for the NPS window
             for key, image in todo.items():
                 yield key, i, slice_metrics(image, ndct, rois)
 
@@ -1090,7 +1113,9 @@ class MainWindow(QMainWindow):
 
     def _store_metrics(self, case, item) -> None:
         key, i, values = item
-        if case is self.case:
+        if case is self.case and key is None:
+            self._grain_rois.setdefault(i, values)
+        elif case is self.case:
             self._metrics[(key, i)] = values
             if i == self.state.slice_of("ldct"):
                 self._show_metrics()

@@ -80,7 +80,7 @@ class NpsDialog(QDialog):
         self.spectra = {}
         if ndct is not None and case is not None:
             _, dy, dx = case.spacing
-            self.spectra = slice_spectra(images, ndct, (dy, dx))
+            self.spectra = slice_spectra(images, ndct, (dy, dx), rois=viewer.grain_rois_of(i, ndct))
             pixel = float(np.sqrt(dy * dx))
             self.band.setRegion((DEFAULT_BAND[0] / pixel, DEFAULT_BAND[1] / pixel))
         for key, curve in self.curves.items():
