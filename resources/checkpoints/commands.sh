@@ -66,3 +66,8 @@ python resources/checkpoints/diagnose.py critic-start --checkpoint runs/mse-c1-e
 python resources/checkpoints/diagnose.py texture --data data/phantom-ds --checkpoint runs/mse-c1-epoch18.pt --checkpoint runs/wgan-c1/epoch_001.pt --checkpoint runs/wgan-c1/epoch_002.pt --checkpoint runs/wgan-c1/epoch_003.pt --checkpoint runs/wgan-c1/epoch_004.pt --checkpoint runs/wgan-c1/epoch_005.pt --checkpoint runs/wgan-c1/epoch_006.pt --checkpoint runs/wgan-c1/epoch_007.pt --checkpoint runs/wgan-c1/epoch_008.pt --checkpoint runs/wgan-c1/epoch_009.pt
 # and runs/mse-c1 resumed again (same --resume line) for the rest of the session
 ldct-train fit --mode mse --data data/phantom-ds --out runs/mse-c1 --resume --set training.num_epochs=60
+#
+# Session 7 (2026-12-02): would a critic trained longer first see the grain? (REPORT.md; stopped after step 1000)
+cp runs/mse-c1/best.pt /tmp/mse-e36.pt   # epoch 36 of the resumed MSE run
+python resources/checkpoints/diagnose.py critic-warmup --checkpoint /tmp/mse-e36.pt --data data/phantom-ds --steps 3000
+ldct-train fit --mode mse --data data/phantom-ds --out runs/mse-c1 --resume --set training.num_epochs=100

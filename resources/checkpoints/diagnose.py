@@ -5,6 +5,7 @@
     python resources/checkpoints/diagnose.py dead-units --data data/phantom-ds
     python resources/checkpoints/diagnose.py critic-start --checkpoint resources/checkpoints/redcnn-mse.pt --data data/phantom-ds
     python resources/checkpoints/diagnose.py texture --data data/phantom-ds --checkpoint A.pt [--checkpoint B.pt ...]
+    python resources/checkpoints/diagnose.py critic-warmup --data data/phantom-ds --checkpoint A.pt [--steps 2000]
 
 ``smoothing``: RMSE against NDCT of the LDCT test slices and of the same slices after a Gaussian
 blur, over the whole slice and inside the body (NDCT above -900 HU). If blurring raises the error
@@ -32,6 +33,14 @@ fixed validation patches a run with ``sampling.val_patches`` = ``--val-patches``
 bundled runs') and seed 0 uses: per condition, the signed high-band power relative to NDCT (dB),
 first of the LDCT input, then of each checkpoint, with the texture distance and RMSE. Re-measures a
 run's per-epoch checkpoints (``epoch_NNN.pt``) with the current measure.
+
+``critic-warmup``: whether more critic steps alone would give the generator a grain signal. The
+seed's critic from ``critic_init: highpass`` (seed 0, Adam lr 1e-4, batch 8, lambda 10) trained for
+``--steps`` steps against one fixed generator's outputs on 1,600 training patches, computed once
+(so a critic step costs no generator pass); every few hundred steps W and, per condition, the share
+of fit's validation patches with D(NDCT) > D(output). An unconditional critic sees all twelve
+conditions at once: below 0.5 in a condition it rates that condition's outputs *more* NDCT-like
+than NDCT itself.
 """
 import argparse
 import sys
@@ -167,6 +176,49 @@ def critic_start(checkpoint: str, data: str, steps: int = 100) -> None:
                 opt.step()
 
 
+def critic_warmup(checkpoint: str, data: str, steps: int = 2000, train_patches: int = 1600,
+                  val_patches: int = 480) -> None:
+    """A high-pass critic trained for many steps against one fixed generator's outputs (cached once, so a
+    critic step costs no generator pass): does it learn to tell the output from NDCT in every condition?"""
+    ckpt = load_checkpoint(checkpoint)
+    g, norm = ckpt.model.eval(), ckpt.normalization
+    ds = VariableDoseDataset(data)
+    train, val = build_grid(ds, "train", 64, 32), build_grid(ds, "val", 64, 64)
+    tp = PatchSet(train, fixed_subset(len(train), train_patches, 1), None, norm)
+    _, ty = tp[np.arange(len(tp))]
+    tf = _denoised(g, tp[np.arange(len(tp))][0])
+    vp = PatchSet(val, fixed_subset(len(val), val_patches, 0), None, norm)  # fit's validation patches
+    vx, vy = vp[np.arange(len(vp))]
+    vf = _denoised(g, vx)
+    cond = vp.conditions_of(np.arange(len(vp)))
+    print(f"generator {checkpoint} ({ckpt.sha256[:12]}); critic highpass, Adam lr 1e-4, batch 8, lambda 10; "
+          f"{train_patches} cached training pairs, {val_patches} validation patches; pairs = share D(NDCT) > D(output)")
+    print("| step | W all | " + " | ".join(c[1:] for c in val.conditions) + " |")
+    print("|---|---|" + "---|" * len(val.conditions))
+    torch.manual_seed(0)
+    c = Critic()
+    c.start_high_pass()
+    opt = torch.optim.Adam(c.parameters(), lr=1e-4, betas=(0.9, 0.999))
+    rng = np.random.default_rng(0)
+    order = rng.permutation(train_patches)
+    for i in range(steps + 1):
+        if i in (0, 100, 250, 500, 1000) or i % 1000 == 0:
+            with torch.no_grad():
+                real, fake = (c(t).flatten(1).mean(1).numpy() for t in (vy, vf))
+            pairs = [float(np.mean(real[cond == k] > fake[cond == k])) for k in range(len(val.conditions))]
+            print(f"| {i} | {np.mean(real - fake):.2e} | " + " | ".join(f"{p:.2f}" for p in pairs) + " |", flush=True)
+        if i < steps:
+            j = i * 8 % train_patches
+            if j + 8 > train_patches:
+                order = rng.permutation(train_patches)
+                j = 0
+            rows = order[j:j + 8]
+            loss = critic_loss(c, ty[rows], tf[rows], 10.0)[0]
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+
 def dead_units(data: str, steps: int = 30) -> None:
     norm = Normalization()
     grid = build_grid(VariableDoseDataset(data), "train", 64, 32)
@@ -207,14 +259,16 @@ def dead_units(data: str, steps: int = 30) -> None:
 if __name__ == "__main__":
     torch.set_num_threads(2)
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("what", choices=["smoothing", "critic", "dead-units", "critic-start", "texture"])
+    ap.add_argument("what", choices=["smoothing", "critic", "dead-units", "critic-start", "texture", "critic-warmup"])
     ap.add_argument("--data", required=True)
     ap.add_argument("--state")
     ap.add_argument("--checkpoint", action="append", default=[])
     ap.add_argument("--val-patches", type=int, default=480)
+    ap.add_argument("--steps", type=int, default=2000)
     a = ap.parse_args()
-    if a.what in ("critic-start", "texture") and not a.checkpoint:
+    if a.what in ("critic-start", "texture", "critic-warmup") and not a.checkpoint:
         ap.error(f"{a.what} needs --checkpoint")
     {"smoothing": lambda: smoothing(a.data), "critic": lambda: critic(a.state, a.data),
      "dead-units": lambda: dead_units(a.data), "critic-start": lambda: critic_start(a.checkpoint[0], a.data),
-     "texture": lambda: texture(a.checkpoint, a.data, a.val_patches)}[a.what]()
+     "texture": lambda: texture(a.checkpoint, a.data, a.val_patches),
+     "critic-warmup": lambda: critic_warmup(a.checkpoint[0], a.data, a.steps, val_patches=a.val_patches)}[a.what]()
