@@ -376,3 +376,23 @@ def test_torchrun_two_processes_gloo(dataset, tmp_path, mode):
     assert ckpt.metadata["training"]["global_batch"] == 8
     iters = [r for r in _rows(run) if r["kind"] == "iter"]
     assert len(iters) == 16 // 8  # each step consumes a batch of 4 on each of the 2 processes
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA (NCCL)")
+def test_nccl_reduces_the_cpu_validation_totals_on_the_gpu():
+    """Validation gathers its totals on the CPU; NCCL reduces CUDA tensors only, so a multi-GPU run
+    would stop at its first validation unless the reduction moves them (one NCCL process suffices)."""
+    import torch.distributed as dist
+
+    from trainer import distributed
+
+    dist.init_process_group("nccl", store=dist.HashStore(), rank=0, world_size=1,
+                            device_id=torch.device("cuda:0"))
+    try:
+        ctx = distributed.Context(rank=0, world_size=2, local_rank=0, device=torch.device("cuda:0"))
+        values = torch.arange(5, dtype=torch.float64)
+        out = distributed.all_reduce_sum(ctx, values)
+        assert out.device == values.device and torch.equal(out, values)
+        assert torch.equal(values, torch.arange(5, dtype=torch.float64))  # the input is left as it was
+    finally:
+        dist.destroy_process_group()

@@ -72,12 +72,14 @@ def barrier(ctx: Context) -> None:
 
 
 def all_reduce_sum(ctx: Context, values: torch.Tensor) -> torch.Tensor:
-    """Sum of ``values`` over all processes (a copy; the input itself in one process)."""
+    """Sum of ``values`` over all processes (a copy on ``values``' device; the input itself in one
+    process). The reduction itself runs on the process's device: NCCL reduces CUDA tensors only,
+    and the validation totals are gathered on the CPU."""
     if not ctx.distributed:
         return values
-    out = values.clone()
+    out = values.to(ctx.device, copy=True)
     dist.all_reduce(out, op=dist.ReduceOp.SUM)
-    return out
+    return out.to(values.device)
 
 
 def wrap(ctx: Context, module: torch.nn.Module) -> torch.nn.Module:
