@@ -11,11 +11,14 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from ldct_viewer.analysis.roi import EllipseRoi
+
 PANELS: tuple[str, ...] = ("ldct", "mse", "wgan", "ndct")
 SYNC_KINDS: tuple[str, ...] = ("slice", "window", "view", "crosshair")
 DIFF_MODES: tuple[str, ...] = ("none", "minus_ldct", "minus_ndct")
 LAYOUTS: tuple[str, ...] = ("1x4", "2x2")
-EVENTS: tuple[str, ...] = ("slice", "window", "view", "sync", "diff", "layout", "crosshair", "cine", "n_slices")
+EVENTS: tuple[str, ...] = ("slice", "window", "view", "sync", "diff", "layout", "crosshair", "cine", "n_slices",
+                           "roi")
 
 MIN_WIDTH = 1.0
 MAX_WIDTH = 8192.0
@@ -46,7 +49,7 @@ def clamp_window(width: float, level: float) -> Window:
 
 
 class ViewState:
-    """Slice, window/level, view range, crosshair, difference-map mode and layout of the viewer.
+    """Slice, window/level, view range, crosshair, ROI, difference-map mode and layout of the viewer.
 
     Listeners registered with :meth:`subscribe` are called as ``callback(**payload)`` only when a
     value actually changes; the payload names the panels affected so a widget repaints just those.
@@ -64,6 +67,7 @@ class ViewState:
         self.layout = "1x4"
         self.crosshair: tuple[float, float] | None = None  # (row, col) in pixels
         self.crosshair_panel: str | None = None
+        self.roi: EllipseRoi | None = None  # one ellipse, the same on every panel (image pixels)
         self.cine_fps = 10.0
         self.active_panel = self.panels[0]
         self._listeners: dict[str, list[Callable[..., Any]]] = {e: [] for e in EVENTS}
@@ -214,6 +218,17 @@ class ViewState:
         if self.sync["crosshair"] or self.crosshair_panel is None:
             return self.panels
         return (self.crosshair_panel,)
+
+    # ------------------------------------------------------------------ region of interest
+    def set_roi(self, roi: EllipseRoi | None) -> None:
+        """Place the ROI (drawn or moved on any panel; every panel shows it), or remove it (None)."""
+        if roi is not None:
+            values = (roi.x0, roi.y0, roi.width, roi.height)
+            if not all(math.isfinite(v) for v in values) or roi.width < 0 or roi.height < 0:
+                raise ValueError(f"ROI must be finite with a non-negative size, got {roi}")
+        if roi != self.roi:
+            self.roi = roi
+            self._emit("roi", roi=roi)
 
     # ------------------------------------------------------------------ difference maps
     def set_diff_mode(self, mode: str) -> None:

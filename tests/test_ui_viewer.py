@@ -106,7 +106,8 @@ def send_wheel(panel, steps: int = -1, ctrl: bool = False) -> None:
     QApplication.sendEvent(viewport, event)
 
 
-def send_drag(qtbot, panel, button, dx: int, dy: int, steps: int = 6) -> None:
+def send_drag(qtbot, panel, button, dx: int, dy: int, steps: int = 6,
+              modifiers=Qt.KeyboardModifier.NoModifier) -> None:
     """Press ``button`` in the middle of ``panel``, move by (dx, dy) in ``steps``, release."""
     from PySide6.QtWidgets import QApplication
 
@@ -114,7 +115,7 @@ def send_drag(qtbot, panel, button, dx: int, dy: int, steps: int = 6) -> None:
     start = QPointF(viewport.width() / 2, viewport.height() / 2)
 
     def send(kind, pos, btn, buttons):
-        event = QMouseEvent(kind, pos, viewport.mapToGlobal(pos), btn, buttons, Qt.KeyboardModifier.NoModifier)
+        event = QMouseEvent(kind, pos, viewport.mapToGlobal(pos), btn, buttons, modifiers)
         QApplication.sendEvent(viewport, event)
 
     send(QEvent.Type.MouseButtonPress, start, button, button)
@@ -324,6 +325,59 @@ def test_left_drag_adjusts_window_level_in_all_panels(viewer, qtbot):
     for key in PANELS:
         assert levels(viewer.panels[key]) == viewer.state.window.levels
     assert viewer.width_spin.value() == round(viewer.state.window.width)
+
+
+# ---------------------------------------------------------------------------------------- ROI
+def test_shift_drag_draws_one_roi_on_every_panel_with_each_image_s_statistics(viewer, qtbot):
+    from ldct_viewer.analysis.roi import EllipseRoi, roi_stats
+
+    def shown(key):
+        item = viewer.panels[key].roi_item
+        if item is None or not item.isVisible():
+            return None
+        pos, size = item.pos(), item.size()
+        return (pos.x(), pos.y(), size.x(), size.y())
+
+    def labels_match(roi):
+        for key in PANELS:
+            image = viewer.source_slice(key, viewer.state.slice_of(key))
+            expected = roi_stats(image, roi, viewer.case.ldct.pixel_spacing).text()
+            if viewer.panels[key].roi_label.textItem.toPlainText() != expected:
+                return False
+        return True
+
+    viewer.state.reset_view()
+    send_drag(qtbot, viewer.panels["mse"], Qt.MouseButton.LeftButton, dx=40, dy=30,
+              modifiers=Qt.KeyboardModifier.ShiftModifier)
+    roi = viewer.state.roi
+    assert roi is not None and roi.width > 3 and roi.height > 3
+    assert viewer.state.window.width == 400  # a Shift drag is not a window/level drag
+    # drawn from the middle of the image towards the lower right
+    assert SIZE / 2 - 2 < roi.x0 < SIZE / 2 + 2 and SIZE / 2 - 2 < roi.y0 < SIZE / 2 + 2
+    for key in PANELS:
+        assert shown(key) == pytest.approx((roi.x0, roi.y0, roi.width, roi.height))
+    assert labels_match(roi)
+    sds = {key: viewer.roi_stats_of(key).sd for key in PANELS}
+    assert sds["ldct"] > sds["ndct"]  # the LDCT's added noise (SD 30 HU) shows in its SD
+
+    # moved on one panel: the state and every other panel follow
+    viewer.panels["ndct"].roi_item.setPos((4.0, 6.0))
+    moved = viewer.state.roi
+    assert (moved.x0, moved.y0) == (4.0, 6.0) and (moved.width, moved.height) == (roi.width, roi.height)
+    for key in PANELS:
+        assert shown(key) == pytest.approx((4.0, 6.0, roi.width, roi.height))
+    assert labels_match(moved)
+
+    qtbot.keyClick(viewer, Qt.Key.Key_Down)  # another slice: other statistics in the same place
+    assert labels_match(moved)
+    qtbot.keyClick(viewer, Qt.Key.Key_Delete)
+    assert viewer.state.roi is None
+    assert all(shown(key) is None and not viewer.panels[key].roi_label.isVisible() for key in PANELS)
+    assert viewer.roi_stats_of("ldct") is None
+
+    viewer.state.set_roi(EllipseRoi(2, 2, 10, 10))  # a new case drops the ROI
+    viewer.set_case(viewer.case)
+    assert viewer.state.roi is None and shown("ldct") is None
 
 
 # ---------------------------------------------------------------------------------------- zoom / pan

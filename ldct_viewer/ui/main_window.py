@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ldct_viewer.analysis.roi import EllipseRoi, RoiStats, roi_stats
 from ldct_viewer.ui.colorbar import ColorBar
 from ldct_viewer.ui.inference_controller import MODEL_KEYS, MODEL_LABELS, InferenceController, checkpoint_path
 from ldct_viewer.ui.messages import error_text, show_error
@@ -64,6 +65,8 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Left drag", "window/level: horizontal = width, vertical = level"),
     ("Middle drag", "pan"),
     ("Right drag, Ctrl+wheel", "zoom"),
+    ("Shift + left drag", "elliptical ROI on every panel: mean, SD, range, area (drag it or its handles)"),
+    ("Del", "remove the ROI"),
     ("Space", "reset zoom and pan"),
     ("P", "cine play / pause"),
     ("L", "layout 1×4 ↔ 2×2"),
@@ -332,6 +335,8 @@ class MainWindow(QMainWindow):
             self.diff_actions[mode] = action
         view_menu.addAction(self._action("Cycle difference map", self._cycle_diff, "D"))
         view_menu.addAction(self._action("Noise power spectrum…", self.show_nps, "N"))
+        view_menu.addAction(self._action("Remove ROI", lambda: self.state.set_roi(None), ["Del", "Backspace"],
+                                         tip="Shift + left drag on a panel draws an elliptical ROI"))
         preset_menu = view_menu.addMenu("Window preset")
         for i, name in enumerate(PRESETS):
             preset_menu.addAction(self._action(name.capitalize(), lambda _=False, n=name: self.apply_preset(n),
@@ -381,12 +386,15 @@ class MainWindow(QMainWindow):
         s.subscribe("crosshair", self._on_crosshair)
         s.subscribe("cine", lambda fps: self._on_cine_fps(fps))
         s.subscribe("n_slices", lambda n: self._update_slider())
+        s.subscribe("roi", lambda roi: self._update_roi(PANELS))
         for key, panel in self.panels.items():
             panel.view.windowDragged.connect(lambda dx, dy, k=key: self._queue_drag(dx, dy, k))
             panel.view.sliceStepped.connect(lambda step, k=key: self.state.step_slice(step, k))
             panel.view.sigRangeChangedManually.connect(lambda *_, k=key: self._record_view(k))
             panel.view.sigResized.connect(lambda *_, k=key: self._panel_resized(k))
             panel.hovered.connect(lambda pos, k=key: self.state.set_crosshair(pos, k if pos else None))
+            panel.view.roiDragged.connect(self._on_roi_drag)
+            panel.roiEdited.connect(self.state.set_roi)
         self.slider.valueChanged.connect(lambda v: self.state.set_slice(v))
         self.width_spin.valueChanged.connect(
             lambda v: self.state.set_window(v, self.state.window.level, self._window_target()))
@@ -408,6 +416,7 @@ class MainWindow(QMainWindow):
         self.case = case
         self.ndct_only = None
         self._forget_metrics()
+        self.state.set_roi(None)  # another patient: the old ROI means nothing there
         for slot in self.inference.slots.values():
             slot.results = {}
         self.state.set_n_slices(case.n_slices)
@@ -803,6 +812,44 @@ class MainWindow(QMainWindow):
             else:
                 panel.set_image(data, self.state.window_of(key).levels)
         self._update_panel_subtitles(keys)
+        self._update_roi(keys)
+
+    def _on_roi_drag(self, start: tuple[float, float], now: tuple[float, float], finished: bool) -> None:
+        """Shift + left drag draws the ROI live; a drag smaller than a pixel (a Shift-click) removes it."""
+        roi = EllipseRoi.from_corners(start, now)
+        if finished and (roi.width < 1 or roi.height < 1):
+            roi = None
+        self.state.set_roi(roi)
+
+    def _pixel_spacing(self) -> tuple[float, float]:
+        """(row mm, col mm) of the images on screen, (1, 1) when unknown."""
+        series = self.case.ldct if self.case is not None else self.ndct_only
+        try:
+            dy, dx = (float(v) for v in series.pixel_spacing)
+        except (AttributeError, TypeError, ValueError):
+            return (1.0, 1.0)
+        return (dy, dx)
+
+    def _update_roi(self, keys: Sequence[str]) -> None:
+        """Draw the ROI on ``keys``' panels with the statistics of each one's HU image (the source image
+        also in difference mode: the label says HU)."""
+        roi = self.state.roi
+        spacing = self._pixel_spacing()
+        for key in keys:
+            panel = self.panels[key]
+            if roi is None:
+                panel.set_roi(None)
+                continue
+            image = self.source_slice(key, self.state.slice_of(key))
+            stats = roi_stats(image, roi, spacing) if image is not None else None
+            panel.set_roi(roi, stats.text() if stats is not None else "")
+
+    def roi_stats_of(self, key: str) -> RoiStats | None:
+        """The ROI statistics of ``key``'s image on its current slice (None without ROI or image)."""
+        image = self.source_slice(key, self.state.slice_of(key))
+        if self.state.roi is None or image is None:
+            return None
+        return roi_stats(image, self.state.roi, self._pixel_spacing())
 
     def _update_titles(self) -> None:
         titles = dict(TITLES)

@@ -1,9 +1,10 @@
 """One image panel: a title, a pyqtgraph view with the mouse mapping radiologists expect, a placeholder.
 
 ``SliceViewBox`` replaces pyqtgraph's default mouse mapping (left-drag pan, wheel zoom) with the
-one of DICOM viewers: left-drag window/level, middle-drag pan, right-drag or Ctrl+wheel zoom,
-wheel slice. It only *reports* W/L drags and slice steps as signals; the main window applies them
-to the shared ``ViewState``.
+one of DICOM viewers: left-drag window/level, Shift+left-drag an elliptical ROI, middle-drag pan,
+right-drag or Ctrl+wheel zoom, wheel slice. It only *reports* W/L drags, ROI drags and slice steps
+as signals; the main window applies them to the shared ``ViewState``. Likewise a ROI the user moves
+or resizes on a panel is reported (``ImagePanel.roiEdited``), and drawn where the state says.
 """
 
 from __future__ import annotations
@@ -13,14 +14,20 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from ldct_viewer.analysis.roi import EllipseRoi
+
 PANEL_BACKGROUND = "#000000"
 CROSSHAIR_PEN = pg.mkPen((255, 200, 0, 140), width=1)
+ROI_PEN = pg.mkPen((80, 220, 255), width=1.5)
+ROI_HOVER_PEN = pg.mkPen((160, 240, 255), width=2)
+ROI_LABEL_FILL = pg.mkBrush(0, 0, 0, 170)
 
 
 class SliceViewBox(pg.ViewBox):
     """A ViewBox with the mouse mapping of CT viewers (see module docstring)."""
 
     windowDragged = Signal(float, float)  # screen-pixel dx, dy of a left drag
+    roiDragged = Signal(object, object, bool)  # Shift+left drag: start (x, y), current (x, y), finished
     sliceStepped = Signal(int)  # +1 = next slice
 
     def __init__(self) -> None:
@@ -29,7 +36,11 @@ class SliceViewBox(pg.ViewBox):
 
     def mouseDragEvent(self, ev, axis=None):  # noqa: N802 - Qt naming
         button = ev.button()
-        if button == Qt.MouseButton.LeftButton:
+        if button == Qt.MouseButton.LeftButton and ev.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            ev.accept()
+            start, now = self.mapSceneToView(ev.buttonDownScenePos()), self.mapSceneToView(ev.scenePos())
+            self.roiDragged.emit((start.x(), start.y()), (now.x(), now.y()), bool(ev.isFinish()))
+        elif button == Qt.MouseButton.LeftButton:
             ev.accept()
             delta = ev.screenPos() - ev.lastScreenPos()
             if delta.x() or delta.y():
@@ -52,10 +63,21 @@ class SliceViewBox(pg.ViewBox):
         ev.accept()
 
 
+class RoiEllipse(pg.EllipseROI):
+    """pyqtgraph's ellipse without its rotation handle (the statistics use an axis-aligned ellipse):
+    handles scale the width, the height, or both about the centre; dragging inside moves it."""
+
+    def _addHandles(self):  # noqa: N802 - pyqtgraph's hook
+        self.addScaleHandle([1.0, 0.5], [0.5, 0.5])
+        self.addScaleHandle([0.5, 1.0], [0.5, 0.5])
+        self.addScaleHandle([0.5 * 2.0 ** -0.5 + 0.5] * 2, [0.5, 0.5])
+
+
 class ImagePanel(QWidget):
     """Title + image view + placeholder text for one source (LDCT, a model output, NDCT)."""
 
     hovered = Signal(object)  # (row, col) float image coordinates, or None when the mouse left
+    roiEdited = Signal(object)  # EllipseRoi: the user moved or resized the ROI on this panel
 
     def __init__(self, key: str, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -100,6 +122,13 @@ class ImagePanel(QWidget):
         layout.addWidget(self.title)
         layout.addLayout(stack, 1)
         layout.addWidget(self.subtitle)
+
+        self.roi_item: RoiEllipse | None = None  # made when a ROI is first placed
+        self.roi_label = pg.TextItem("", color=(190, 240, 255), fill=ROI_LABEL_FILL, anchor=(0, 1))
+        self.roi_label.setZValue(12)
+        self.roi_label.hide()
+        self.view.addItem(self.roi_label, ignoreBounds=True)
+        self._placing_roi = False
 
         self._shape: tuple[int, int] | None = None
         self._mouse_proxy = pg.SignalProxy(self.graphics.scene().sigMouseMoved, rateLimit=60, slot=self._mouse_moved)
@@ -153,6 +182,37 @@ class ImagePanel(QWidget):
         self.hline.setPos(int(row) + 0.5)
         self.vline.show()
         self.hline.show()
+
+    def set_roi(self, roi: EllipseRoi | None, text: str = "") -> None:
+        """Draw ``roi`` (image pixels) with ``text`` (its statistics here) beside it, or hide both."""
+        if roi is None:
+            if self.roi_item is not None:
+                self.roi_item.hide()
+            self.roi_label.hide()
+            return
+        self._placing_roi = True
+        try:
+            if self.roi_item is None:
+                self.roi_item = RoiEllipse((roi.x0, roi.y0), (roi.width, roi.height), pen=ROI_PEN,
+                                           hoverPen=ROI_HOVER_PEN, removable=False)
+                self.roi_item.setZValue(11)
+                self.roi_item.sigRegionChanged.connect(self._roi_moved)
+                self.view.addItem(self.roi_item, ignoreBounds=True)
+            else:
+                self.roi_item.setPos((roi.x0, roi.y0), update=False, finish=False)
+                self.roi_item.setSize((roi.width, roi.height), update=True, finish=False)
+            self.roi_item.show()
+        finally:
+            self._placing_roi = False
+        self.roi_label.setText(text)
+        self.roi_label.setPos(roi.x0, roi.y0)
+        self.roi_label.setVisible(bool(text))
+
+    def _roi_moved(self, item) -> None:
+        if self._placing_roi:
+            return
+        pos, size = item.pos(), item.size()
+        self.roiEdited.emit(EllipseRoi(float(pos.x()), float(pos.y()), abs(float(size.x())), abs(float(size.y()))))
 
     def fit(self, shape: tuple[int, int] | None = None) -> None:
         """Show the whole image (``shape`` when this panel has none yet, so linked panels agree)."""
