@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from ldct_viewer.analysis.profile import Line
 from ldct_viewer.analysis.roi import EllipseRoi
 
 PANELS: tuple[str, ...] = ("ldct", "mse", "wgan", "ndct")
@@ -18,7 +19,7 @@ SYNC_KINDS: tuple[str, ...] = ("slice", "window", "view", "crosshair")
 DIFF_MODES: tuple[str, ...] = ("none", "minus_ldct", "minus_ndct")
 LAYOUTS: tuple[str, ...] = ("1x4", "2x2")
 EVENTS: tuple[str, ...] = ("slice", "window", "view", "sync", "diff", "layout", "crosshair", "cine", "n_slices",
-                           "roi")
+                           "roi", "line")
 
 MIN_WIDTH = 1.0
 MAX_WIDTH = 8192.0
@@ -49,7 +50,7 @@ def clamp_window(width: float, level: float) -> Window:
 
 
 class ViewState:
-    """Slice, window/level, view range, crosshair, ROI, difference-map mode and layout of the viewer.
+    """Slice, window/level, view range, crosshair, ROI, profile line, difference-map mode and layout.
 
     Listeners registered with :meth:`subscribe` are called as ``callback(**payload)`` only when a
     value actually changes; the payload names the panels affected so a widget repaints just those.
@@ -68,6 +69,7 @@ class ViewState:
         self.crosshair: tuple[float, float] | None = None  # (row, col) in pixels
         self.crosshair_panel: str | None = None
         self.roi: EllipseRoi | None = None  # one ellipse, the same on every panel (image pixels)
+        self.line: Line | None = None  # one profile line, the same on every panel (image pixels)
         self.cine_fps = 10.0
         self.active_panel = self.panels[0]
         self._listeners: dict[str, list[Callable[..., Any]]] = {e: [] for e in EVENTS}
@@ -229,6 +231,14 @@ class ViewState:
         if roi != self.roi:
             self.roi = roi
             self._emit("roi", roi=roi)
+
+    def set_line(self, line: Line | None) -> None:
+        """Place the profile line (drawn or moved on any panel; every panel shows it), or remove it."""
+        if line is not None and not all(math.isfinite(v) for v in (line.x0, line.y0, line.x1, line.y1)):
+            raise ValueError(f"line must have finite ends, got {line}")
+        if line != self.line:
+            self.line = line
+            self._emit("line", line=line)
 
     # ------------------------------------------------------------------ difference maps
     def set_diff_mode(self, mode: str) -> None:

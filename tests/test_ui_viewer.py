@@ -380,6 +380,62 @@ def test_shift_drag_draws_one_roi_on_every_panel_with_each_image_s_statistics(vi
     assert viewer.state.roi is None and shown("ldct") is None
 
 
+def test_ctrl_drag_draws_one_profile_line_and_the_profile_window_plots_every_image_along_it(viewer, qtbot):
+    from ldct_viewer.analysis.profile import Line, line_profile
+
+    def ends(key):
+        item = viewer.panels[key].line_item
+        if item is None or not item.isVisible():
+            return None
+        return tuple(c for h in item.getHandles() for c in (item.mapToParent(h.pos()).x(), item.mapToParent(h.pos()).y()))
+
+    def plotted(line):
+        dialog = viewer.profile_dialog
+        for key in PANELS:
+            expected = line_profile(viewer.source_slice(key, viewer.state.slice_of(key)), line,
+                                    viewer.case.ldct.pixel_spacing)
+            x, y = dialog.curves[key].xData, dialog.curves[key].yData
+            if x is None or not (np.allclose(x, expected.distance_mm) and np.allclose(y, expected.hu, equal_nan=True)):
+                return False
+        return True
+
+    viewer.state.reset_view()
+    send_drag(qtbot, viewer.panels["wgan"], Qt.MouseButton.LeftButton, dx=-50, dy=20,
+              modifiers=Qt.KeyboardModifier.ControlModifier)
+    line = viewer.state.line
+    assert line is not None and line.x1 < line.x0 and line.y1 > line.y0  # drawn to the lower left
+    assert viewer.state.window.width == 400 and viewer.state.roi is None  # neither a W/L drag nor a ROI
+    for key in PANELS:
+        assert ends(key) == pytest.approx((line.x0, line.y0, line.x1, line.y1))
+    dialog = viewer.profile_dialog
+    assert dialog is not None and dialog.isVisible()  # opened by releasing the drag
+    assert plotted(line) and "mm) from its first point" in dialog.info.text()
+
+    # one end dragged on one panel: the state, the other panels and the plot follow
+    item = viewer.panels["ldct"].line_item
+    item.movePoint(item.getHandles()[1], (2.0, 3.0))
+    moved = viewer.state.line
+    assert (moved.x0, moved.y0, moved.x1, moved.y1) == pytest.approx((line.x0, line.y0, 2.0, 3.0))
+    for key in PANELS:
+        assert ends(key) == pytest.approx((line.x0, line.y0, 2.0, 3.0))
+    assert plotted(moved)
+    qtbot.keyClick(viewer, Qt.Key.Key_Up)
+    assert plotted(moved)
+
+    viewer.state.set_roi(None)
+    qtbot.keyClick(viewer, Qt.Key.Key_Delete)
+    assert viewer.state.line is None and all(ends(key) is None for key in PANELS)
+    assert dialog.info.text().startswith("No line") and dialog.curves["ndct"].xData is None  # emptied
+    dialog.close()
+    viewer.activateWindow()
+    qtbot.waitUntil(viewer.isActiveWindow, timeout=5000)
+    qtbot.keyClick(viewer, Qt.Key.Key_F)
+    assert dialog.isVisible()
+    viewer.state.set_line(Line(1, 1, 9, 9))
+    viewer.set_case(viewer.case)  # a new case drops the line
+    assert viewer.state.line is None
+
+
 # ---------------------------------------------------------------------------------------- zoom / pan
 def test_zoom_and_pan_are_linked_and_space_resets(viewer, qtbot):
     def ranges():

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ldct_viewer.analysis.profile import Line
 from ldct_viewer.analysis.roi import EllipseRoi, RoiStats, roi_stats
 from ldct_viewer.ui.colorbar import ColorBar
 from ldct_viewer.ui.inference_controller import MODEL_KEYS, MODEL_LABELS, InferenceController, checkpoint_path
@@ -66,12 +67,14 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Middle drag", "pan"),
     ("Right drag, Ctrl+wheel", "zoom"),
     ("Shift + left drag", "elliptical ROI on every panel: mean, SD, range, area (drag it or its handles)"),
-    ("Del", "remove the ROI"),
+    ("Ctrl + left drag", "profile line on every panel; F shows the HU along it (drag its ends or the line)"),
+    ("Del", "remove the ROI and the line"),
     ("Space", "reset zoom and pan"),
     ("P", "cine play / pause"),
     ("L", "layout 1×4 ↔ 2×2"),
     ("D", "cycle difference map: none → output − LDCT → output − NDCT"),
     ("N", "noise power spectra of the slice (where over-smoothing shows)"),
+    ("F", "line profile: HU along the line on the four images (where a softened edge shows)"),
     ("Ctrl+O / Ctrl+Shift+O", "open LDCT / open NDCT"),
     ("Ctrl+E", "export comparison PNG"),
     ("Esc", "cancel background inference"),
@@ -129,6 +132,7 @@ class MainWindow(QMainWindow):
         self._metrics_worker: GeneratorWorker | None = None
         self._metrics_dirty = False
         self.nps_dialog = None  # ldct_viewer.ui.nps_dialog.NpsDialog, made when first opened
+        self.profile_dialog = None  # ldct_viewer.ui.profile_dialog.ProfileDialog, made when first opened
         self._pending_drag: list[Any] = [0.0, 0.0, None]
         self._busy_workers: list[GeneratorWorker] = []
         self._busy_message = ""  # shown on every panel while a case is being prepared
@@ -335,7 +339,9 @@ class MainWindow(QMainWindow):
             self.diff_actions[mode] = action
         view_menu.addAction(self._action("Cycle difference map", self._cycle_diff, "D"))
         view_menu.addAction(self._action("Noise power spectrum…", self.show_nps, "N"))
-        view_menu.addAction(self._action("Remove ROI", lambda: self.state.set_roi(None), ["Del", "Backspace"],
+        view_menu.addAction(self._action("Line profile…", self.show_profile, "F",
+                                         tip="Ctrl + left drag on a panel draws the line"))
+        view_menu.addAction(self._action("Remove ROI and line", self.remove_roi_and_line, ["Del", "Backspace"],
                                          tip="Shift + left drag on a panel draws an elliptical ROI"))
         preset_menu = view_menu.addMenu("Window preset")
         for i, name in enumerate(PRESETS):
@@ -387,6 +393,7 @@ class MainWindow(QMainWindow):
         s.subscribe("cine", lambda fps: self._on_cine_fps(fps))
         s.subscribe("n_slices", lambda n: self._update_slider())
         s.subscribe("roi", lambda roi: self._update_roi(PANELS))
+        s.subscribe("line", lambda line: self._update_line())
         for key, panel in self.panels.items():
             panel.view.windowDragged.connect(lambda dx, dy, k=key: self._queue_drag(dx, dy, k))
             panel.view.sliceStepped.connect(lambda step, k=key: self.state.step_slice(step, k))
@@ -395,6 +402,8 @@ class MainWindow(QMainWindow):
             panel.hovered.connect(lambda pos, k=key: self.state.set_crosshair(pos, k if pos else None))
             panel.view.roiDragged.connect(self._on_roi_drag)
             panel.roiEdited.connect(self.state.set_roi)
+            panel.view.lineDragged.connect(self._on_line_drag)
+            panel.lineEdited.connect(self.state.set_line)
         self.slider.valueChanged.connect(lambda v: self.state.set_slice(v))
         self.width_spin.valueChanged.connect(
             lambda v: self.state.set_window(v, self.state.window.level, self._window_target()))
@@ -416,7 +425,7 @@ class MainWindow(QMainWindow):
         self.case = case
         self.ndct_only = None
         self._forget_metrics()
-        self.state.set_roi(None)  # another patient: the old ROI means nothing there
+        self.remove_roi_and_line()  # another patient: the old ROI and line mean nothing there
         for slot in self.inference.slots.values():
             slot.results = {}
         self.state.set_n_slices(case.n_slices)
@@ -813,6 +822,8 @@ class MainWindow(QMainWindow):
                 panel.set_image(data, self.state.window_of(key).levels)
         self._update_panel_subtitles(keys)
         self._update_roi(keys)
+        if self.profile_dialog is not None:
+            self.profile_dialog.refresh()
 
     def _on_roi_drag(self, start: tuple[float, float], now: tuple[float, float], finished: bool) -> None:
         """Shift + left drag draws the ROI live; a drag smaller than a pixel (a Shift-click) removes it."""
@@ -821,7 +832,36 @@ class MainWindow(QMainWindow):
             roi = None
         self.state.set_roi(roi)
 
-    def _pixel_spacing(self) -> tuple[float, float]:
+    def _on_line_drag(self, start: tuple[float, float], now: tuple[float, float], finished: bool) -> None:
+        """Ctrl + left drag draws the profile line live and opens the profile window when released;
+        a drag shorter than a pixel (a Ctrl-click) removes the line."""
+        line = Line(start[0], start[1], now[0], now[1])
+        if finished and line.length_px() < 1:
+            line = None
+        self.state.set_line(line)
+        if finished and line is not None:
+            self.show_profile()
+
+    def _update_line(self) -> None:
+        for panel in self.panels.values():
+            panel.set_line(self.state.line)
+        if self.profile_dialog is not None:
+            self.profile_dialog.refresh()
+
+    def show_profile(self) -> None:
+        """Open (or raise) the line-profile window, which follows the line and the slice while open."""
+        if self.profile_dialog is None:
+            from ldct_viewer.ui.profile_dialog import ProfileDialog
+
+            self.profile_dialog = ProfileDialog(self)
+        self.profile_dialog.show()
+        self.profile_dialog.raise_()
+
+    def remove_roi_and_line(self) -> None:
+        self.state.set_roi(None)
+        self.state.set_line(None)
+
+    def pixel_spacing(self) -> tuple[float, float]:
         """(row mm, col mm) of the images on screen, (1, 1) when unknown."""
         series = self.case.ldct if self.case is not None else self.ndct_only
         try:
@@ -834,7 +874,7 @@ class MainWindow(QMainWindow):
         """Draw the ROI on ``keys``' panels with the statistics of each one's HU image (the source image
         also in difference mode: the label says HU)."""
         roi = self.state.roi
-        spacing = self._pixel_spacing()
+        spacing = self.pixel_spacing()
         for key in keys:
             panel = self.panels[key]
             if roi is None:
@@ -849,7 +889,7 @@ class MainWindow(QMainWindow):
         image = self.source_slice(key, self.state.slice_of(key))
         if self.state.roi is None or image is None:
             return None
-        return roi_stats(image, self.state.roi, self._pixel_spacing())
+        return roi_stats(image, self.state.roi, self.pixel_spacing())
 
     def _update_titles(self) -> None:
         titles = dict(TITLES)

@@ -16,14 +16,7 @@ from PySide6.QtWidgets import QDialog, QLabel, QVBoxLayout, QWidget
 
 from ldct_viewer.analysis.comparison import slice_spectra
 from ldct_viewer.analysis.nps import DEFAULT_BAND
-from ldct_viewer.ui.theme import BACKGROUND, TEXT_DIM
-
-CURVES = (  # panel key, legend, colour
-    ("ldct", "LDCT", "#a0a0a0"),
-    ("mse", "RED-CNN-MSE", "#5fa8e8"),
-    ("wgan", "RED-CNN-WGAN-GP", "#e0a040"),
-    ("ndct", "NDCT", "#7fd08a"),
-)
+from ldct_viewer.ui.theme import BACKGROUND, PANEL_CURVES as CURVES, TEXT_DIM
 
 
 class NpsDialog(QDialog):

@@ -1,10 +1,11 @@
 """One image panel: a title, a pyqtgraph view with the mouse mapping radiologists expect, a placeholder.
 
 ``SliceViewBox`` replaces pyqtgraph's default mouse mapping (left-drag pan, wheel zoom) with the
-one of DICOM viewers: left-drag window/level, Shift+left-drag an elliptical ROI, middle-drag pan,
-right-drag or Ctrl+wheel zoom, wheel slice. It only *reports* W/L drags, ROI drags and slice steps
-as signals; the main window applies them to the shared ``ViewState``. Likewise a ROI the user moves
-or resizes on a panel is reported (``ImagePanel.roiEdited``), and drawn where the state says.
+one of DICOM viewers: left-drag window/level, Shift+left-drag an elliptical ROI, Ctrl+left-drag a
+profile line, middle-drag pan, right-drag or Ctrl+wheel zoom, wheel slice. It only *reports* W/L
+drags, ROI and line drags and slice steps as signals; the main window applies them to the shared
+``ViewState``. Likewise a ROI or line the user moves on a panel is reported (``ImagePanel.roiEdited``,
+``lineEdited``), and both are drawn where the state says.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from ldct_viewer.analysis.profile import Line
 from ldct_viewer.analysis.roi import EllipseRoi
 
 PANEL_BACKGROUND = "#000000"
@@ -21,6 +23,8 @@ CROSSHAIR_PEN = pg.mkPen((255, 200, 0, 140), width=1)
 ROI_PEN = pg.mkPen((80, 220, 255), width=1.5)
 ROI_HOVER_PEN = pg.mkPen((160, 240, 255), width=2)
 ROI_LABEL_FILL = pg.mkBrush(0, 0, 0, 170)
+LINE_PEN = pg.mkPen((255, 120, 200), width=1.5)
+LINE_HOVER_PEN = pg.mkPen((255, 170, 225), width=2)
 
 
 class SliceViewBox(pg.ViewBox):
@@ -28,6 +32,7 @@ class SliceViewBox(pg.ViewBox):
 
     windowDragged = Signal(float, float)  # screen-pixel dx, dy of a left drag
     roiDragged = Signal(object, object, bool)  # Shift+left drag: start (x, y), current (x, y), finished
+    lineDragged = Signal(object, object, bool)  # Ctrl+left drag: the same
     sliceStepped = Signal(int)  # +1 = next slice
 
     def __init__(self) -> None:
@@ -36,10 +41,13 @@ class SliceViewBox(pg.ViewBox):
 
     def mouseDragEvent(self, ev, axis=None):  # noqa: N802 - Qt naming
         button = ev.button()
-        if button == Qt.MouseButton.LeftButton and ev.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+        modifiers = ev.modifiers()
+        tool = (self.roiDragged if modifiers & Qt.KeyboardModifier.ShiftModifier
+                else self.lineDragged if modifiers & Qt.KeyboardModifier.ControlModifier else None)
+        if button == Qt.MouseButton.LeftButton and tool is not None:
             ev.accept()
             start, now = self.mapSceneToView(ev.buttonDownScenePos()), self.mapSceneToView(ev.scenePos())
-            self.roiDragged.emit((start.x(), start.y()), (now.x(), now.y()), bool(ev.isFinish()))
+            tool.emit((start.x(), start.y()), (now.x(), now.y()), bool(ev.isFinish()))
         elif button == Qt.MouseButton.LeftButton:
             ev.accept()
             delta = ev.screenPos() - ev.lastScreenPos()
@@ -78,6 +86,7 @@ class ImagePanel(QWidget):
 
     hovered = Signal(object)  # (row, col) float image coordinates, or None when the mouse left
     roiEdited = Signal(object)  # EllipseRoi: the user moved or resized the ROI on this panel
+    lineEdited = Signal(object)  # Line: the user moved the profile line (or an end of it) on this panel
 
     def __init__(self, key: str, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -128,7 +137,8 @@ class ImagePanel(QWidget):
         self.roi_label.setZValue(12)
         self.roi_label.hide()
         self.view.addItem(self.roi_label, ignoreBounds=True)
-        self._placing_roi = False
+        self.line_item: pg.LineSegmentROI | None = None  # made when a line is first placed
+        self._placing_roi = False  # True while this code moves the ROI or line: not a user edit
 
         self._shape: tuple[int, int] | None = None
         self._mouse_proxy = pg.SignalProxy(self.graphics.scene().sigMouseMoved, rateLimit=60, slot=self._mouse_moved)
@@ -213,6 +223,35 @@ class ImagePanel(QWidget):
             return
         pos, size = item.pos(), item.size()
         self.roiEdited.emit(EllipseRoi(float(pos.x()), float(pos.y()), abs(float(size.x())), abs(float(size.y()))))
+
+    def set_line(self, line: Line | None) -> None:
+        """Draw the profile ``line`` (image pixels), or hide it."""
+        if line is None:
+            if self.line_item is not None:
+                self.line_item.hide()
+            return
+        self._placing_roi = True
+        try:
+            if self.line_item is None:
+                self.line_item = pg.LineSegmentROI([(line.x0, line.y0), (line.x1, line.y1)], pen=LINE_PEN,
+                                                   hoverPen=LINE_HOVER_PEN)
+                self.line_item.setZValue(11)
+                self.line_item.sigRegionChanged.connect(self._line_moved)
+                self.view.addItem(self.line_item, ignoreBounds=True)
+            else:
+                self.line_item.setPos((0.0, 0.0), update=False, finish=False)
+                start, end = self.line_item.getHandles()
+                self.line_item.movePoint(start, (line.x0, line.y0), finish=False)
+                self.line_item.movePoint(end, (line.x1, line.y1), finish=False)
+            self.line_item.show()
+        finally:
+            self._placing_roi = False
+
+    def _line_moved(self, item) -> None:
+        if self._placing_roi:
+            return
+        start, end = (item.mapToParent(h.pos()) for h in item.getHandles())
+        self.lineEdited.emit(Line(start.x(), start.y(), end.x(), end.y()))
 
     def fit(self, shape: tuple[int, int] | None = None) -> None:
         """Show the whole image (``shape`` when this panel has none yet, so linked panels agree)."""

@@ -15,6 +15,12 @@ BORDER = "#2b2f33"
 TEXT = "#c8c8c8"
 TEXT_DIM = "#8a8f94"
 ACCENT = "#d0a040"
+PANEL_CURVES = (  # panel key, legend, colour: one colour per image in every plot (NPS, line profile)
+    ("ldct", "LDCT", "#a0a0a0"),
+    ("mse", "RED-CNN-MSE", "#5fa8e8"),
+    ("wgan", "RED-CNN-WGAN-GP", "#e0a040"),
+    ("ndct", "NDCT", "#7fd08a"),
+)
 
 STYLE_SHEET = f"""
 QWidget {{ background-color: {BACKGROUND}; color: {TEXT}; }}

@@ -1,0 +1,78 @@
+"""HU profiles of the four panels along the line drawn on them: where a softened edge shows.
+
+Ctrl + left drag on any panel draws the line (the same on all four, movable by its ends or as a
+whole); this window plots HU against the distance from the line's first point, in mm, for the
+LDCT, both networks and the NDCT of the slice shown. An over-smoothing network's curve rises
+across an edge less steeply than the NDCT's. It follows the slice, new results and the line while
+open; pyqtgraph's plot menu (right click → Export…) saves the curves as CSV or images.
+"""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog, QLabel, QVBoxLayout, QWidget
+
+from ldct_viewer.analysis.profile import Profile, line_profile
+from ldct_viewer.ui.theme import BACKGROUND, PANEL_CURVES, TEXT_DIM
+
+
+class ProfileDialog(QDialog):
+    """Non-modal window with the current line's HU profiles; ``refresh()`` re-reads the viewer."""
+
+    def __init__(self, viewer: QWidget) -> None:
+        super().__init__(viewer)
+        self.viewer = viewer
+        self.setWindowTitle("Line profile")
+        self.setWindowFlag(Qt.WindowType.Tool, True)
+        self.resize(640, 420)
+        self.plot = pg.PlotWidget(background=BACKGROUND)
+        self.plot.showGrid(x=True, y=True, alpha=0.15)
+        self.plot.setLabel("bottom", "distance along the line (mm)")
+        self.plot.setLabel("left", "HU")
+        for side in ("bottom", "left"):
+            self.plot.getAxis(side).enableAutoSIPrefix(False)
+        self.plot.addLegend(offset=(10, 10), labelTextColor=TEXT_DIM)
+        self.curves = {key: self.plot.plot([], [], pen=pg.mkPen(colour, width=2), name=label)
+                       for key, label, colour in PANEL_CURVES}
+        self.info = QLabel("")
+        self.info.setObjectName("hint")
+        self.info.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.info)
+        self.profiles: dict[str, Profile] = {}
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Sample and draw the profiles of the viewer's current slice along its line."""
+        if not self.isVisible():
+            return
+        viewer = self.viewer
+        line = viewer.state.line
+        self.profiles = {}
+        if line is not None:
+            spacing = viewer.pixel_spacing()
+            for key, _, _ in PANEL_CURVES:
+                image = viewer.source_slice(key, viewer.state.slice_of(key))
+                if image is not None:
+                    self.profiles[key] = line_profile(image, line, spacing)
+        for key, curve in self.curves.items():
+            profile = self.profiles.get(key)
+            if profile is None:
+                curve.setData([], [])
+            else:
+                curve.setData(profile.distance_mm, profile.hu, connect="finite")
+        if line is None:
+            self.info.setText("No line: Ctrl + left drag on a panel draws one (across an edge, to see how sharp "
+                              "each image keeps it).")
+            return
+        length = next(iter(self.profiles.values())).distance_mm[-1] if self.profiles else float("nan")
+        missing = [label for key, label, _ in PANEL_CURVES if key not in self.profiles]
+        self.info.setText(
+            f"Slice {viewer.state.slice_of('ldct') + 1}: HU along the line ({length:.1f} mm) from its first point; "
+            "a softened edge rises less steeply than NDCT's." + (f" No image: {', '.join(missing)}." if missing else ""))
+
