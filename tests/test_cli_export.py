@@ -67,6 +67,24 @@ def test_export_end_to_end_writes_expected_pngs(workspace):
     assert len(rows) == 1
 
 
+def test_roi_is_outlined_and_its_statistics_recorded(workspace):
+    import json
+
+    from ldct_viewer.analysis.roi import EllipseRoi, roi_stats
+
+    tmp_path, patient, ldct, ckpt = workspace
+    out = tmp_path / "roi"
+    result = run_cli(tmp_path, patient / "quarter_1mm", "--ndct", patient / "full_1mm", "--out", out,
+                     "--slices", "3", "--roi", "6,8,16,12", "--mse", ckpt["mse"], "--wgan", "none")
+    assert result.returncode == 0, result.stderr
+    recorded = json.loads(read_png_text(out / "slice_0003.png")["roi"])
+    assert recorded["ellipse_px"] == [6.0, 8.0, 16.0, 12.0]
+    assert set(recorded["stats"]) == {"ldct", "mse", "ndct"}  # no WGAN-GP panel
+    expected = roi_stats(ldct[2], EllipseRoi(6, 8, 16, 12))
+    assert recorded["stats"]["ldct"]["mean"] == pytest.approx(expected.mean)
+    assert recorded["stats"]["ldct"]["sd"] == pytest.approx(expected.sd)
+
+
 def test_folder_with_mayo_pair_and_no_overwrite(workspace):
     tmp_path, patient, _, ckpt = workspace
     out = tmp_path / "o"
@@ -91,6 +109,8 @@ def test_folder_with_mayo_pair_and_no_overwrite(workspace):
     (["{missing}", "--out", "{o}"], "missing"),
     (["{q}", "--out", "{o}", "--mse", "{missing}.pt"], "checkpoint"),
     (["{q}", "--out", "{o}", "--diff-range", "0"], "diff-range"),
+    (["{q}", "--out", "{o}", "--roi", "1,2,3"], "--roi"),
+    (["{q}", "--out", "{o}", "--roi", "1,2,0,4"], "--roi"),
 ])
 def test_bad_input_is_one_line_and_exit_2(workspace, args, message):
     tmp_path, patient, _, _ = workspace

@@ -7,7 +7,7 @@ import pytest
 
 from ldct_viewer.analysis.metrics import psnr, rmse, ssim
 from ldct_viewer.export import PANELS, compose_comparison
-from ldct_viewer.export.compose import BACKGROUND, GAP, PLACEHOLDER_FILL
+from ldct_viewer.export.compose import BACKGROUND, GAP, PLACEHOLDER_FILL, ROI_COLOUR, roi_outline
 from ldct_viewer.windowing import DIVERGING_LUT, diverging_rgb, window_to_uint8
 
 H, W = 48, 40
@@ -50,6 +50,26 @@ def test_tiles_equal_the_windowed_slices(slices):
             np.testing.assert_array_equal(tile[..., channel], expected)
     lung = compose_comparison(ldct, mse, wgan, ndct, window="lung")
     np.testing.assert_array_equal(lung.tile("ldct")[..., 0], window_to_uint8(ldct, 1500, -600))
+
+
+def test_roi_is_outlined_on_every_image_and_its_statistics_are_kept(slices):
+    from ldct_viewer.analysis.roi import EllipseRoi, roi_stats
+
+    roi = EllipseRoi(8.0, 10.0, 20.0, 16.0)
+    plain = compose_comparison(*slices, window=(400, 40))
+    comp = compose_comparison(*slices, window=(400, 40), roi=roi, pixel_spacing=(0.5, 0.5))
+    mask = roi.mask((H, W))
+    outline = roi_outline(mask)
+    assert outline.sum() > 40 and not (outline & ~mask).any()  # a closed border, inside the ROI
+    assert comp.band_height > plain.band_height  # one more caption line: the ROI statistics
+    for key, image in zip(PANELS, slices):
+        tile = comp.tile(key)
+        assert (tile[outline] == np.array(ROI_COLOUR, np.uint8)).all()
+        np.testing.assert_array_equal(tile[~outline][:, 0], window_to_uint8(image, 400, 40)[~outline])
+        assert comp.roi_stats[key] == roi_stats(image, roi, (0.5, 0.5))
+    assert comp.roi_stats["ldct"].sd > comp.roi_stats["mse"].sd  # noise 40 vs 8 HU
+    missing = compose_comparison(slices[0], None, None, None, window=(400, 40), roi=roi)
+    assert set(missing.roi_stats) == {"ldct"}
 
 
 def test_labels_are_drawn_outside_the_tiles(slices):

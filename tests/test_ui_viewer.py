@@ -731,13 +731,34 @@ def test_export_writes_pngs_of_the_expected_size_and_content(viewer, qtbot, env,
     assert viewer.last_export[0].name == "slice_0003_2.png"  # the earlier file is kept
     assert with_row.shape[0] > png.shape[0] and with_row.shape[1] == png.shape[1]
 
+    # with the ROI on screen: outlined, and its statistics recorded with the image
+    import json
+
+    from ldct_viewer.analysis.roi import EllipseRoi
+    from ldct_viewer.export.png import read_png_text
+
+    viewer.state.set_roi(EllipseRoi(10.0, 12.0, 20.0, 14.0))
+    viewer.state.set_slice(i)
+    viewer.export(str(out), [i], with_diff=False, with_roi=True)
+    qtbot.waitUntil(lambda: len(viewer.last_export) == 1 and viewer.last_export[0].name == "slice_0003_3.png",
+                    timeout=20000)
+    recorded = json.loads(read_png_text(viewer.last_export[0])["roi"])
+    assert recorded["ellipse_px"] == [10.0, 12.0, 20.0, 14.0]
+    for key, panel in (("ldct", "ldct"), ("mse", "mse"), ("wgan-gp", "wgan"), ("ndct", "ndct")):
+        assert recorded["stats"][key]["sd"] == pytest.approx(viewer.roi_stats_of(panel).sd)
+        assert recorded["stats"][key]["mean"] == pytest.approx(viewer.roi_stats_of(panel).mean)
+
 
 def test_export_dialog_options(viewer, qtbot, env):
     from ldct_viewer.ui.dialogs import ExportDialog
 
     dialog = ExportDialog(viewer, current=3, n_slices=N_SLICES, folder=str(env / "x"))
     qtbot.addWidget(dialog)
-    assert dialog.options() == {"out_dir": str(env / "x"), "slices": [3], "with_diff": False}
+    assert dialog.options() == {"out_dir": str(env / "x"), "slices": [3], "with_diff": False, "with_roi": False}
+    assert not dialog.roi.isEnabled()  # no ROI drawn
+    with_roi = ExportDialog(viewer, current=0, n_slices=N_SLICES, folder=str(env / "x"), has_roi=True)
+    qtbot.addWidget(with_roi)
+    assert with_roi.roi.isEnabled() and with_roi.options()["with_roi"]
     dialog.all_radio.setChecked(True)
     assert dialog.slices() == list(range(N_SLICES))
     dialog.range_radio.setChecked(True)

@@ -23,6 +23,7 @@ examples:
   ldct-viewer export L067/quarter_1mm --ndct L067/full_1mm --out png/ --slices 40:60
   ldct-viewer export L067 --out png/ --window lung --diff ndct --diff-range 100
   ldct-viewer export --demo --out png/ --slices 14
+  ldct-viewer export --demo --out png/ --slices 15 --roi 90,200,70,55   # liver ROI with mean and SD
 """
 
 
@@ -45,6 +46,9 @@ def register(subparsers) -> None:
                    help="add a row of difference maps: output - LDCT or output - NDCT (default none)")
     p.add_argument("--diff-range", type=float, default=50.0, metavar="HU",
                    help="difference colour scale is +-HU (default 50)")
+    p.add_argument("--roi", metavar="X,Y,W,H",
+                   help="outline the ellipse inscribed in this rectangle (image pixels: column, row of its "
+                        "top-left corner, width, height) on every image, with each image's mean and SD")
     p.add_argument("--mse", default="mse", metavar="CKPT",
                    help="RED-CNN-MSE checkpoint file (default: the bundled one; 'none' leaves the panel empty)")
     p.add_argument("--wgan", default="wgan-gp", metavar="CKPT",
@@ -99,12 +103,26 @@ class ProgressLine:
         self.stream.flush()
 
 
+def parse_roi(text: str):
+    """``X,Y,W,H`` (image pixels) → an ``EllipseRoi``; a one-line InputError otherwise."""
+    from ldct_viewer.analysis.roi import EllipseRoi
+
+    try:
+        x, y, w, h = (float(v) for v in text.split(","))
+    except ValueError:
+        raise InputError(f"--roi {text!r}: expected X,Y,W,H in image pixels, e.g. 120,200,60,45") from None
+    if not (w > 0 and h > 0) or not all(abs(v) < 1e6 for v in (x, y, w, h)):
+        raise InputError(f"--roi {text!r}: width and height must be greater than 0 pixels")
+    return EllipseRoi(x, y, w, h)
+
+
 def run(args: argparse.Namespace) -> int:
     from ldct_viewer.case import open_case
     from ldct_viewer.export import export_comparisons, parse_slices
     from ldct_viewer.windowing import parse_window
 
     window = parse_window(args.window)  # fail on bad options before any slow work
+    roi = parse_roi(args.roi) if args.roi else None
     if not args.diff_range > 0:
         raise InputError(f"--diff-range {args.diff_range:g}: must be greater than 0 HU")
     if args.demo:
@@ -128,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"{case.describe()}; exporting {len(indices)} slice(s)"
           + (f" on {', '.join(sorted(devices))}" if devices else ""), file=sys.stderr)
     paths = export_comparisons(case, engines, args.out, indices, window, args.diff, args.diff_range,
-                               progress=ProgressLine(sys.stderr))
+                               progress=ProgressLine(sys.stderr), roi=roi)
     for path in paths:
         print(path)
     return 0

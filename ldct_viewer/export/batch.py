@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import math
 import threading
+from dataclasses import asdict
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from ldct_viewer import __version__
+from ldct_viewer.analysis.roi import EllipseRoi, RoiStats
 from ldct_viewer.errors import InputError
 from ldct_viewer.export.compose import DIFF_MODES, PANEL_TITLES, compose_comparison
 from ldct_viewer.export.png import write_png
@@ -86,7 +88,8 @@ def checkpoint_caption(engine: object | None) -> str:
 
 
 def _provenance(case, engines: Mapping[str, object | None], i: int, window: tuple[float, float],
-                diff_mode: str, diff_range: float, metrics: dict) -> dict[str, str]:
+                diff_mode: str, diff_range: float, metrics: dict, roi: EllipseRoi | None = None,
+                stats: Mapping[str, RoiStats] | None = None) -> dict[str, str]:
     text = {
         "Software": f"ldct-viewer {__version__}",
         "Description": "LDCT | RED-CNN-MSE | RED-CNN-WGAN-GP | NDCT comparison",
@@ -109,6 +112,9 @@ def _provenance(case, engines: Mapping[str, object | None], i: int, window: tupl
             text[f"{key}.checkpoint"] = Path(str(getattr(checkpoint, "path", ""))).name
         if engine is not None and getattr(engine, "device_description", None):
             text[f"{key}.device"] = str(engine.device_description)
+    if roi is not None:
+        text["roi"] = json.dumps({"ellipse_px": [roi.x0, roi.y0, roi.width, roi.height],
+                                  "stats": {k: asdict(v) for k, v in (stats or {}).items()}}, sort_keys=True)
     if metrics:
         text["metrics"] = json.dumps({k: {m: None if math.isnan(v) else round(float(v), 5) for m, v in d.items()}
                                       for k, d in metrics.items()}, sort_keys=True)  # NaN: not measurable
@@ -126,6 +132,7 @@ def export_comparisons(
     *,
     progress: Callable[[int, int], None] | None = None,
     cancel: threading.Event | None = None,
+    roi: EllipseRoi | None = None,
 ) -> list[Path]:
     """Write one comparison PNG per slice into ``out_dir`` (created if needed); return the paths.
 
@@ -133,7 +140,9 @@ def export_comparisons(
     ``slices`` are 0-based LDCT indices (default: all). Files are named ``slice_NNNN.png`` with
     the 1-based slice number; an existing file is never replaced — the new one gets ``_2``,
     ``_3``... appended. ``progress(done, total)`` is called after each slice; setting ``cancel``
-    stops after the current slice (the files written so far are kept and returned).
+    stops after the current slice (the files written so far are kept and returned). ``roi``
+    (image pixels) is outlined on every image with its statistics (``compose_comparison``), and
+    recorded with them in the PNG's text chunk ``roi``.
     """
     if diff_mode not in DIFF_MODES:
         raise InputError(f"difference mode {diff_mode!r}: use one of {', '.join(DIFF_MODES)}")
@@ -168,9 +177,9 @@ def export_comparisons(
         comp = compose_comparison(
             ldct, outputs["mse"], outputs["wgan-gp"], case.ndct_slice(i), window=wl, diff_mode=diff_mode,
             diff_range=diff_range, slice_number=i + 1, n_slices=case.n_slices, position_mm=case.position_mm(i),
-            captions=captions, placeholders=placeholders,
+            captions=captions, placeholders=placeholders, roi=roi, pixel_spacing=case.ldct.pixel_spacing,
         )
-        text = _provenance(case, engines, i, wl, diff_mode, diff_range, comp.metrics)
+        text = _provenance(case, engines, i, wl, diff_mode, diff_range, comp.metrics, roi, comp.roi_stats)
         path = unique_path(out, slice_file_name(i))
         for _attempt in range(100):  # another writer may take the name between the check and the link
             try:

@@ -4,6 +4,8 @@ Each image tile is the slice at its native resolution passed through the same wi
 as the viewer (``window_to_uint8``), so an exported tile equals what the reader saw, without
 any screen grab or rescaling. Labels live in bands above the tiles and never touch image pixels.
 The optional second row shows difference maps through the diverging colormap, with a colour bar.
+An optional elliptical ROI is outlined on every image tile (its one-pixel inner border, the only
+pixels the export ever draws over) with each image's mean and SD under the panel's title.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Mapping
 import numpy as np
 
 from ldct_viewer.analysis.comparison import grain_rois, slice_metrics
+from ldct_viewer.analysis.roi import EllipseRoi, RoiStats, roi_stats
 from ldct_viewer.export.text import line_height, text_block
 from ldct_viewer.windowing import (
     colorbar_rgb,
@@ -39,7 +42,8 @@ TITLE_COLOUR = (235, 235, 235)
 CAPTION_COLOUR = (165, 165, 165)
 METRIC_COLOUR = (140, 200, 255)
 PLACEHOLDER_TEXT = (175, 175, 175)
-CAPTION_LINES = 4  # title, caption (checkpoint / source), metrics, grain
+ROI_COLOUR = (80, 220, 255)
+CAPTION_LINES = 4  # title, caption (checkpoint / source), metrics, grain (+ 1 with a ROI)
 
 
 def font_size_for(tile_width: int) -> int:
@@ -54,6 +58,7 @@ class Composition:
     rgb: np.ndarray  # uint8 [height, width, 3]
     tiles: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)  # key -> (top, left, h, w)
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)  # panel -> slice_metrics()
+    roi_stats: dict[str, RoiStats] = field(default_factory=dict)  # panel -> its statistics in the ROI
     header_height: int = 0  # the line with slice, position and window at the top
     band_height: int = 0  # the title/caption/metrics band above each row of tiles
 
@@ -68,6 +73,13 @@ def format_metrics(m: Mapping[str, float]) -> tuple[str, str]:
     grain = m.get("grain_db", math.nan)
     return (f"RMSE {m['rmse']:.1f} HU  PSNR {m['psnr']:.1f} dB  SSIM {m['ssim']:.3f}",
             "" if math.isnan(grain) else f"grain {grain:+.1f} dB vs NDCT")
+
+
+def roi_outline(mask: np.ndarray) -> np.ndarray:
+    """The ROI pixels with a 4-neighbour outside it: a closed one-pixel border drawn inside the ROI."""
+    inner = np.zeros_like(mask)
+    inner[1:-1, 1:-1] = mask[1:-1, 1:-1] & mask[:-2, 1:-1] & mask[2:, 1:-1] & mask[1:-1, :-2] & mask[1:-1, 2:]
+    return mask & ~inner
 
 
 def _placeholder(h: int, w: int, message: str, size: int) -> np.ndarray:
@@ -118,6 +130,8 @@ def compose_comparison(
     placeholders: Mapping[str, str] | None = None,
     header: str | None = None,
     with_metrics: bool = True,
+    roi: EllipseRoi | None = None,
+    pixel_spacing: tuple[float, float] = (1.0, 1.0),
 ) -> Composition:
     """Compose the four windowed panels (and optionally the difference row) at native resolution.
 
@@ -127,7 +141,9 @@ def compose_comparison(
     (output − NDCT: the remaining error), shown with a symmetric ±``diff_range`` HU scale.
     ``slice_number`` is the 1-based number shown to the user. ``captions`` adds a second title
     line per panel (e.g. the checkpoint file and hash). Metrics (vs NDCT) are computed when
-    ``with_metrics`` and the NDCT is present.
+    ``with_metrics`` and the NDCT is present. ``roi`` (image pixels) is outlined on every image
+    tile with each image's mean and SD as a further caption line (``pixel_spacing``, row and
+    column mm, gives the areas in ``Composition.roi_stats``).
     """
     if diff_mode not in DIFF_MODES:
         raise ValueError(f"diff_mode must be one of {DIFF_MODES}, got {diff_mode!r}")
@@ -148,13 +164,21 @@ def compose_comparison(
     size = font_size_for(w)
     step = line_height(size)
     header_h = step + 2 * max(2, size // 3)
-    band_h = CAPTION_LINES * step + max(2, size // 3)
+    band_h = (CAPTION_LINES + (roi is not None)) * step + max(2, size // 3)
     rows = 2 if diff_mode != "none" else 1
     total_w = 4 * w + 3 * GAP
     total_h = header_h + rows * (band_h + h) + (rows - 1) * GAP
     canvas = np.empty((total_h, total_w, 3), np.uint8)
     canvas[...] = BACKGROUND
     comp = Composition(rgb=canvas, header_height=header_h, band_height=band_h)
+    outline = None
+    if roi is not None:
+        mask = roi.mask(ldct.shape)
+        outline = roi_outline(mask)
+        for key, image in images.items():
+            stats = roi_stats(image, roi, pixel_spacing, mask) if image is not None else None
+            if stats is not None:
+                comp.roi_stats[key] = stats
 
     reference = images["ndct"]
     if with_metrics and reference is not None:
@@ -189,6 +213,9 @@ def compose_comparison(
             metric_lines = ("reference for metrics", "")
         lines = [(PANEL_TITLES[key], TITLE_COLOUR), (captions.get(key, ""), CAPTION_COLOUR),
                  *((line, METRIC_COLOUR) for line in metric_lines)]
+        if key in comp.roi_stats:
+            stats = comp.roi_stats[key]
+            lines.append((f"ROI mean {stats.mean:.1f}  SD {stats.sd:.1f} HU", ROI_COLOUR))
         canvas[top:top + band_h, left:left + w] = text_block(w, band_h, lines, size=size, background=BACKGROUND)
         y = top + band_h
         image = images[key]
@@ -196,6 +223,8 @@ def compose_comparison(
             canvas[y:y + h, left:left + w] = _placeholder(h, w, notes[key], size)
         else:
             canvas[y:y + h, left:left + w] = window_to_uint8(image, width, level)[..., None]
+            if outline is not None:
+                canvas[y:y + h, left:left + w][outline] = ROI_COLOUR
         comp.tiles[key] = (y, left, h, w)
 
     # second row: difference maps and the colour bar

@@ -115,9 +115,10 @@ class SimulateDialog(QDialog):
 
 # ---------------------------------------------------------------------- export
 class ExportDialog(QDialog):
-    """File → Export comparison PNG: which slices, with or without the difference row, where."""
+    """File → Export comparison PNG: which slices, with or without the difference row and the ROI, where."""
 
-    def __init__(self, parent: QWidget | None, current: int, n_slices: int, folder: str = "") -> None:
+    def __init__(self, parent: QWidget | None, current: int, n_slices: int, folder: str = "",
+                 has_roi: bool = False) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export comparison PNG")
         self.current, self.n_slices = int(current), int(n_slices)
@@ -135,6 +136,10 @@ class ExportDialog(QDialog):
         self.first.setValue(self.current + 1)
         self.last.setValue(self.n_slices)
         self.diff = QCheckBox("Add the difference-map row (current difference mode)")
+        self.roi = QCheckBox("Draw the ROI with each image's mean and SD" if has_roi
+                             else "Draw the ROI (none drawn: Shift + left drag on a panel)")
+        self.roi.setChecked(has_roi)
+        self.roi.setEnabled(has_roi)
         self.folder = QLineEdit(folder)
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
@@ -155,6 +160,7 @@ class ExportDialog(QDialog):
         layout.addWidget(self.all_radio)
         layout.addLayout(range_row)
         layout.addWidget(self.diff)
+        layout.addWidget(self.roi)
         layout.addWidget(QLabel("Output folder (new files only; existing files are never overwritten):"))
         layout.addLayout(folder_row)
         layout.addWidget(self.error)
@@ -175,7 +181,8 @@ class ExportDialog(QDialog):
         return list(range(a - 1, b))
 
     def options(self) -> dict:
-        return {"out_dir": self.folder.text().strip(), "slices": self.slices(), "with_diff": self.diff.isChecked()}
+        return {"out_dir": self.folder.text().strip(), "slices": self.slices(), "with_diff": self.diff.isChecked(),
+                "with_roi": self.roi.isChecked()}
 
     def accept(self) -> None:
         if not self.folder.text().strip():

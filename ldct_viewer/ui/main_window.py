@@ -1236,18 +1236,20 @@ class MainWindow(QMainWindow):
         from ldct_viewer.ui.dialogs import ExportDialog
 
         dialog = ExportDialog(self, self.state.slice_of("ldct"), self.case.n_slices,
-                              str(self.settings.value("last_dir/export", "") or ""))
+                              str(self.settings.value("last_dir/export", "") or ""), self.state.roi is not None)
         if dialog.exec() != ExportDialog.DialogCode.Accepted:
             return
         options = dialog.options()
         self.settings.setValue("last_dir/export", options["out_dir"])
         self.export(**options)
 
-    def export(self, out_dir: str, slices: Sequence[int], with_diff: bool) -> GeneratorWorker | None:
+    def export(self, out_dir: str, slices: Sequence[int], with_diff: bool,
+               with_roi: bool = False) -> GeneratorWorker | None:
         """Write comparison PNGs for ``slices`` on a pool thread (inference runs as needed).
 
         The difference row uses the current difference mode (output − NDCT when none is chosen
-        and an NDCT is open, else output − LDCT); W/L and range are the ones on screen.
+        and an NDCT is open, else output − LDCT); W/L and range are the ones on screen;
+        ``with_roi`` outlines the ROI on screen, with each image's statistics.
         """
         from ldct_viewer.export import export_comparisons
 
@@ -1261,6 +1263,7 @@ class MainWindow(QMainWindow):
         engines = {EXPORT_PANEL[key]: _KnownResults(self.inference.slots[key])
                    if self.inference.slots[key].engine is not None else None for key in MODEL_KEYS}
         case, window, diff_range = self.case, (w.width, w.level), self.state.diff_range
+        roi = self.state.roi if with_roi else None
         count = len(slices)
 
         def done(written: list[Path]) -> None:
@@ -1269,7 +1272,7 @@ class MainWindow(QMainWindow):
 
         return self._run_busy(
             f"Exporting {count} comparison PNG(s)…",
-            lambda: export_comparisons(case, engines, out_dir, list(slices), window, diff, diff_range),
+            lambda: export_comparisons(case, engines, out_dir, list(slices), window, diff, diff_range, roi=roi),
             done)
 
     def show_shortcuts(self) -> None:
