@@ -436,6 +436,54 @@ def test_ctrl_drag_draws_one_profile_line_and_the_profile_window_plots_every_ima
     assert viewer.state.line is None
 
 
+# ---------------------------------------------------------------------------------------- reader study
+def test_reader_study_shows_blinded_pairs_and_records_every_answer(viewer, qtbot, env, dialogs):
+    from ldct_viewer.reader_study import plan_trials, read_answers
+
+    assert viewer.study_slices() == list(range(N_SLICES))
+    path = env / "study.csv"
+    study = viewer.start_reader_study(str(path), n_trials=4, reader="QA", seed=11)
+    qtbot.addWidget(study)
+    plan = plan_trials(list(range(N_SLICES)), 4, seed=11)
+    assert study.plan == plan
+    for trial, choice in zip(plan, ("A", "B", "none", "A")):
+        header = study.header.text()
+        assert header.startswith(f"Trial {trial.number} / 4") and "NDCT reference" in header
+        a, b, ref = (study.panels[k].displayed for k in ("A", "B", "ndct"))
+        np.testing.assert_array_equal(a, viewer.source_slice(trial.left, trial.index))
+        np.testing.assert_array_equal(b, viewer.source_slice(trial.right, trial.index))
+        np.testing.assert_array_equal(ref, viewer.source_slice("ndct", trial.index))
+        assert "MSE" not in header and "WGAN" not in header  # blinded
+        if choice == "B":
+            study.activateWindow()
+            qtbot.waitUntil(study.isActiveWindow, timeout=5000)
+            qtbot.keyClick(study, Qt.Key.Key_B)  # the keyboard works as the buttons do
+        else:
+            study.buttons[choice].click()
+        assert len(read_answers(path)) == trial.number  # written at once
+    rows = read_answers(path)
+    assert [r["choice"] for r in rows] == ["A", "B", "none", "A"]
+    expected = [plan[0].left, plan[1].right, "none", plan[3].left]
+    assert [r["chosen"] for r in rows] == expected and all(r["reader"] == "QA" for r in rows)
+    assert study.complete and "Done: 4 trials" in study.header.text()
+    assert not any(button.isEnabled() for button in study.buttons.values())
+    study.buttons["A"].click()  # after the end: nothing more is recorded
+    assert len(read_answers(path)) == 4
+
+    assert viewer.start_reader_study(str(path), n_trials=2) is None  # never written over
+    assert "already exists" in dialogs[-1][1]
+
+
+def test_reader_study_needs_ndct_and_both_outputs(qtbot, env, series_pair, checkpoints, dialogs):
+    window = make_window(qtbot, env, checkpoints)
+    try:
+        assert window.open_paths([series_pair["ldct"]], "ldct")
+        window.reader_study_dialog()
+        assert dialogs and "needs an NDCT" in dialogs[-1][1]
+    finally:
+        window.shutdown()
+
+
 # ---------------------------------------------------------------------------------------- zoom / pan
 def test_zoom_and_pan_are_linked_and_space_resets(viewer, qtbot):
     def ranges():

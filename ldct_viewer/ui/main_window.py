@@ -133,6 +133,7 @@ class MainWindow(QMainWindow):
         self._metrics_dirty = False
         self.nps_dialog = None  # ldct_viewer.ui.nps_dialog.NpsDialog, made when first opened
         self.profile_dialog = None  # ldct_viewer.ui.profile_dialog.ProfileDialog, made when first opened
+        self.study_window = None  # ldct_viewer.ui.reader_study.ReaderStudyWindow of the last study started
         self._pending_drag: list[Any] = [0.0, 0.0, None]
         self._busy_workers: list[GeneratorWorker] = []
         self._busy_message = ""  # shown on every panel while a case is being prepared
@@ -376,6 +377,10 @@ class MainWindow(QMainWindow):
             device_group.addAction(action)
             device_menu.addAction(action)
             self.device_actions[device] = action
+
+        tools_menu = menu.addMenu("&Tools")
+        tools_menu.addAction(self._action("Reader study…", self.reader_study_dialog,
+                                          tip="Blinded A/B: which output looks more like the NDCT?"))
 
         help_menu = menu.addMenu("&Help")
         help_menu.addAction(self._action("Keyboard and mouse…", self.show_shortcuts, ["F1", "?"]))
@@ -1227,6 +1232,49 @@ class MainWindow(QMainWindow):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 self.metrics_table.setItem(row, col, item)
         self.metrics_caption.setText(f"Metrics vs NDCT, slice {i + 1}" if has_ndct else "Metrics need an NDCT slice")
+
+    # ================================================================== reader study
+    def study_slices(self) -> list[int]:
+        """LDCT slices with an NDCT slice and both networks' outputs: what a reader study can show."""
+        if self.case is None or self.case.ndct is None:
+            return []
+        return [i for i in range(self.case.n_slices) if self.case.ndct_index(i) is not None
+                and all(self.inference.result(key, i) is not None for key in MODEL_KEYS)]
+
+    def reader_study_dialog(self) -> None:
+        available = len(self.study_slices())
+        if not available:
+            self.report_error("Reader study", "A reader study needs an NDCT and both networks' outputs: open an "
+                                              "LDCT/NDCT pair and let the networks finish (Models → Run inference).")
+            return
+        import secrets
+
+        from ldct_viewer.ui.reader_study import ReaderStudySetup
+
+        dialog = ReaderStudySetup(self, available, str(self.settings.value("last_dir/study", "") or ""),
+                                  seed=secrets.randbelow(10**6))
+        if dialog.exec() != ReaderStudySetup.DialogCode.Accepted:
+            return
+        options = dialog.options()
+        self.settings.setValue("last_dir/study", str(Path(options["path"]).parent))
+        self.start_reader_study(**options)
+
+    def start_reader_study(self, path: str, n_trials: int, reader: str = "", seed: int = 0):
+        """Plan ``n_trials`` blinded trials over ``study_slices()`` with ``seed`` and open the study
+        window; answers go to the new CSV ``path``. Returns the window (None after an error dialog)."""
+        from ldct_viewer.errors import InputError
+        from ldct_viewer.reader_study import StudyLog, plan_trials
+        from ldct_viewer.ui.reader_study import ReaderStudyWindow
+
+        try:
+            log = StudyLog(path, reader, seed)
+            plan = plan_trials(self.study_slices(), n_trials, seed)
+        except InputError as err:
+            self.report_error("Reader study", str(err))
+            return None
+        self.study_window = ReaderStudyWindow(self, plan, log)
+        self.study_window.show()
+        return self.study_window
 
     # ================================================================== export, help, errors
     def export_dialog(self) -> None:

@@ -1,0 +1,193 @@
+"""Tools → Reader study: the blinded A/B comparison of ``ldct_viewer.reader_study``, on screen.
+
+The setup dialog asks for the number of trials, the reader's name, the answers file and a seed;
+the study window then shows, per trial, the two networks' outputs of one slice as "A" and "B" (in
+the plan's random order) beside the NDCT reference, all at the viewer's window/level, their
+zoom and pan linked (middle/right drag, Ctrl+wheel; left drag changes window/level for all three).
+The reader answers with the buttons or the keys A, B and N; each answer is in the CSV at once.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ldct_viewer.reader_study import Answer, StudyLog, Trial, summarize
+from ldct_viewer.ui.panel import ImagePanel
+from ldct_viewer.viewstate import ViewState
+
+QUESTION = "Which image's noise texture looks more like the NDCT reference?"
+
+
+class ReaderStudySetup(QDialog):
+    """Number of trials, reader, answers file, seed."""
+
+    def __init__(self, parent: QWidget | None, available: int, folder: str = "", seed: int = 0) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Reader study")
+        self.trials = QSpinBox()
+        self.trials.setRange(1, 1000)
+        self.trials.setValue(min(20, 2 * available))
+        self.reader = QLineEdit()
+        self.reader.setPlaceholderText("initials (recorded in the answers file)")
+        self.path = QLineEdit(str(Path(folder) / "reader_study.csv") if folder else "")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setValue(seed)
+        self.error = QLabel("")
+        self.error.setStyleSheet("color: #e07070")
+        path_row = QHBoxLayout()
+        path_row.addWidget(self.path, 1)
+        path_row.addWidget(browse)
+        form = QFormLayout()
+        form.addRow("Trials", self.trials)
+        form.addRow("Reader", self.reader)
+        form.addRow("Answers file (new)", path_row)
+        form.addRow("Seed", self.seed)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(f"{QUESTION}\nBlinded: each trial shows one slice's two outputs as A and B in random "
+                                f"order beside the NDCT. {available} slice(s) have both outputs."))
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        from ldct_viewer.ui.dialogs import _buttons
+
+        layout.addWidget(_buttons(self, "Start"))
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Answers file", self.path.text(), "CSV (*.csv)")
+        if path:
+            self.path.setText(path)
+
+    def options(self) -> dict:
+        return {"path": self.path.text().strip(), "n_trials": self.trials.value(),
+                "reader": self.reader.text().strip(), "seed": self.seed.value()}
+
+    def accept(self) -> None:
+        path = self.path.text().strip()
+        if not path:
+            self.error.setText("Choose a file for the answers.")
+            return
+        if Path(path).exists():
+            self.error.setText("That file exists; choose a new one (answers are never written over).")
+            return
+        super().accept()
+
+
+class ReaderStudyWindow(QDialog):
+    """One trial at a time: A, B and the NDCT reference; answers go to ``log``."""
+
+    def __init__(self, viewer, plan: list[Trial], log: StudyLog) -> None:
+        super().__init__(viewer)
+        self.viewer, self.plan, self.log = viewer, plan, log
+        self.setWindowTitle("Reader study")
+        self.resize(1200, 560)
+        self.current = 0
+        self._user_zoomed = False  # until the reader zooms or pans, the images fill their panels
+        self.shown_at = time.monotonic()
+        self.state = ViewState(panels=("A", "B", "ndct"))  # this window's own W/L, starting at the viewer's
+        self.state.set_window(viewer.state.window.width, viewer.state.window.level)
+        self.state.subscribe("window", lambda **_: self._apply_window())
+        self.header = QLabel("")
+        self.header.setObjectName("panelTitle")
+        self.header.setWordWrap(True)
+        self.panels = {"A": ImagePanel("study_a", "A"), "B": ImagePanel("study_b", "B"),
+                       "ndct": ImagePanel("study_ndct", "NDCT (reference)")}
+        reference = self.panels["ndct"].view
+        row = QHBoxLayout()
+        for key, panel in self.panels.items():
+            if panel.view is not reference:
+                panel.view.setXLink(reference)
+                panel.view.setYLink(reference)
+            panel.view.windowDragged.connect(lambda dx, dy: self.state.drag_window(dx, dy))
+            panel.view.sigRangeChangedManually.connect(self._zoomed_by_user)
+            row.addWidget(panel, 1)
+        self.buttons = {"A": QPushButton("A is closer  (A)"), "B": QPushButton("B is closer  (B)"),
+                        "none": QPushButton("No difference  (N)")}
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        for choice, button in self.buttons.items():
+            button.clicked.connect(lambda _=False, c=choice: self.answer(c))
+            buttons.addWidget(button)
+            QShortcut(QKeySequence({"A": "A", "B": "B", "none": "N"}[choice]), self, lambda c=choice: self.answer(c))
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.header)
+        layout.addLayout(row, 1)
+        layout.addLayout(buttons)
+        self._show_trial()
+
+    @property
+    def complete(self) -> bool:
+        """Every trial answered (not ``finished``: that is QDialog's signal)."""
+        return self.current >= len(self.plan)
+
+    def _show_trial(self) -> None:
+        trial = self.plan[self.current]
+        viewer = self.viewer
+        images = {"A": viewer.source_slice(trial.left, trial.index), "B": viewer.source_slice(trial.right, trial.index),
+                  "ndct": viewer.source_slice("ndct", trial.index)}
+        for key, image in images.items():
+            self.panels[key].set_image(image, self.state.window.levels)
+        if not self._user_zoomed:
+            self.panels["ndct"].fit()
+        self._show_header()
+        self.shown_at = time.monotonic()
+
+    def _zoomed_by_user(self, *_) -> None:
+        self._user_zoomed = True
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if not self._user_zoomed and not self.complete:
+            QTimer.singleShot(0, self, self.panels["ndct"].fit)  # once the panels have their new size
+
+    def _show_header(self) -> None:
+        w = self.state.window
+        self.header.setText(f"Trial {self.plan[self.current].number} / {len(self.plan)}  ·  "
+                            f"W {w.width:g} / L {w.level:g}  ·  {QUESTION}")
+
+    def _apply_window(self) -> None:
+        for panel in self.panels.values():
+            panel.set_levels(self.state.window.levels)
+        if not self.complete:
+            self._show_header()
+
+    def answer(self, choice: str) -> None:
+        """Record ``choice`` ("A", "B" or "none") for the trial shown, then show the next one."""
+        if self.complete:
+            return
+        trial = self.plan[self.current]
+        position = None
+        if self.viewer.case is not None:
+            position = self.viewer.case.position_mm(trial.index)
+        self.log.add(Answer(trial=trial, choice=choice, response_s=time.monotonic() - self.shown_at,
+                            position_mm=position))
+        self.current += 1
+        if not self.complete:
+            self._show_trial()
+            return
+        summary = summarize(self.log.answers).text()
+        self.header.setText(f"Done: {len(self.plan)} trials, answers in {self.log.path}.  {summary}")
+        for panel in self.panels.values():
+            panel.set_placeholder("study finished")
+        for button in self.buttons.values():
+            button.setEnabled(False)
+        self.viewer.statusBar().showMessage(f"Reader study: {summary}", 20000)
+
