@@ -6,6 +6,7 @@
     python resources/checkpoints/diagnose.py critic-start --checkpoint resources/checkpoints/redcnn-mse.pt --data data/phantom-ds
     python resources/checkpoints/diagnose.py texture --data data/phantom-ds --checkpoint A.pt [--checkpoint B.pt ...]
     python resources/checkpoints/diagnose.py critic-warmup --data data/phantom-ds --checkpoint A.pt [--steps 2000]
+    python resources/checkpoints/diagnose.py grain-history --state runs/mse-c1/train_state.pt [--every 5]
 
 ``smoothing``: RMSE against NDCT of the LDCT test slices and of the same slices after a Gaussian
 blur, over the whole slice and inside the body (NDCT above -900 HU). If blurring raises the error
@@ -41,6 +42,11 @@ seed's critic from ``critic_init: highpass`` (seed 0, Adam lr 1e-4, batch 8, lam
 of fit's validation patches with D(NDCT) > D(output). An unconditional critic sees all twelve
 conditions at once: below 0.5 in a condition it rates that condition's outputs *more* NDCT-like
 than NDCT itself.
+
+``grain-history``: from a run's saved state (``train_state.pt``), per epoch (every ``--every``-th,
+and the last) the validation RMSE and the signed grain per condition (dB vs NDCT, as ``texture``
+prints it), the LDCT input's first: how fast the MSE network's grain approaches NDCT's, and which
+conditions have crossed below it.
 """
 import argparse
 import sys
@@ -219,6 +225,23 @@ def critic_warmup(checkpoint: str, data: str, steps: int = 2000, train_patches: 
             opt.step()
 
 
+def grain_history(state_path: str, every: int = 5) -> None:
+    history = torch.load(state_path, map_location="cpu", weights_only=False)["counters"]["history"]
+    measured = [h for h in history if h.get("val_texture_by_condition")]
+    if not measured:
+        sys.exit(f"{state_path}: no epoch with the per-condition grain (runs before session 6 lack it)")
+    conditions = list(measured[-1]["val_texture_by_condition"])
+    print("| epoch | val RMSE (HU) | " + " | ".join(c[1:] for c in conditions) + " |")
+    print("|---|---|" + "---|" * len(conditions))
+    first = measured[-1]["val_input_texture_by_condition"]
+    print("| LDCT input | | " + " | ".join(f"{first.get(c, float('nan')):+.2f}" for c in conditions) + " |")
+    for h in measured:
+        if h["epoch"] % every == 0 or h is measured[0] or h is measured[-1]:
+            grain = h["val_texture_by_condition"]
+            print(f"| {h['epoch']} | {h['val_rmse_hu']:.1f} | "
+                  + " | ".join(f"{grain.get(c, float('nan')):+.2f}" for c in conditions) + " |")
+
+
 def dead_units(data: str, steps: int = 30) -> None:
     norm = Normalization()
     grid = build_grid(VariableDoseDataset(data), "train", 64, 32)
@@ -259,16 +282,23 @@ def dead_units(data: str, steps: int = 30) -> None:
 if __name__ == "__main__":
     torch.set_num_threads(2)
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("what", choices=["smoothing", "critic", "dead-units", "critic-start", "texture", "critic-warmup"])
-    ap.add_argument("--data", required=True)
+    ap.add_argument("what", choices=["smoothing", "critic", "dead-units", "critic-start", "texture", "critic-warmup",
+                                    "grain-history"])
+    ap.add_argument("--data")
     ap.add_argument("--state")
     ap.add_argument("--checkpoint", action="append", default=[])
     ap.add_argument("--val-patches", type=int, default=480)
     ap.add_argument("--steps", type=int, default=2000)
+    ap.add_argument("--every", type=int, default=5)
     a = ap.parse_args()
     if a.what in ("critic-start", "texture", "critic-warmup") and not a.checkpoint:
         ap.error(f"{a.what} needs --checkpoint")
+    if a.what in ("critic", "grain-history") and not a.state:
+        ap.error(f"{a.what} needs --state")
+    if a.what != "grain-history" and not a.data:
+        ap.error(f"{a.what} needs --data")
     {"smoothing": lambda: smoothing(a.data), "critic": lambda: critic(a.state, a.data),
      "dead-units": lambda: dead_units(a.data), "critic-start": lambda: critic_start(a.checkpoint[0], a.data),
      "texture": lambda: texture(a.checkpoint, a.data, a.val_patches),
-     "critic-warmup": lambda: critic_warmup(a.checkpoint[0], a.data, a.steps, val_patches=a.val_patches)}[a.what]()
+     "critic-warmup": lambda: critic_warmup(a.checkpoint[0], a.data, a.steps, val_patches=a.val_patches),
+     "grain-history": lambda: grain_history(a.state, a.every)}[a.what]()
