@@ -465,13 +465,22 @@ def test_reader_study_shows_blinded_pairs_and_records_every_answer(viewer, qtbot
     assert [r["choice"] for r in rows] == ["A", "B", "none", "A"]
     expected = [plan[0].left, plan[1].right, "none", plan[3].left]
     assert [r["chosen"] for r in rows] == expected and all(r["reader"] == "QA" for r in rows)
-    assert study.complete and "Done: 4 trials" in study.header.text()
+    assert study.complete and "Study done: 4 of 4 trials answered" in study.header.text()
     assert not any(button.isEnabled() for button in study.buttons.values())
     study.buttons["A"].click()  # after the end: nothing more is recorded
     assert len(read_answers(path)) == 4
 
     assert viewer.start_reader_study(str(path), n_trials=2) is None  # never written over
     assert "already exists" in dialogs[-1][1]
+
+    # another case opened mid-study: the study stops with the answers so far, and shows nothing else
+    second = viewer.start_reader_study(str(env / "second.csv"), n_trials=3, seed=2)
+    qtbot.addWidget(second)
+    second.buttons["A"].click()
+    viewer.set_case(viewer.case.__class__(ldct=viewer.case.ldct, ndct=viewer.case.ndct, pairing=viewer.case.pairing))
+    second.buttons["B"].click()
+    assert second.complete and "stopped" in second.header.text() and len(read_answers(env / "second.csv")) == 2
+    assert second.panels["A"].displayed is None
 
 
 def test_reader_study_needs_ndct_and_both_outputs(qtbot, env, series_pair, checkpoints, dialogs):

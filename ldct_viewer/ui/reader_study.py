@@ -96,6 +96,7 @@ class ReaderStudyWindow(QDialog):
     def __init__(self, viewer, plan: list[Trial], log: StudyLog) -> None:
         super().__init__(viewer)
         self.viewer, self.plan, self.log = viewer, plan, log
+        self.case = viewer.case  # the study's slices are this case's; another case ends the study
         self.setWindowTitle("Reader study")
         self.resize(1200, 560)
         self.current = 0
@@ -143,6 +144,9 @@ class ReaderStudyWindow(QDialog):
         viewer = self.viewer
         images = {"A": viewer.source_slice(trial.left, trial.index), "B": viewer.source_slice(trial.right, trial.index),
                   "ndct": viewer.source_slice("ndct", trial.index)}
+        if viewer.case is not self.case or any(image is None for image in images.values()):
+            self._end("stopped: the viewer's case or a network changed")
+            return
         for key, image in images.items():
             self.panels[key].set_image(image, self.state.window.levels)
         if not self._user_zoomed:
@@ -183,8 +187,14 @@ class ReaderStudyWindow(QDialog):
         if not self.complete:
             self._show_trial()
             return
-        summary = summarize(self.log.answers).text()
-        self.header.setText(f"Done: {len(self.plan)} trials, answers in {self.log.path}.  {summary}")
+        self._end("done")
+
+    def _end(self, how: str) -> None:
+        """Finish the study (all trials answered, or it cannot go on): summary, no more answers."""
+        self.current = len(self.plan)
+        summary = summarize(self.log.answers).text() if self.log.answers else "No answer recorded."
+        self.header.setText(f"Study {how}: {len(self.log.answers)} of {len(self.plan)} trials answered"
+                            + (f", answers in {self.log.path}" if self.log.answers else "") + f".  {summary}")
         for panel in self.panels.values():
             panel.set_placeholder("study finished")
         for button in self.buttons.values():
