@@ -69,15 +69,20 @@ class Answer:
 
 
 class StudyLog:
-    """The answers so far, rewritten to ``path`` (atomically) after each one; never overwrites a
-    file that existed before the study started."""
+    """The answers so far, rewritten to ``path`` (atomically) after each one. The file is created
+    (header only) when the study starts, exclusively: a file that existed before is never touched."""
 
     def __init__(self, path: str | Path, reader: str = "", seed: int | None = None) -> None:
         self.path = Path(path)
-        if self.path.exists():
-            raise InputError(f"{self.path}: already exists; choose a new file for this study's answers")
         if not self.path.parent.is_dir():
             raise InputError(f"{self.path.parent}: no such folder")
+        try:
+            with open(self.path, "x", encoding="utf-8") as f:
+                f.write(",".join(COLUMNS) + "\n")
+        except FileExistsError:
+            raise InputError(f"{self.path}: already exists; choose a new file for this study's answers") from None
+        except OSError as err:
+            raise InputError(f"{self.path}: cannot be written ({err.strerror})") from None
         self.reader = reader
         self.seed = seed
         self.answers: list[Answer] = []

@@ -32,6 +32,7 @@ def test_plan_refuses_nothing_to_show():
 def test_answers_are_written_after_each_one_and_never_over_an_existing_file(tmp_path):
     path = tmp_path / "answers.csv"
     log = StudyLog(path, reader="AB", seed=7)
+    assert read_answers(path) == []  # the name is taken at once, header only
     log.add(Answer(Trial(1, 4, "wgan", "mse"), "A", 2.5, position_mm=-12.0))
     assert [r["chosen"] for r in read_answers(path)] == ["wgan"]
     log.add(Answer(Trial(2, 0, "wgan", "mse"), "B", 1.0))
@@ -43,6 +44,8 @@ def test_answers_are_written_after_each_one_and_never_over_an_existing_file(tmp_
     assert not list(tmp_path.glob(".*part"))  # the temp file was renamed into place
     with pytest.raises(InputError, match="already exists"):
         StudyLog(path)
+    with pytest.raises(InputError, match="no such folder"):
+        StudyLog(tmp_path / "missing" / "a.csv")
     with pytest.raises(ValueError, match="choice"):
         log.add(Answer(Trial(4, 0, "mse", "wgan"), "C", 1.0))
 

@@ -1267,8 +1267,8 @@ class MainWindow(QMainWindow):
         from ldct_viewer.ui.reader_study import ReaderStudyWindow
 
         try:
-            log = StudyLog(path, reader, seed)
             plan = plan_trials(self.study_slices(), n_trials, seed)
+            log = StudyLog(path, reader, seed)  # creates the file: only once there is a plan
         except InputError as err:
             self.report_error("Reader study", str(err))
             return None
