@@ -1,29 +1,61 @@
 """Copy the selected run checkpoints into resources/checkpoints with the test evaluation embedded.
 
 Run from the repository root after the commands in commands.sh; the weights are copied unchanged
-(the script checks their SHA-256), only the metadata gains the test-split evaluation.
+(the script checks their SHA-256), only the metadata gains the test-split evaluation. The defaults
+are the bundled pair's sources; for a new pair (e.g. the files of ``gpu_session.sh``, with its
+``runs.tar.gz`` unpacked for the ``eval`` folder):
+
+    python resources/checkpoints/bundle.py --mse OUT/mse-best.pt --wgan OUT/wgan-best.pt --eval WORK/eval --tables
+
+``--tables`` also copies the evaluation's table.md, table.csv and conditions.png over
+evaluation.md, evaluation.csv and evaluation_conditions.png here.
 """
+import argparse
 import json
+import shutil
+from pathlib import Path
+
 from ldct_viewer.model import load_checkpoint, save_checkpoint
 
-results = json.load(open("runs/eval5/results.json"))
+HERE = Path("resources/checkpoints")
 KEYS = ("rmse", "psnr", "ssim", "texture_db", "power_ratio_db", "rmse_truth")
+TABLES = (("table.md", "evaluation.md"), ("table.csv", "evaluation.csv"), ("conditions.png", "evaluation_conditions.png"))
 
 
-def per_condition(method: str) -> dict:
-    return {r["condition"]: {k: round(r[f"{method}|{k}"], 4) for k in KEYS} for r in results["rows"]}
+def per_condition(results: dict, method: str) -> dict:
+    return {r["condition"]: {k: round(r[f"{method}|{k}"], 4) for k in KEYS if f"{method}|{k}" in r}
+            for r in results["rows"]}
 
 
-for src, dst in (("runs/mse-c1-epoch18.pt", "resources/checkpoints/redcnn-mse.pt"),
-                 ("runs/wgan-c1-epoch8.pt", "resources/checkpoints/redcnn-wgangp.pt")):
-    c = load_checkpoint(src)
-    name = next(x["name"] for x in results["checkpoints"] if x["sha256"] == c.sha256)
-    evaluation = {"split": results["split"], "volumes": results["volumes"],
-                  "slices_per_volume": results["slices_per_volume"],
-                  "note": results["data_range_note"] + "; texture: " + results["texture_note"]
-                          + "; rmse_truth: RMSE against the noise-free phantom",
-                  "per_condition": per_condition(name), "ldct_per_condition": per_condition("LDCT"), "report": "resources/checkpoints/REPORT.md"}
-    sha = save_checkpoint(dst, c.model, mode=c.mode, normalization=c.normalization, config=c.metadata["config"],
-                          data=c.metadata["data"], evaluation=evaluation, training=c.metadata["training"])
-    assert sha == c.sha256
-    print(dst, sha[:12], name)
+def bundle(mse: str, wgan: str, eval_dir: str, tables: bool) -> None:
+    results = json.loads((Path(eval_dir) / "results.json").read_text())
+    for src, dst in ((mse, HERE / "redcnn-mse.pt"), (wgan, HERE / "redcnn-wgangp.pt")):
+        c = load_checkpoint(src)
+        try:
+            name = next(x["name"] for x in results["checkpoints"] if x["sha256"] == c.sha256)
+        except StopIteration:
+            raise SystemExit(f"{src}: not one of the checkpoints evaluated in {eval_dir}") from None
+        evaluation = {"split": results["split"], "volumes": results["volumes"],
+                      "slices_per_volume": results["slices_per_volume"],
+                      "note": results["data_range_note"] + "; texture: " + results["texture_note"]
+                              + "; rmse_truth: RMSE against the noise-free phantom",
+                      "per_condition": per_condition(results, name),
+                      "ldct_per_condition": per_condition(results, "LDCT"), "report": str(HERE / "REPORT.md")}
+        sha = save_checkpoint(dst, c.model, mode=c.mode, normalization=c.normalization, config=c.metadata["config"],
+                              data=c.metadata["data"], evaluation=evaluation, training=c.metadata["training"])
+        assert sha == c.sha256
+        print(dst, sha[:12], name)
+    if tables:
+        for src, dst in TABLES:
+            shutil.copyfile(Path(eval_dir) / src, HERE / dst)
+            print(HERE / dst)
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--mse", default="runs/mse-c1-epoch18.pt")
+    ap.add_argument("--wgan", default="runs/wgan-c1-epoch8.pt")
+    ap.add_argument("--eval", default="runs/eval5", help="an 'ldct-train evaluate --out' folder that evaluated both")
+    ap.add_argument("--tables", action="store_true", help="also copy its tables and figure here")
+    a = ap.parse_args()
+    bundle(a.mse, a.wgan, a.eval, a.tables)
