@@ -1,5 +1,6 @@
 """resources/checkpoints/gpu_session.sh end to end on the CPU, shrunk: the script a CUDA session runs
-as one time-boxed command must get from nothing to an evaluated pair (slow: ~1 minute)."""
+as one time-boxed command must get from nothing to an evaluated pair, and bundle.py must bundle that
+pair (slow: ~1 minute)."""
 
 import os
 import subprocess
@@ -28,3 +29,23 @@ def test_gpu_session_script_runs_end_to_end(tmp_path):
     assert mse.mode == "mse" and wgan.mode == "wgan-gp" and wgan.model.width == 8
     log = (out / "session.log").read_text()
     assert "| **mean** |" in log and "done:" in log
+
+    # and bundling what it returns, as REPORT.md says: the weights unchanged, the evaluation embedded
+    import tarfile
+
+    with tarfile.open(out / "runs.tar.gz") as archive:
+        archive.extractall(out, filter="data")
+    repo = tmp_path / "repo"
+    (repo / "resources" / "checkpoints").mkdir(parents=True)
+    proc = subprocess.run([sys.executable, str(ROOT / "resources" / "checkpoints" / "bundle.py"),
+                           "--mse", str(out / "mse-best.pt"), "--wgan", str(out / "wgan-best.pt"),
+                           "--eval", str(out / "eval"), "--tables"], cwd=repo, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    here = repo / "resources" / "checkpoints"
+    bundled = load_checkpoint(here / "redcnn-mse.pt"), load_checkpoint(here / "redcnn-wgangp.pt")
+    assert [b.sha256 for b in bundled] == [mse.sha256, wgan.sha256]
+    assert all(b.metadata["evaluation"]["split"] == "test" and b.metadata["evaluation"]["per_condition"]
+               for b in bundled)
+    assert sorted(p.name for p in here.iterdir() if not p.suffix == ".pt") == [
+        "evaluation.csv", "evaluation.md", "evaluation_conditions.png"]
