@@ -33,7 +33,8 @@ def test_mask_is_clipped_to_the_image_and_empty_outside_it():
 
 
 def test_corners_in_any_order_give_the_same_roi():
-    assert EllipseRoi.from_corners((10, 2), (4, 8)) == EllipseRoi(4, 2, 6, 6) == EllipseRoi.from_corners((4, 8), (10, 2))
+    roi = EllipseRoi(4, 2, 6, 6)
+    assert EllipseRoi.from_corners((10, 2), (4, 8)) == roi == EllipseRoi.from_corners((4, 8), (10, 2))
 
 
 def test_statistics_match_numpy_on_the_mask():

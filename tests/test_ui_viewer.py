@@ -387,7 +387,8 @@ def test_ctrl_drag_draws_one_profile_line_and_the_profile_window_plots_every_ima
         item = viewer.panels[key].line_item
         if item is None or not item.isVisible():
             return None
-        return tuple(c for h in item.getHandles() for c in (item.mapToParent(h.pos()).x(), item.mapToParent(h.pos()).y()))
+        points = [item.mapToParent(h.pos()) for h in item.getHandles()]
+        return tuple(c for p in points for c in (p.x(), p.y()))
 
     def plotted(line):
         dialog = viewer.profile_dialog

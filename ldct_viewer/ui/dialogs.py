@@ -6,7 +6,6 @@ import json
 import platform
 from typing import Any, Sequence
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,

@@ -74,5 +74,6 @@ class ProfileDialog(QDialog):
         missing = [label for key, label, _ in PANEL_CURVES if key not in self.profiles]
         self.info.setText(
             f"Slice {viewer.state.slice_of('ldct') + 1}: HU along the line ({length:.1f} mm) from its first point; "
-            "a softened edge rises less steeply than NDCT's." + (f" No image: {', '.join(missing)}." if missing else ""))
+            "a softened edge rises less steeply than NDCT's."
+            + (f" No image: {', '.join(missing)}." if missing else ""))
 

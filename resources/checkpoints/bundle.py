@@ -19,7 +19,8 @@ from ldct_viewer.model import load_checkpoint, save_checkpoint
 
 HERE = Path("resources/checkpoints")
 KEYS = ("rmse", "psnr", "ssim", "texture_db", "power_ratio_db", "rmse_truth")
-TABLES = (("table.md", "evaluation.md"), ("table.csv", "evaluation.csv"), ("conditions.png", "evaluation_conditions.png"))
+TABLES = (("table.md", "evaluation.md"), ("table.csv", "evaluation.csv"),
+          ("conditions.png", "evaluation_conditions.png"))
 
 
 def per_condition(results: dict, method: str) -> dict:
