@@ -32,21 +32,28 @@ class EllipseRoi:
         (xa, ya), (xb, yb) = a, b
         return cls(min(xa, xb), min(ya, yb), abs(xb - xa), abs(yb - ya))
 
-    def mask(self, shape: tuple[int, int]) -> np.ndarray:
-        """Boolean [H, W] mask of the pixels whose centre is inside the ellipse (empty if degenerate)."""
+    def box_mask(self, shape: tuple[int, int]) -> tuple[tuple[slice, slice], np.ndarray] | None:
+        """The ellipse's bounding box inside an image of ``shape`` (row and column slices) and the
+        mask within it; None when no pixel can be inside (degenerate, or outside the image)."""
         h, w = shape
-        out = np.zeros((h, w), dtype=bool)
         rx, ry = self.width / 2.0, self.height / 2.0
         if rx <= 0 or ry <= 0:
-            return out
+            return None
         cx, cy = self.x0 + rx, self.y0 + ry
         r0, r1 = max(int(math.floor(self.y0)), 0), min(int(math.ceil(self.y0 + self.height)), h)
         c0, c1 = max(int(math.floor(self.x0)), 0), min(int(math.ceil(self.x0 + self.width)), w)
         if r0 >= r1 or c0 >= c1:
-            return out
+            return None
         rows = (np.arange(r0, r1) + 0.5 - cy) / ry
         cols = (np.arange(c0, c1) + 0.5 - cx) / rx
-        out[r0:r1, c0:c1] = rows[:, None] ** 2 + cols[None, :] ** 2 <= 1.0
+        return (slice(r0, r1), slice(c0, c1)), rows[:, None] ** 2 + cols[None, :] ** 2 <= 1.0
+
+    def mask(self, shape: tuple[int, int]) -> np.ndarray:
+        """Boolean [H, W] mask of the pixels whose centre is inside the ellipse (empty if degenerate)."""
+        out = np.zeros(shape, dtype=bool)
+        box = self.box_mask(shape)
+        if box is not None:
+            out[box[0]] = box[1]
         return out
 
 
@@ -74,9 +81,11 @@ def roi_stats(image: np.ndarray, roi: EllipseRoi, pixel_spacing: tuple[float, fl
     a = np.asarray(image)
     if a.ndim != 2:
         raise ValueError(f"expected a [H, W] image, got shape {a.shape}")
-    if mask is None:
-        mask = roi.mask(a.shape)
-    values = a[mask].astype(np.float64)
+    if mask is not None:
+        values = a[mask].astype(np.float64)
+    else:  # only the bounding box: ~50x less work than a full-image mask for a small ROI on 512²
+        box = roi.box_mask(a.shape)
+        values = np.empty(0) if box is None else a[box[0]][box[1]].astype(np.float64)
     if values.size == 0:
         return None
     sd = float(values.std(ddof=1)) if values.size > 1 else 0.0

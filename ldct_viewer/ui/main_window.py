@@ -827,7 +827,7 @@ class MainWindow(QMainWindow):
         self._update_panel_subtitles(keys)
         self._update_roi(keys)
         if self.profile_dialog is not None:
-            self.profile_dialog.refresh()
+            self.profile_dialog.schedule()
 
     def _on_roi_drag(self, start: tuple[float, float], now: tuple[float, float], finished: bool) -> None:
         """Shift + left drag draws the ROI live; a drag smaller than a pixel (a Shift-click) removes it."""
@@ -850,7 +850,7 @@ class MainWindow(QMainWindow):
         for panel in self.panels.values():
             panel.set_line(self.state.line)
         if self.profile_dialog is not None:
-            self.profile_dialog.refresh()
+            self.profile_dialog.schedule()
 
     def show_profile(self) -> None:
         """Open (or raise) the line-profile window, which follows the line and the slice while open."""

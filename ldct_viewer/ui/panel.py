@@ -208,21 +208,28 @@ class ImagePanel(QWidget):
                 self.roi_item.setZValue(11)
                 self.roi_item.sigRegionChanged.connect(self._roi_moved)
                 self.view.addItem(self.roi_item, ignoreBounds=True)
-            else:
+            elif self._roi_geometry() != (roi.x0, roi.y0, roi.width, roi.height):  # unchanged: no repaint
                 self.roi_item.setPos((roi.x0, roi.y0), update=False, finish=False)
                 self.roi_item.setSize((roi.width, roi.height), update=True, finish=False)
-            self.roi_item.show()
+            if not self.roi_item.isVisible():
+                self.roi_item.show()
         finally:
             self._placing_roi = False
-        self.roi_label.setText(text)
-        self.roi_label.setPos(roi.x0, roi.y0)
+        if self.roi_label.textItem.toPlainText() != text:
+            self.roi_label.setText(text)
+        if (self.roi_label.pos().x(), self.roi_label.pos().y()) != (roi.x0, roi.y0):
+            self.roi_label.setPos(roi.x0, roi.y0)
         self.roi_label.setVisible(bool(text))
+
+    def _roi_geometry(self) -> tuple[float, float, float, float]:
+        pos, size = self.roi_item.pos(), self.roi_item.size()
+        return (pos.x(), pos.y(), size.x(), size.y())
 
     def _roi_moved(self, item) -> None:
         if self._placing_roi:
             return
-        pos, size = item.pos(), item.size()
-        self.roiEdited.emit(EllipseRoi(float(pos.x()), float(pos.y()), abs(float(size.x())), abs(float(size.y()))))
+        x, y, w, h = self._roi_geometry()
+        self.roiEdited.emit(EllipseRoi(x, y, abs(w), abs(h)))
 
     def set_line(self, line: Line | None) -> None:
         """Draw the profile ``line`` (image pixels), or hide it."""

@@ -10,7 +10,7 @@ open; pyqtgraph's plot menu (right click → Export…) saves the curves as CSV 
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QDialog, QLabel, QVBoxLayout, QWidget
 
 from ldct_viewer.analysis.profile import Profile, line_profile
@@ -42,6 +42,15 @@ class ProfileDialog(QDialog):
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.info)
         self.profiles: dict[str, Profile] = {}
+        self._timer = QTimer(self)  # one redraw per burst of slice steps (the axes cost ~10-30 ms)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(60)
+        self._timer.timeout.connect(self.refresh)
+
+    def schedule(self) -> None:
+        """Refresh soon, once, however many slice steps, results or line moves arrive meanwhile."""
+        if self.isVisible():
+            self._timer.start()
 
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)

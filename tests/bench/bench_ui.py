@@ -117,6 +117,17 @@ def main() -> int:
     window.state.set_diff_mode("minus_ndct")
     summary("slice change, difference maps", timed(slice_change, args.repeats), baseline, 30)
     window.state.set_diff_mode("none")
+    from ldct_viewer.analysis.profile import Line
+    from ldct_viewer.analysis.roi import EllipseRoi
+
+    n = args.size
+    window.state.set_roi(EllipseRoi(0.3 * n, 0.35 * n, 0.2 * n, 0.15 * n))  # ~1,900 px of 512²
+    window.state.set_line(Line(0.2 * n, 0.5 * n, 0.8 * n, 0.55 * n))
+    window.show_profile()
+    settle()
+    summary("slice change, ROI + line profile", timed(slice_change, args.repeats), baseline, 30)
+    window.remove_roi_and_line()
+    window.profile_dialog.close()
     window.state.set_layout("2x2")
     settle()
     summary("slice change, 2×2 layout", timed(slice_change, args.repeats), baseline, 30)
