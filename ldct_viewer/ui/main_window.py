@@ -854,12 +854,17 @@ class MainWindow(QMainWindow):
 
     def show_profile(self) -> None:
         """Open (or raise) the line-profile window, which follows the line and the slice while open."""
-        if self.profile_dialog is None:
-            from ldct_viewer.ui.profile_dialog import ProfileDialog
+        from ldct_viewer.ui.profile_dialog import ProfileDialog
 
-            self.profile_dialog = ProfileDialog(self)
-        self.profile_dialog.show()
-        self.profile_dialog.raise_()
+        self.profile_dialog = self._show_tool_window(self.profile_dialog, ProfileDialog)
+
+    def _show_tool_window(self, window, kind):
+        """Show (making it the first time) and raise one of the plot windows; returns it."""
+        if window is None:
+            window = kind(self)
+        window.show()
+        window.raise_()
+        return window
 
     def remove_roi_and_line(self) -> None:
         self.state.set_roi(None)
@@ -1149,12 +1154,9 @@ class MainWindow(QMainWindow):
 
     def show_nps(self) -> None:
         """Open (or raise) the noise-power-spectrum window, which follows the slice while open."""
-        if self.nps_dialog is None:
-            from ldct_viewer.ui.nps_dialog import NpsDialog
+        from ldct_viewer.ui.nps_dialog import NpsDialog
 
-            self.nps_dialog = NpsDialog(self)
-        self.nps_dialog.show()
-        self.nps_dialog.raise_()
+        self.nps_dialog = self._show_tool_window(self.nps_dialog, NpsDialog)
 
     def _schedule_metrics(self) -> None:
         """Compute the current slice's metrics on the pool (SSIM takes ~55 ms per 512² slice); the NPS

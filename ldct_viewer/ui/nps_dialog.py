@@ -11,57 +11,24 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QDialog, QLabel, QVBoxLayout, QWidget
 
 from ldct_viewer.analysis.comparison import slice_spectra
 from ldct_viewer.analysis.nps import DEFAULT_BAND
-from ldct_viewer.ui.theme import BACKGROUND, PANEL_CURVES as CURVES, TEXT_DIM
+from ldct_viewer.ui.plot_window import FollowingPlotDialog
+from ldct_viewer.ui.theme import PANEL_CURVES as CURVES
 
 
-class NpsDialog(QDialog):
+class NpsDialog(FollowingPlotDialog):
     """Non-modal window with the current slice's NPS curves; ``refresh()`` re-reads the viewer."""
 
-    def __init__(self, viewer: QWidget) -> None:
-        super().__init__(viewer)
-        self.viewer = viewer
-        self.setWindowTitle("Noise power spectrum")
-        self.setWindowFlag(Qt.WindowType.Tool, True)
-        self.resize(640, 460)
-        self.plot = pg.PlotWidget(background=BACKGROUND)
-        self.plot.setLogMode(x=False, y=True)
-        self.plot.showGrid(x=True, y=True, alpha=0.15)
-        self.plot.setLabel("bottom", "spatial frequency (cycles/mm)")
-        self.plot.setLabel("left", "NPS (HU² mm²)")
-        for side in ("bottom", "left"):
-            self.plot.getAxis(side).enableAutoSIPrefix(False)
+    def __init__(self, viewer) -> None:
+        super().__init__(viewer, "Noise power spectrum", (640, 460), "spatial frequency (cycles/mm)", "NPS (HU² mm²)",
+                         log_y=True, legend_offset=(10, -10))  # legend bottom left: below the curves' rise
         self.band = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(208, 160, 64, 28),
                                         pen=pg.mkPen(None))
         self.band.setZValue(-10)
         self.plot.addItem(self.band)
-        self.plot.addLegend(offset=(10, -10), labelTextColor=TEXT_DIM)  # bottom left: below the curves' rise
-        self.curves = {key: self.plot.plot([], [], pen=pg.mkPen(colour, width=2), name=label)
-                       for key, label, colour in CURVES}
-        self.info = QLabel("")
-        self.info.setObjectName("hint")
-        self.info.setWordWrap(True)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.plot, 1)
-        layout.addWidget(self.info)
         self.spectra: dict = {}
-        self._timer = QTimer(self)  # one refresh per burst of slice steps
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(60)
-        self._timer.timeout.connect(self.refresh)
-
-    def schedule(self) -> None:
-        """Refresh soon, once, however many slice steps or results arrive meanwhile (~20-40 ms each)."""
-        if self.isVisible():
-            self._timer.start()
-
-    def showEvent(self, event) -> None:  # noqa: N802
-        super().showEvent(event)
-        self.refresh()
 
     def refresh(self) -> None:
         """Measure and draw the spectra of the viewer's current slice."""

@@ -9,52 +9,17 @@ open; pyqtgraph's plot menu (right click → Export…) saves the curves as CSV 
 
 from __future__ import annotations
 
-import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QDialog, QLabel, QVBoxLayout, QWidget
-
 from ldct_viewer.analysis.profile import Profile, line_profile
-from ldct_viewer.ui.theme import BACKGROUND, PANEL_CURVES, TEXT_DIM
+from ldct_viewer.ui.plot_window import FollowingPlotDialog
+from ldct_viewer.ui.theme import PANEL_CURVES
 
 
-class ProfileDialog(QDialog):
+class ProfileDialog(FollowingPlotDialog):
     """Non-modal window with the current line's HU profiles; ``refresh()`` re-reads the viewer."""
 
-    def __init__(self, viewer: QWidget) -> None:
-        super().__init__(viewer)
-        self.viewer = viewer
-        self.setWindowTitle("Line profile")
-        self.setWindowFlag(Qt.WindowType.Tool, True)
-        self.resize(640, 420)
-        self.plot = pg.PlotWidget(background=BACKGROUND)
-        self.plot.showGrid(x=True, y=True, alpha=0.15)
-        self.plot.setLabel("bottom", "distance along the line (mm)")
-        self.plot.setLabel("left", "HU")
-        for side in ("bottom", "left"):
-            self.plot.getAxis(side).enableAutoSIPrefix(False)
-        self.plot.addLegend(offset=(10, 10), labelTextColor=TEXT_DIM)
-        self.curves = {key: self.plot.plot([], [], pen=pg.mkPen(colour, width=2), name=label)
-                       for key, label, colour in PANEL_CURVES}
-        self.info = QLabel("")
-        self.info.setObjectName("hint")
-        self.info.setWordWrap(True)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.plot, 1)
-        layout.addWidget(self.info)
+    def __init__(self, viewer) -> None:
+        super().__init__(viewer, "Line profile", (640, 420), "distance along the line (mm)", "HU")
         self.profiles: dict[str, Profile] = {}
-        self._timer = QTimer(self)  # one redraw per burst of slice steps (the axes cost ~10-30 ms)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(60)
-        self._timer.timeout.connect(self.refresh)
-
-    def schedule(self) -> None:
-        """Refresh soon, once, however many slice steps, results or line moves arrive meanwhile."""
-        if self.isVisible():
-            self._timer.start()
-
-    def showEvent(self, event) -> None:  # noqa: N802
-        super().showEvent(event)
-        self.refresh()
 
     def refresh(self) -> None:
         """Sample and draw the profiles of the viewer's current slice along its line."""
