@@ -883,15 +883,12 @@ class MainWindow(QMainWindow):
         """Draw the ROI on ``keys``' panels with the statistics of each one's HU image (the source image
         also in difference mode: the label says HU)."""
         roi = self.state.roi
-        spacing = self.pixel_spacing()
         for key in keys:
-            panel = self.panels[key]
             if roi is None:
-                panel.set_roi(None)
+                self.panels[key].set_roi(None)
                 continue
-            image = self.source_slice(key, self.state.slice_of(key))
-            stats = roi_stats(image, roi, spacing) if image is not None else None
-            panel.set_roi(roi, stats.text() if stats is not None else "")
+            stats = self.roi_stats_of(key)
+            self.panels[key].set_roi(roi, stats.text() if stats is not None else "")
 
     def roi_stats_of(self, key: str) -> RoiStats | None:
         """The ROI statistics of ``key``'s image on its current slice (None without ROI or image)."""
