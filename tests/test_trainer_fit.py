@@ -213,6 +213,23 @@ def test_wgan_fallback_is_the_epoch_closest_to_beating_the_input():
     assert closest_to_beating_input(history, warmup_epochs=5, max_rmse_hu=20.0) is None
 
 
+@pytest.mark.parametrize("mode", ["mse", "wgan-gp"])
+def test_amp_on_cpu_trains_in_bfloat16_and_stays_close_to_fp32(dataset, tmp_path, mode):
+    """run.amp autocasts the training steps to bf16 on the CPU too; losses track the fp32 run."""
+    extra = ["training.num_epochs=1", "training.critic_iterations=2"]
+    runs = {amp: fit(_config(*extra, f"run.amp={amp}"), mode=mode, data=dataset, out=tmp_path / amp)
+            for amp in ("false", "true")}
+    assert runs["true"]["amp"] is True and runs["false"]["amp"] is False
+    key = "loss_mse" if mode == "mse" else "loss_critic"
+    losses = {amp: np.array([float(r[key]) for r in _rows(tmp_path / amp) if r["kind"] == "iter" and r[key]])
+              for amp in runs}
+    assert np.isfinite(losses["true"]).all() and losses["true"].size == losses["false"].size > 0
+    assert not np.array_equal(losses["true"], losses["false"])  # bf16 arithmetic did run
+    np.testing.assert_allclose(losses["true"], losses["false"], rtol=0.05, atol=1e-4)
+    weights = [load_checkpoint(tmp_path / amp / "last.pt").model.state_dict() for amp in ("false", "true")]
+    assert all(w.dtype == torch.float32 for w in weights[1].values())  # master weights stay fp32
+
+
 def test_init_with_other_width_is_refused(dataset, tmp_path):
     fit(_config("training.num_epochs=1"), mode="mse", data=dataset, out=tmp_path / "mse")
     with pytest.raises(Exception, match="model.width=4"):

@@ -3,7 +3,8 @@
 Runs the real ``trainer.fit.fit`` loop (MSE and WGAN-GP) on a synthetic dataset in the pinned
 layout, width 96 (the paper's), patch 64, batch 16, a few steps, and compares it with a baseline
 measured in the same run: the bare optimizer step on one pre-loaded batch (no loader, no logging).
-On CUDA the same is repeated with bfloat16 autocast (run.amp). Usage:
+Each device is measured in fp32 and with bfloat16 autocast (run.amp): on CUDA, and on the CPU
+(where oneDNN has bf16 kernels on AVX512-BF16/AMX CPUs; elsewhere it is emulated and slower). Usage:
 
     .venv/bin/python tests/bench/bench_train.py [--steps 6] [--width 96] [--batch 16] [--workers 0]
 """
@@ -35,7 +36,7 @@ def bare_steps(mode: str, width: int, batch: int, patch: int, steps: int, device
     c = Critic().to(dev, memory_format=torch.channels_last)
     opt_g, opt_c = torch.optim.Adam(g.parameters(), 1e-4), torch.optim.Adam(c.parameters(), 1e-4)
     x, y = torch.rand(batch, 1, patch, patch, device=dev), torch.rand(batch, 1, patch, patch, device=dev)
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp and dev.type == "cuda")
+    autocast = torch.autocast(dev.type, dtype=torch.bfloat16, enabled=amp)
 
     def step(i):
         if mode == "mse":
@@ -79,6 +80,16 @@ def fit_run(mode: str, data: Path, work: Path, width: int, batch: int, steps: in
     return summary["history"][-1]
 
 
+def cpu_bf16() -> str:
+    """The CPU's bf16 instructions, which decide whether CPU autocast can pay off."""
+    try:
+        flags = next((line.split(":", 1)[1].split() for line in open("/proc/cpuinfo") if line.startswith("flags")), [])
+    except OSError:
+        return "CPU flags unknown"
+    found = [f for f in ("avx512_bf16", "amx_bf16") if f in flags]
+    return "bf16: " + (", ".join(found) if found else "none, emulated")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=6)
@@ -90,9 +101,10 @@ def main() -> None:
         load = " (load average %.1f)" % __import__("os").getloadavg()[0]
     except OSError:
         load = ""
-    devices = [("cpu", False)] + ([("cuda", False), ("cuda", True)] if torch.cuda.is_available() else [])
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads; RED-CNN width {args.width}, "
-          f"patch 64, batch {args.batch}, {args.steps} steps per measurement{load}")
+    devices = [("cpu", False), ("cpu", True)] + ([("cuda", False), ("cuda", True)] if torch.cuda.is_available() else [])
+    rates = {}
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads ({cpu_bf16()}); "
+          f"RED-CNN width {args.width}, patch 64, batch {args.batch}, {args.steps} steps per measurement{load}")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         data = write_tiny_dataset(tmp / "ds", size=256, slices=4, splits=("train", "train", "val"))
@@ -102,9 +114,12 @@ def main() -> None:
                 bare_rate = args.batch / bare
                 h = fit_run(mode, data, tmp, args.width, args.batch, args.steps, args.workers, device, amp)
                 label = f"{device}{' +AMP(bf16)' if amp else ''} {mode}"
+                rates[device, amp, mode] = h["patches_per_s"]
+                vs_fp32 = (f", {h['patches_per_s'] / rates[device, False, mode]:.2f}x fp32's fit loop"
+                           if amp else "")
                 print(f"{label:22s} bare step {bare * 1000:8.1f} ms = {bare_rate:7.1f} patches/s | "
                       f"fit loop {h['patches_per_s']:7.1f} patches/s (ratio {h['patches_per_s'] / bare_rate:.2f} "
-                      f"of bare), data wait {100 * h['data_wait_share']:.2f} % of step time")
+                      f"of bare{vs_fp32}), data wait {100 * h['data_wait_share']:.2f} % of step time")
 
 
 if __name__ == "__main__":
