@@ -77,7 +77,8 @@ python resources/checkpoints/diagnose.py grain-history --state runs/mse-c1/train
 # Session 8 (2026-12-02): a new machine; runs/ and data/ were gone, so the data was rebuilt with the
 # two commands at the top (3 min 39 s, same seeds and contents; only the DICOM UIDs are new), and
 # the MSE network continued from the bundled one. The trainer's run.amp now works on the CPU
-# (bfloat16 autocast; this CPU has AVX512-BF16): 12-13 patches/s at batch 8 instead of 3-5.
+# (bfloat16 autocast; this CPU has AVX512-BF16; bench_train: 1.3-2.0x fp32's step rate):
+# 12-14 patches/s at batch 8 on this session's host (sessions 4-7, fp32: 3-5.5 on theirs).
 ldct-train fit --mode mse --init resources/checkpoints/redcnn-mse.pt --data data/phantom-ds --out runs/mse-c2 --set dataset.batch_size=8 --set sampling.patches_per_epoch=960 --set sampling.val_patches=480 --set training.num_epochs=100 --set training.learning_rate=3e-4 --set loss.condition_balance=true --set run.amp=true
 #   early stop after epoch 17; best = epoch 11 (balanced 4.62e-5, RMSE 23.5 HU). From epoch 14 on the
 #   output kept exactly the input's grain (fresh Adam at 3e-4; dead units rose, conv5 42 % -> 85 %)
