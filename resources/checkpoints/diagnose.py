@@ -226,7 +226,12 @@ def critic_warmup(checkpoint: str, data: str, steps: int = 2000, train_patches: 
 
 
 def grain_history(state_path: str, every: int = 5) -> None:
-    history = torch.load(state_path, map_location="cpu", weights_only=False)["counters"]["history"]
+    counters = torch.load(state_path, map_location="cpu", weights_only=False)["counters"]
+    history = counters["history"]
+    start = counters.get("init_val") or {}
+    if start.get("texture_by_condition"):  # a run with --init: its start, as epoch 0
+        history = [{"epoch": 0, "val_rmse_hu": start["rmse_hu"], "val_texture_by_condition": start["texture_by_condition"],
+                    "val_input_texture_by_condition": start["input_texture_by_condition"]}, *history]
     measured = [h for h in history if h.get("val_texture_by_condition")]
     if not measured:
         sys.exit(f"{state_path}: no epoch with the per-condition grain (runs before session 6 lack it)")
