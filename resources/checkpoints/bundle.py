@@ -54,9 +54,9 @@ def bundle(mse: str, wgan: str, eval_dir: str, tables: bool) -> None:
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--mse", default="runs/mse-c1-epoch18.pt")
-    ap.add_argument("--wgan", default="runs/wgan-c1-epoch8.pt")
-    ap.add_argument("--eval", default="runs/eval5", help="an 'ldct-train evaluate --out' folder that evaluated both")
+    ap.add_argument("--mse", default="runs/mse-c3-best.pt")
+    ap.add_argument("--wgan", default="runs/wgan-c3-best.pt")
+    ap.add_argument("--eval", default="runs/eval8", help="an 'ldct-train evaluate --out' folder that evaluated both")
     ap.add_argument("--tables", action="store_true", help="also copy its tables and figure here")
     a = ap.parse_args()
     bundle(a.mse, a.wgan, a.eval, a.tables)

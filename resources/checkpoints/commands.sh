@@ -1,4 +1,4 @@
-# The bundled checkpoints, sessions 2 and 3 (2026-12-01): run from the repository root, CPU only
+# The bundled checkpoints and the runs before them, sessions 2-8 (2026-12-01/02): run from the repository root, CPU only
 # (2 cores, torch 2.13.0+cpu). Ctrl-C = the run was interrupted there (state saved) to fit the session.
 ldct-train phantoms --out data/phantoms --volumes 24 --slices 3 --seed 2026
 ldct-train dataset --ndct data/phantoms --out data/phantom-ds --seed 2026 --val-fraction 0.125 --test-fraction 0.125 --reference-scan 100:1152
@@ -84,3 +84,14 @@ ldct-train fit --mode mse --init resources/checkpoints/redcnn-mse.pt --data data
 #   output kept exactly the input's grain (fresh Adam at 3e-4; dead units rose, conv5 42 % -> 85 %)
 cp runs/mse-c2/best.pt runs/mse-c2-epoch11.pt
 ldct-train fit --mode mse --init runs/mse-c2-epoch11.pt --data data/phantom-ds --out runs/mse-c3 --set dataset.batch_size=8 --set sampling.patches_per_epoch=960 --set sampling.val_patches=480 --set training.num_epochs=100 --set training.learning_rate=1e-4 --set loss.condition_balance=true --set run.amp=true
+#   stopped by Ctrl-C in epoch 29; best = epoch 26 (balanced 3.54e-5, validation RMSE 19.3 HU)  -> redcnn-mse.pt
+cp runs/mse-c3/best.pt runs/mse-c3-best.pt
+# WGAN-GP from it, session 3/5's flags plus a larger validation subset and bf16  -> redcnn-wgangp.pt
+ldct-train fit --mode wgan-gp --init runs/mse-c3-best.pt --data data/phantom-ds --out runs/wgan-c3 --set dataset.batch_size=8 --set sampling.patches_per_epoch=960 --set sampling.val_patches=1024 --set training.num_epochs=30 --set loss.condition_balance=true --set weights.disc_weight=0.005 --set weights.mse_weight=0.995 --set run.amp=true
+#   Ctrl-C in epoch 11; runs/wgan-c3/best.pt = epoch 8 (trainer's rule: every epoch qualified, closest texture 3.97 dB)
+cp runs/wgan-c3/best.pt runs/wgan-c3-best.pt
+ldct-train evaluate --checkpoint runs/mse-c3-best.pt --checkpoint runs/wgan-c3-best.pt --data data/phantom-ds --split test --out runs/eval8
+python resources/checkpoints/bundle.py --tables   # defaults: the two runs/*-best.pt above and runs/eval8
+python resources/checkpoints/diagnose.py grain-history --state runs/mse-c2/train_state.pt --every 1
+python resources/checkpoints/diagnose.py grain-history --state runs/mse-c3/train_state.pt --every 1
+python resources/checkpoints/diagnose.py grain-history --state runs/wgan-c3/train_state.pt --every 1
