@@ -95,3 +95,7 @@ python resources/checkpoints/bundle.py --tables   # defaults: the two runs/*-bes
 python resources/checkpoints/diagnose.py grain-history --state runs/mse-c2/train_state.pt --every 1
 python resources/checkpoints/diagnose.py grain-history --state runs/mse-c3/train_state.pt --every 1
 python resources/checkpoints/diagnose.py grain-history --state runs/wgan-c3/train_state.pt --every 1
+# a probe, not bundled (REPORT.md, What the next training should change, 6): adversarial weight 0.02
+ldct-train fit --mode wgan-gp --init runs/mse-c3-best.pt --data data/phantom-ds --out runs/wgan-d02 --set dataset.batch_size=8 --set sampling.patches_per_epoch=960 --set sampling.val_patches=1024 --set training.num_epochs=30 --set loss.condition_balance=true --set weights.disc_weight=0.02 --set weights.mse_weight=0.98 --set run.amp=true
+#   Ctrl-C in epoch 6
+python resources/checkpoints/diagnose.py grain-history --state runs/wgan-d02/train_state.pt --every 1
