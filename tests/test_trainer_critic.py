@@ -82,3 +82,32 @@ def test_high_pass_start_responds_to_grain_where_pytorchs_start_does_not():
             rise[name] = float(act(clean + grain) - act(clean))
     assert rise["highpass"] > 10 * abs(rise["default"])
     assert rise["highpass"] > 0.01 * 0.003  # a share of the grain's amplitude, not rounding
+
+
+def test_weighted_critic_loss_ignores_the_pairs_it_excludes():
+    """``loss.adversarial_conditions``: pairs with weight 0 change neither the loss nor its gradient;
+    all-ones weights are the seed's objective."""
+    torch.manual_seed(0)
+    critic = Critic().start_high_pass()
+    real, fake = _smooth_patches(4, 1), _smooth_patches(4, 2)
+    keep = torch.tensor([1.0, 0.0, 1.0, 0.0])
+    other = fake.clone()
+    other[keep == 0] += 0.05 * torch.randn_like(other[keep == 0])
+
+    def run(f, weights):
+        critic.zero_grad()
+        torch.manual_seed(5)  # the same interpolation draws
+        loss, wasserstein, gp = critic_loss(critic, real, f, 10.0, weights)
+        loss.backward()
+        return loss.item(), wasserstein.item(), critic.model[0].weight.grad.clone()
+
+    a, b = run(fake, keep), run(other, keep)
+    assert abs(a[0] - b[0]) < 1e-6 and abs(a[1] - b[1]) < 1e-7 and torch.allclose(a[2], b[2], atol=1e-7)
+    c = run(other, None)
+    assert abs(c[0] - b[0]) > 1e-6  # unweighted, the changed pairs count
+    expected_w = (critic(real[keep == 1]).mean() - critic(fake[keep == 1]).mean()).item()
+    assert abs(a[1] - expected_w) < 1e-6
+    seed_loss = run(fake, None)
+    assert abs(run(fake, torch.ones(4))[0] - seed_loss[0]) < 1e-6
+    none = run(fake, torch.zeros(4))  # a batch without any such pair: a zero step, not a NaN
+    assert none[0] == 0.0 and not none[2].abs().max() > 0

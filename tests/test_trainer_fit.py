@@ -165,6 +165,44 @@ def test_wgan_gp_from_mse_checkpoint(dataset, tmp_path):
     assert best.metadata["training"]["best_epoch"] == summary["best_epoch"]
 
 
+def test_adversarial_term_restricted_to_chosen_conditions(dataset, tmp_path, monkeypatch):
+    """``loss.adversarial_conditions``: the critic and the adversarial term see only those conditions'
+    patches (the MSE term every patch); unknown names are refused by name, through the CLI with exit 2."""
+    assert load_config()["loss"]["adversarial_conditions"] == "all"
+    mse_run = tmp_path / "mse"
+    fit(_config("training.num_epochs=1"), mode="mse", data=dataset, out=mse_run)
+    import trainer.fit as fit_module
+    seen = []
+    real_loss = fit_module.critic_loss
+
+    def spy(critic, real, fake, lambda_gp, weights=None):
+        seen.append(None if weights is None else weights.tolist())
+        return real_loss(critic, real, fake, lambda_gp, weights)
+
+    monkeypatch.setattr(fit_module, "critic_loss", spy)
+    gan_run = tmp_path / "gan"
+    fit(_config("training.num_epochs=1", "selection.wgan_warmup_epochs=1", "training.critic_iterations=2",
+                "loss.adversarial_conditions=d50_v360,d100_v720"),
+        mode="wgan-gp", data=dataset, out=gan_run, init=mse_run / "best.pt")
+    assert len(seen) == STEPS_PER_EPOCH and all(w is not None and len(w) == 4 for w in seen)
+    # the batches' own conditions, in plan order: weight 1 exactly for d50_v360 and d100_v720 patches
+    from trainer.data import VariableDoseDataset
+    from trainer.patches import build_grid, epoch_plan
+    grid = build_grid(VariableDoseDataset(dataset), "train", 32, 16)
+    rows, _ = epoch_plan(len(grid), epoch=1, seed=0, limit=16, multiple=4)
+    names = [grid.conditions[c] for c in grid.index[rows, 1]]
+    assert sum(seen, []) == [float(n in ("d50_v360", "d100_v720")) for n in names]
+    assert 0 < sum(sum(seen, [])) < 16  # the tiny plan mixes kept and excluded patches
+    assert load_checkpoint(gan_run / "last.pt").metadata["config"]["loss"]["adversarial_conditions"] \
+        == "d50_v360,d100_v720"
+    with pytest.raises(ConfigError, match="unknown condition 'd50_v720'.*d10_v180, d50_v360, d100_v720"):
+        fit(_config("loss.adversarial_conditions=d50_v720"), mode="wgan-gp", data=dataset, out=tmp_path / "bad")
+    result = _cli("fit", "--mode", "wgan-gp", "--data", str(dataset), "--out", str(tmp_path / "bad2"),
+                  "--set", "loss.adversarial_conditions=d10_v90", *sum([["--set", t] for t in TINY], []))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "loss.adversarial_conditions: unknown condition 'd10_v90'" in result.stderr
+
+
 def test_wgan_run_stopped_by_ctrl_c_before_any_epoch_qualifies_still_leaves_best_pt(dataset, tmp_path):
     """A time-boxed run ends by SIGINT: its best.pt must exist even when no epoch has qualified yet."""
     import time

@@ -47,10 +47,24 @@ class Critic(nn.Module):
         return self
 
 
-def critic_loss(critic: nn.Module, real: Tensor, fake: Tensor, lambda_gp: float) -> tuple[Tensor, Tensor, Tensor]:
+def sample_mean(scores: Tensor, weights: Tensor | None) -> Tensor:
+    """Mean of per-sample scores (or values), weighted by ``weights`` [B] when given (all-zero weights
+    give 0: the batch holds no patch the term applies to, and the step still runs, as DDP needs)."""
+    per_sample = scores.float().reshape(scores.shape[0], -1).mean(1)
+    if weights is None:
+        return per_sample.mean()
+    weights = weights.to(per_sample.dtype)
+    return (weights * per_sample).sum() / weights.sum().clamp_min(1e-12)
+
+
+def critic_loss(critic: nn.Module, real: Tensor, fake: Tensor, lambda_gp: float,
+                weights: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor]:
     """WGAN-GP critic objective (Gulrajani et al. 2017): mean D(fake) - mean D(real) + lambda * GP,
     GP = E[(||grad_x D(x_hat)||_2 - 1)^2] on interpolates x_hat = a real + (1 - a) fake, a ~ U(0, 1)
     per sample. Returns (loss, Wasserstein estimate mean D(real) - mean D(fake), GP).
+
+    ``weights`` [B] (0/1) restricts every mean to the pairs the adversarial term applies to
+    (``loss.adversarial_conditions``); None = all pairs, the seed's objective.
 
     Real, fake and interpolates go through the critic in one forward pass, which also keeps
     DistributedDataParallel to its one-forward-one-backward rhythm.
@@ -61,6 +75,6 @@ def critic_loss(critic: nn.Module, real: Tensor, fake: Tensor, lambda_gp: float)
     scores = critic(torch.cat([real, fake, interpolates]))
     d_real, d_fake, d_interp = scores.float().split(real.shape[0])
     (grad,) = torch.autograd.grad(d_interp.sum(), interpolates, create_graph=True)
-    penalty = ((grad.float().flatten(1).norm(2, dim=1) - 1.0) ** 2).mean()
-    wasserstein = d_real.mean() - d_fake.mean()
+    penalty = sample_mean((grad.float().flatten(1).norm(2, dim=1) - 1.0) ** 2, weights)
+    wasserstein = sample_mean(d_real, weights) - sample_mean(d_fake, weights)
     return -wasserstein + lambda_gp * penalty, wasserstein.detach(), penalty.detach()

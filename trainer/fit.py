@@ -57,7 +57,7 @@ from ldct_viewer.model import REDCNN, Normalization, load_checkpoint, save_check
 from ldct_viewer.model.checkpoint import atomic_torch_save
 from trainer import distributed
 from trainer.config import changed_keys, complete_saved_config, dump_config, load_config
-from trainer.critic import Critic, critic_loss
+from trainer.critic import Critic, critic_loss, sample_mean
 from trainer.logging import TrainingLog
 from trainer.patches import (PatchSet, balancing_weights, build_grid, epoch_plan, fixed_subset,
                              input_mse_by_condition, make_loader)
@@ -235,6 +235,20 @@ def beats_input_everywhere(val: dict) -> bool:
     """True when the output's validation RMSE is below the LDCT input's in every condition."""
     ours, inputs = val["rmse_by_condition"], val["input_rmse_by_condition"]
     return bool(ours) and all(ours[c] < inputs[c] for c in ours)
+
+
+def adversarial_mask(spec: str, conditions: list[str]) -> torch.Tensor | None:
+    """``loss.adversarial_conditions`` as a 0/1 weight per condition index of the training grid, or
+    None for "all" (the seed's: every patch). Unknown names are rejected by name."""
+    spec = spec.strip()
+    if spec == "all":
+        return None
+    names = [n.strip() for n in spec.split(",") if n.strip()]
+    unknown = [n for n in names if n not in conditions]
+    if not names or unknown:
+        raise ConfigError(f"loss.adversarial_conditions: {'unknown condition ' + repr(unknown[0]) if unknown else 'empty'}"
+                          f" (this dataset has: {', '.join(conditions)}; or all)")
+    return torch.tensor([float(c in names) for c in conditions])
 
 
 def generator_optimizer(params, training: dict, l2_mode: str = "decoupled") -> torch.optim.Optimizer:
@@ -441,6 +455,7 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
         opt_g, mode="min", factor=T["lr_decay_factor"], patience=T["lr_decay_patience"]))
     weights = (balancing_weights(input_mse_by_condition(train_grid, norm, seed=seed))
                if config["loss"]["condition_balance"] else None)
+    adversarial = adversarial_mask(config["loss"]["adversarial_conditions"], train_grid.conditions) if wgan else None
 
     # ---- counters: fresh, or exactly where the saved state left off
     st = {"epoch": 0, "step": 0, "iteration": 0, "best": math.inf, "best_epoch": 0, "bad_epochs": 0,
@@ -554,7 +569,8 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
             rows, codes = epoch_plan(len(train_grid), epoch=epoch, seed=seed, limit=S["patches_per_epoch"],
                                      augment=D["augment"], multiple=global_batch)
             skip = st["step"] * global_batch
-            loader = make_loader(PatchSet(train_grid, rows[skip:], codes[skip:], norm, weights), batch,
+            loader = make_loader(PatchSet(train_grid, rows[skip:], codes[skip:], norm, weights,
+                                          with_conditions=adversarial is not None), batch,
                                  rank=ctx.rank, world=ctx.world_size, num_workers=S["num_workers"],
                                  pin_memory=device.type == "cuda")
             bar = ProgressBar(steps_per_epoch, label=f"{mode} epoch {epoch}/{T['num_epochs']}", done=st["step"],
@@ -564,7 +580,9 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
             for batch_tensors in _timed(loader, clock):
                 clock["steps"] += 1
                 x, y = (t.to(device, non_blocking=True) for t in batch_tensors[:2])
-                w = batch_tensors[2].to(device) if len(batch_tensors) > 2 else None
+                w = batch_tensors[2].to(device) if weights is not None else None
+                # 0/1 per patch: does the adversarial term see it (None: every patch, the seed's)
+                a = adversarial[batch_tensors[-1]].to(device) if adversarial is not None else None
                 st["iteration"] += 1
                 st["step"] += 1
                 if st["iteration"] == nan_at:
@@ -583,7 +601,7 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
                     with torch.no_grad(), autocast():
                         fake = g(x)
                     with autocast():
-                        loss_c, wasserstein, gp = critic_loss(c, y, fake.float(), T["lambda_gp"])
+                        loss_c, wasserstein, gp = critic_loss(c, y, fake.float(), T["lambda_gp"], a)
                     opt_c.zero_grad(set_to_none=True)
                     loss_c.backward()
                     opt_c.step()
@@ -593,14 +611,14 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
                         critic.requires_grad_(False)
                         with autocast():
                             fake = g(x)
-                            adversarial = -critic(fake).float().mean()
+                            loss_adv = -sample_mean(critic(fake), a)
                         mse = reconstruction_loss(fake.float(), y, w)
-                        loss_g = W["disc_weight"] * adversarial + W["mse_weight"] * mse
+                        loss_g = W["disc_weight"] * loss_adv + W["mse_weight"] * mse
                         opt_g.zero_grad(set_to_none=True)
                         loss_g.backward()
                         opt_g.step()
                         critic.requires_grad_(True)
-                        losses.update(loss_generator=loss_g.detach(), loss_adversarial=adversarial.detach(),
+                        losses.update(loss_generator=loss_g.detach(), loss_adversarial=loss_adv.detach(),
                                       loss_mse=mse.detach())
                 # one reduction per step: mean losses over processes, and everyone's stop request
                 names = list(losses)

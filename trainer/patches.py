@@ -96,8 +96,10 @@ class PatchSet(torch.utils.data.Dataset):
     """
 
     def __init__(self, grid: PatchGrid, rows: np.ndarray, codes: np.ndarray | None,
-                 normalization: Normalization, condition_weights: np.ndarray | None = None) -> None:
+                 normalization: Normalization, condition_weights: np.ndarray | None = None,
+                 with_conditions: bool = False) -> None:
         self.grid = grid
+        self.with_conditions = with_conditions  # when True, batches end with each patch's condition index
         self.rows = np.asarray(rows, dtype=np.int64)
         self.codes = None if codes is None else np.asarray(codes, dtype=np.uint8)
         self.normalization = normalization
@@ -142,9 +144,12 @@ class PatchSet(torch.utils.data.Dataset):
         norm = self.normalization
         batch = (norm.to_model(torch.from_numpy(ldct)).unsqueeze(1),
                  norm.to_model(torch.from_numpy(ndct)).unsqueeze(1))
-        if self.condition_weights is None:
-            return batch
-        return (*batch, torch.from_numpy(self.condition_weights[self.conditions_of(positions)]))
+        conditions = self.conditions_of(positions)
+        if self.condition_weights is not None:
+            batch = (*batch, torch.from_numpy(self.condition_weights[conditions]))
+        if self.with_conditions:
+            batch = (*batch, torch.from_numpy(conditions.astype(np.int64)))
+        return batch
 
 
 def input_mse_by_condition(grid: PatchGrid, normalization: Normalization, *, per_condition: int = 256,

@@ -183,13 +183,14 @@ def critic_start(checkpoint: str, data: str, steps: int = 100) -> None:
 
 
 def critic_warmup(checkpoint: str, data: str, steps: int = 2000, train_patches: int = 1600,
-                  val_patches: int = 480) -> None:
+                  val_patches: int = 480, conditions: list[str] | None = None) -> None:
     """A high-pass critic trained for many steps against one fixed generator's outputs (cached once, so a
-    critic step costs no generator pass): does it learn to tell the output from NDCT in every condition?"""
+    critic step costs no generator pass): does it learn to tell the output from NDCT in every condition?
+    ``conditions``: train it on those conditions' pairs only (``loss.adversarial_conditions``)."""
     ckpt = load_checkpoint(checkpoint)
     g, norm = ckpt.model.eval(), ckpt.normalization
     ds = VariableDoseDataset(data)
-    train, val = build_grid(ds, "train", 64, 32), build_grid(ds, "val", 64, 64)
+    train, val = build_grid(ds, "train", 64, 32, conditions), build_grid(ds, "val", 64, 64)
     tp = PatchSet(train, fixed_subset(len(train), train_patches, 1), None, norm)
     _, ty = tp[np.arange(len(tp))]
     tf = _denoised(g, tp[np.arange(len(tp))][0])
@@ -198,7 +199,7 @@ def critic_warmup(checkpoint: str, data: str, steps: int = 2000, train_patches: 
     vf = _denoised(g, vx)
     cond = vp.conditions_of(np.arange(len(vp)))
     print(f"generator {checkpoint} ({ckpt.sha256[:12]}); critic highpass, Adam lr 1e-4, batch 8, lambda 10; "
-          f"{train_patches} cached training pairs, {val_patches} validation patches; pairs = share D(NDCT) > D(output)")
+          f"{train_patches} cached training pairs ({', '.join(train.conditions)}), {val_patches} validation patches; pairs = share D(NDCT) > D(output)")
     print("| step | W all | " + " | ".join(c[1:] for c in val.conditions) + " |")
     print("|---|---|" + "---|" * len(val.conditions))
     torch.manual_seed(0)
@@ -295,6 +296,7 @@ if __name__ == "__main__":
     ap.add_argument("--val-patches", type=int, default=480)
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--every", type=int, default=5)
+    ap.add_argument("--conditions", help="critic-warmup: comma-separated conditions to train the critic on")
     a = ap.parse_args()
     if a.what in ("critic-start", "texture", "critic-warmup") and not a.checkpoint:
         ap.error(f"{a.what} needs --checkpoint")
@@ -305,5 +307,6 @@ if __name__ == "__main__":
     {"smoothing": lambda: smoothing(a.data), "critic": lambda: critic(a.state, a.data),
      "dead-units": lambda: dead_units(a.data), "critic-start": lambda: critic_start(a.checkpoint[0], a.data),
      "texture": lambda: texture(a.checkpoint, a.data, a.val_patches),
-     "critic-warmup": lambda: critic_warmup(a.checkpoint[0], a.data, a.steps, val_patches=a.val_patches),
+     "critic-warmup": lambda: critic_warmup(a.checkpoint[0], a.data, a.steps, val_patches=a.val_patches,
+                                                 conditions=a.conditions.split(",") if a.conditions else None),
      "grain-history": lambda: grain_history(a.state, a.every)}[a.what]()
