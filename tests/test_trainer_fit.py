@@ -268,6 +268,30 @@ def test_amp_on_cpu_trains_in_bfloat16_and_stays_close_to_fp32(dataset, tmp_path
     assert all(w.dtype == torch.float32 for w in weights[1].values())  # master weights stay fp32
 
 
+def test_amp_leaves_the_critic_in_fp32(dataset, tmp_path, monkeypatch):
+    """Under run.amp the generator runs in bf16 but the critic in fp32, in its own step and in the
+    generator's: bf16 stores a CT level of 0.25-0.5 (normalized) in 8 HU steps, coarser than the grain."""
+    import trainer.fit as fit_module
+    from trainer.critic import Critic
+    seen = []
+
+    class RecordingCritic(Critic):
+        def forward(self, x):
+            seen.append((x.dtype, torch.is_autocast_enabled("cpu")))
+            out = super().forward(x)
+            seen.append((out.dtype, None))
+            return out
+
+    monkeypatch.setattr(fit_module, "Critic", RecordingCritic)
+    fit(_config("training.num_epochs=1", "training.critic_iterations=2", "run.amp=true"), mode="wgan-gp",
+        data=dataset, out=tmp_path / "gan")
+    calls = [d for d in seen if d[1] is not None]
+    assert len(calls) >= STEPS_PER_EPOCH + STEPS_PER_EPOCH // 2  # critic steps + generator steps (+ validation)
+    assert set(seen) <= {(torch.float32, False), (torch.float32, None)}, set(seen)
+    q = torch.tensor([0.3, 0.3 + 4 / 4096]).bfloat16().float()
+    assert q[0] == q[1]  # why: in bf16, +4 HU on a 0.3 level is no change at all
+
+
 def test_init_with_other_width_is_refused(dataset, tmp_path):
     fit(_config("training.num_epochs=1"), mode="mse", data=dataset, out=tmp_path / "mse")
     with pytest.raises(Exception, match="model.width=4"):
