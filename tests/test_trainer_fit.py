@@ -268,6 +268,23 @@ def test_amp_on_cpu_trains_in_bfloat16_and_stays_close_to_fp32(dataset, tmp_path
     assert all(w.dtype == torch.float32 for w in weights[1].values())  # master weights stay fp32
 
 
+def test_critic_warmup_delays_the_first_generator_step(dataset, tmp_path):
+    """loss.critic_warmup_iterations: critic-only iterations first (the --init network unchanged), then
+    the seed's rhythm; negative values are refused by name."""
+    mse_run, gan_run = tmp_path / "mse", tmp_path / "gan"
+    fit(_config("training.num_epochs=1"), mode="mse", data=dataset, out=mse_run)
+    fit(_config("training.num_epochs=2", "training.critic_iterations=2", "loss.critic_warmup_iterations=5",
+                "selection.wgan_warmup_epochs=1"), mode="wgan-gp", data=dataset, out=gan_run, init=mse_run / "best.pt")
+    rows = [r for r in _rows(gan_run) if r["kind"] == "iter"]
+    assert len(rows) == 2 * STEPS_PER_EPOCH and all(r["loss_critic"] for r in rows)
+    assert [int(r["iteration"]) for r in rows if r["loss_generator"]] == [6, 8]
+    # epoch 1 was all warm-up: the generator is still the --init network
+    assert load_checkpoint(gan_run / "epoch_001.pt").sha256 == load_checkpoint(mse_run / "best.pt").sha256
+    assert load_checkpoint(gan_run / "epoch_002.pt").sha256 != load_checkpoint(mse_run / "best.pt").sha256
+    with pytest.raises(ConfigError, match="loss.critic_warmup_iterations must not be negative"):
+        _config("loss.critic_warmup_iterations=-1")
+
+
 def test_amp_leaves_the_critic_in_fp32(dataset, tmp_path, monkeypatch):
     """Under run.amp the generator runs in bf16 but the critic in fp32, in its own step and in the
     generator's: bf16 stores a CT level of 0.25-0.5 (normalized) in 8 HU steps, coarser than the grain."""

@@ -95,7 +95,8 @@ def _check(config: dict, source: str) -> None:
                         "weights.disc_weight": w["disc_weight"], "weights.mse_weight": w["mse_weight"],
                         "sampling.patches_per_epoch": s["patches_per_epoch"], "sampling.val_patches": s["val_patches"],
                         "sampling.num_workers": s["num_workers"], "training.patience": t["patience"],
-                        "training.lr_decay_patience": t["lr_decay_patience"]}.items():
+                        "training.lr_decay_patience": t["lr_decay_patience"],
+                        "loss.critic_warmup_iterations": config["loss"]["critic_warmup_iterations"]}.items():
         if value < 0:
             raise ConfigError(f"{source}: {name} must not be negative, got {value}")
     if not 0 < t["lr_decay_factor"] < 1:

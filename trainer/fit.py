@@ -599,8 +599,8 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
                 else:
                     # critic step: every iteration. The critic always runs in fp32, also under run.amp: bf16
                     # keeps 8 significant bits, so a normalized CT level of 0.25-0.5 is stored in steps of
-                    # 2^-9 = 8 HU, coarser than the 3-5 HU grain the critic must tell apart (measured: a bf16
-                    # critic moved nothing in three WGAN-GP runs, REPORT.md); it costs ~3 % of a step
+                    # 2^-9 = 8 HU, coarser than the 3-5 HU grain the critic must tell apart (REPORT.md). Its
+                    # price on the 2-core dev CPU: 12.7 instead of ~21 patches/s for a WGAN-GP step
                     with torch.no_grad(), autocast():
                         fake = g(x)
                     loss_c, wasserstein, gp = critic_loss(c, y, fake.float(), T["lambda_gp"], a)
@@ -609,7 +609,8 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
                     opt_c.step()
                     losses.update(loss_critic=loss_c.detach(), wasserstein=wasserstein, gradient_penalty=gp)
                     # generator step: every critic_iterations-th iteration, on the same batch
-                    if st["iteration"] % T["critic_iterations"] == 0:
+                    if (st["iteration"] > config["loss"]["critic_warmup_iterations"]
+                            and st["iteration"] % T["critic_iterations"] == 0):
                         critic.requires_grad_(False)
                         with autocast():
                             fake = g(x)

@@ -75,7 +75,10 @@ def plot_losses(log_path: Path, out_dir: Path, mode: str) -> list[Path]:
         _curve(ax, it["iteration"], _smooth(np.asarray(it["loss_adversarial"]), window), "-mean D(G(x)) (running mean)")
         ax.set(xlabel="iteration", ylabel="loss", title="Generator loss")
         ax.grid(alpha=0.3)
-        ax.legend()
+        if ax.get_legend_handles_labels()[0]:  # none yet while the critic warms up
+            ax.legend()
+        else:
+            ax.text(0.5, 0.5, "no generator step yet (critic warm-up)", ha="center", transform=ax.transAxes)
         written.append(save_figure(fig, Path(out_dir) / "loss_generator.png"))
 
         fig, ax = plt.subplots(figsize=(7, 4))

@@ -48,15 +48,14 @@ def bare_steps(mode: str, width: int, batch: int, patch: int, steps: int, device
         else:
             with torch.no_grad(), autocast:
                 fake = g(x)
-            with autocast:
-                loss_c, _, _ = critic_loss(c, y, fake.float(), 10.0)
+            loss_c, _, _ = critic_loss(c, y, fake.float(), 10.0)  # the critic in fp32, as fit runs it
             opt_c.zero_grad()
             loss_c.backward()
             opt_c.step()
             if i % 5 == 4:
                 with autocast:
                     fake = g(x)
-                    loss_g = 0.05 * -c(fake).float().mean() + 0.95 * F.mse_loss(fake.float(), y)
+                loss_g = 0.05 * -c(fake.float()).mean() + 0.95 * F.mse_loss(fake.float(), y)
                 opt_g.zero_grad()
                 loss_g.backward()
                 opt_g.step()
