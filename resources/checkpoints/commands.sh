@@ -99,3 +99,25 @@ python resources/checkpoints/diagnose.py grain-history --state runs/wgan-c3/trai
 ldct-train fit --mode wgan-gp --init runs/mse-c3-best.pt --data data/phantom-ds --out runs/wgan-d02 --set dataset.batch_size=8 --set sampling.patches_per_epoch=960 --set sampling.val_patches=1024 --set training.num_epochs=30 --set loss.condition_balance=true --set weights.disc_weight=0.02 --set weights.mse_weight=0.98 --set run.amp=true
 #   Ctrl-C in epoch 6
 python resources/checkpoints/diagnose.py grain-history --state runs/wgan-d02/train_state.pt --every 1
+#
+# Session 9 (2026-12-02): a new machine again; data rebuilt with the two commands at the top (4 min
+# 12 s). The bundled pair was not replaced. Diagnoses and runs behind REPORT.md's "Session 9"
+# section (runs/mse-c3-best.pt = a copy of the bundled redcnn-mse.pt); this host ran the bf16
+# WGAN-GP step at 19-25 patches/s, with the fp32 critic 12.7.
+cp resources/checkpoints/redcnn-mse.pt runs/mse-c3-best.pt
+python resources/checkpoints/diagnose.py critic-warmup --checkpoint resources/checkpoints/redcnn-mse.pt --data data/phantom-ds --steps 250
+python resources/checkpoints/diagnose.py critic-warmup --checkpoint resources/checkpoints/redcnn-mse.pt --data data/phantom-ds --steps 1000 --conditions d25_v720,d50_v360,d50_v720,d100_v360,d100_v720
+# c4, c5: the critic (then still under bf16 autocast) limited to the five smooth conditions, adversarial weight 0.02 / 0.005
+ldct-train fit --mode wgan-gp --init runs/mse-c3-best.pt --data data/phantom-ds --out runs/wgan-c4 --set dataset.batch_size=8 --set sampling.patches_per_epoch=960 --set sampling.val_patches=1024 --set training.num_epochs=40 --set loss.condition_balance=true --set weights.disc_weight=0.02 --set weights.mse_weight=0.98 --set loss.adversarial_conditions=d25_v720,d50_v360,d50_v720,d100_v360,d100_v720 --set run.amp=true
+#   Ctrl-C in epoch 14
+python resources/checkpoints/diagnose.py critic --state runs/wgan-c4/train_state.pt --data data/phantom-ds   # at iteration 1440
+ldct-train fit --mode wgan-gp --init runs/mse-c3-best.pt --data data/phantom-ds --out runs/wgan-c5 --set dataset.batch_size=8 --set sampling.patches_per_epoch=960 --set sampling.val_patches=1024 --set training.num_epochs=60 --set loss.condition_balance=true --set weights.disc_weight=0.005 --set weights.mse_weight=0.995 --set loss.adversarial_conditions=d25_v720,d50_v360,d50_v720,d100_v360,d100_v720 --set run.amp=true
+#   Ctrl-C in epoch 12
+# c6: the critic in fp32 from here on (trainer change), adversarial weight 0.01
+ldct-train fit --mode wgan-gp --init runs/mse-c3-best.pt --data data/phantom-ds --out runs/wgan-c6 --set dataset.batch_size=8 --set sampling.patches_per_epoch=960 --set sampling.val_patches=1024 --set training.num_epochs=60 --set loss.condition_balance=true --set weights.disc_weight=0.01 --set weights.mse_weight=0.99 --set loss.adversarial_conditions=d25_v720,d50_v360,d50_v720,d100_v360,d100_v720 --set run.amp=true
+#   Ctrl-C in epoch 7; its state at iteration 720 (a copy taken then) probed:
+python resources/checkpoints/diagnose.py critic-direction --state runs/wgan-c6/train_state.pt --data data/phantom-ds --conditions d25_v720,d50_v360,d50_v720,d100_v360,d100_v720
+# c7: plus 360 critic-only iterations first, adversarial weight 0.005
+ldct-train fit --mode wgan-gp --init runs/mse-c3-best.pt --data data/phantom-ds --out runs/wgan-c7 --set dataset.batch_size=8 --set sampling.patches_per_epoch=960 --set sampling.val_patches=1024 --set training.num_epochs=60 --set loss.condition_balance=true --set weights.disc_weight=0.005 --set weights.mse_weight=0.995 --set loss.adversarial_conditions=d25_v720,d50_v360,d50_v720,d100_v360,d100_v720 --set loss.critic_warmup_iterations=360 --set selection.wgan_warmup_epochs=4 --set run.amp=true
+python resources/checkpoints/diagnose.py critic --state runs/wgan-c7/train_state.pt --data data/phantom-ds   # at iteration 960
+for r in c4 c5 c6 c7; do python resources/checkpoints/diagnose.py grain-history --state runs/wgan-$r/train_state.pt --every 1; done

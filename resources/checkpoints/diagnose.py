@@ -7,6 +7,7 @@
     python resources/checkpoints/diagnose.py texture --data data/phantom-ds --checkpoint A.pt [--checkpoint B.pt ...]
     python resources/checkpoints/diagnose.py critic-warmup --data data/phantom-ds --checkpoint A.pt [--steps 2000]
     python resources/checkpoints/diagnose.py grain-history --state runs/mse-c1/train_state.pt [--every 5]
+    python resources/checkpoints/diagnose.py critic-direction --state runs/wgan-c6/train_state.pt --data data/phantom-ds --conditions d50_v720,...
 
 ``smoothing``: RMSE against NDCT of the LDCT test slices and of the same slices after a Gaussian
 blur, over the whole slice and inside the body (NDCT above -900 HU). If blurring raises the error
@@ -47,6 +48,14 @@ than NDCT itself.
 and the last) the validation RMSE and the signed grain per condition (dB vs NDCT, as ``texture``
 prints it), the LDCT input's first: how fast the MSE network's grain approaches NDCT's, and which
 conditions have crossed below it.
+
+``critic-direction``: from a WGAN-GP run's saved state, on 32 fixed training patches of
+``--conditions`` (fp32): the generator-weight gradient norms of the MSE term and of the adversarial
+term -mean D(G(x)) before weighting, D(NDCT) - D(output) and its pairs share, and how much a small
+step of the output along the critic's ascent direction (norm 1e-3 per patch) changes the output's
+high-frequency energy ||x - box3(x)||^2, relative to it, beside the same step along the output's own
+high-pass pattern (the most a step of that size can add): a critic whose gradient points at the
+grain comes near the reference; one that does not, orders of magnitude below it.
 """
 import argparse
 import sys
@@ -248,6 +257,47 @@ def grain_history(state_path: str, every: int = 5) -> None:
                   + " | ".join(f"{grain.get(c, float('nan')):+.2f}" for c in conditions) + " |")
 
 
+def critic_direction(state_path: str, data: str, conditions: list[str] | None) -> None:
+    from trainer.critic import sample_mean
+    from trainer.fit import reconstruction_loss
+    state = torch.load(state_path, map_location="cpu", weights_only=False)
+    g, c = REDCNN(width=state["config"]["model"]["width"]), Critic()
+    g.load_state_dict(state["model"])
+    c.load_state_dict(state["critic"])
+    norm = Normalization.from_dict(state["normalization"])
+    grid = build_grid(VariableDoseDataset(data), "train", 64, 32)
+    rows = fixed_subset(len(grid), 4000, 3)
+    if conditions:
+        rows = np.array([r for r in rows if grid.conditions[grid.index[r, 1]] in conditions])
+    x, y = PatchSet(grid, rows[:32], None, norm)[np.arange(min(32, len(rows)))]
+    print(f"{state_path}: iteration {state['counters']['iteration']}, {len(x)} training patches of "
+          f"{', '.join(conditions) if conditions else 'every condition'}")
+    for name, loss in (("MSE", lambda out: reconstruction_loss(out, y, None)),
+                       ("adversarial", lambda out: -sample_mean(c(out), None))):
+        g.zero_grad()
+        loss(g(x)).backward()
+        norm2 = sum(float((p.grad ** 2).sum()) for p in g.parameters())
+        print(f"{name} term: generator-weight gradient norm {norm2 ** 0.5:.3e}")
+    with torch.no_grad():
+        out = g(x)
+        d_real, d_fake = c(y).flatten(1).mean(1), c(out).flatten(1).mean(1)
+    print(f"D(NDCT) - D(output) {float((d_real - d_fake).mean()):.2e}, pairs {float((d_real > d_fake).float().mean()):.2f}")
+    out = out.requires_grad_(True)
+    (-sample_mean(c(out), None)).backward()
+    step = -out.grad / out.grad.flatten(1).norm(dim=1).view(-1, 1, 1, 1) * 1e-3
+
+    def energy(t):
+        blur = torch.nn.functional.avg_pool2d(torch.nn.functional.pad(t, (1, 1, 1, 1), mode="replicate"), 3, 1)
+        return float(((t - blur) ** 2).sum())
+    o = out.detach()
+    base = energy(o)
+    hp = o - torch.nn.functional.avg_pool2d(torch.nn.functional.pad(o, (1, 1, 1, 1), mode="replicate"), 3, 1)
+    grain = hp / hp.flatten(1).norm(dim=1).view(-1, 1, 1, 1) * 1e-3
+    print(f"high-frequency energy change along the critic's ascent (step 1e-3 per patch): "
+          f"{(energy(o + step) - base) / base:.2e} of itself; along the output's own high-pass "
+          f"pattern, for reference: {(energy(o + grain) - base) / base:.2e}")
+
+
 def dead_units(data: str, steps: int = 30) -> None:
     norm = Normalization()
     grid = build_grid(VariableDoseDataset(data), "train", 64, 32)
@@ -289,7 +339,7 @@ if __name__ == "__main__":
     torch.set_num_threads(2)
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("what", choices=["smoothing", "critic", "dead-units", "critic-start", "texture", "critic-warmup",
-                                    "grain-history"])
+                                    "grain-history", "critic-direction"])
     ap.add_argument("--data")
     ap.add_argument("--state")
     ap.add_argument("--checkpoint", action="append", default=[])
@@ -300,7 +350,7 @@ if __name__ == "__main__":
     a = ap.parse_args()
     if a.what in ("critic-start", "texture", "critic-warmup") and not a.checkpoint:
         ap.error(f"{a.what} needs --checkpoint")
-    if a.what in ("critic", "grain-history") and not a.state:
+    if a.what in ("critic", "grain-history", "critic-direction") and not a.state:
         ap.error(f"{a.what} needs --state")
     if a.what != "grain-history" and not a.data:
         ap.error(f"{a.what} needs --data")
@@ -309,4 +359,6 @@ if __name__ == "__main__":
      "texture": lambda: texture(a.checkpoint, a.data, a.val_patches),
      "critic-warmup": lambda: critic_warmup(a.checkpoint[0], a.data, a.steps, val_patches=a.val_patches,
                                                  conditions=a.conditions.split(",") if a.conditions else None),
-     "grain-history": lambda: grain_history(a.state, a.every)}[a.what]()
+     "grain-history": lambda: grain_history(a.state, a.every),
+     "critic-direction": lambda: critic_direction(a.state, a.data, a.conditions.split(",") if a.conditions else None),
+     }[a.what]()
