@@ -119,5 +119,13 @@ ldct-train fit --mode wgan-gp --init runs/mse-c3-best.pt --data data/phantom-ds 
 python resources/checkpoints/diagnose.py critic-direction --state runs/wgan-c6/train_state.pt --data data/phantom-ds --conditions d25_v720,d50_v360,d50_v720,d100_v360,d100_v720
 # c7: plus 360 critic-only iterations first, adversarial weight 0.005
 ldct-train fit --mode wgan-gp --init runs/mse-c3-best.pt --data data/phantom-ds --out runs/wgan-c7 --set dataset.batch_size=8 --set sampling.patches_per_epoch=960 --set sampling.val_patches=1024 --set training.num_epochs=60 --set loss.condition_balance=true --set weights.disc_weight=0.005 --set weights.mse_weight=0.995 --set loss.adversarial_conditions=d25_v720,d50_v360,d50_v720,d100_v360,d100_v720 --set loss.critic_warmup_iterations=360 --set selection.wgan_warmup_epochs=4 --set run.amp=true
-python resources/checkpoints/diagnose.py critic --state runs/wgan-c7/train_state.pt --data data/phantom-ds   # at iteration 960
+python resources/checkpoints/diagnose.py critic --state runs/wgan-c7/train_state.pt --data data/phantom-ds   # at iteration 960 (a copy taken then), and critic-direction on it
 for r in c4 c5 c6 c7; do python resources/checkpoints/diagnose.py grain-history --state runs/wgan-$r/train_state.pt --every 1; done
+#   Ctrl-C in epoch 14; the critic at the end of its warm-up, from the same command stopped after epoch 3:
+ldct-train fit --mode wgan-gp --init runs/mse-c3-best.pt --data data/phantom-ds --out runs/wgan-c7-warm --set dataset.batch_size=8 --set sampling.patches_per_epoch=960 --set sampling.val_patches=1024 --set training.num_epochs=3 --set loss.condition_balance=true --set weights.disc_weight=0.005 --set weights.mse_weight=0.995 --set loss.adversarial_conditions=d25_v720,d50_v360,d50_v720,d100_v360,d100_v720 --set loss.critic_warmup_iterations=360 --set selection.wgan_warmup_epochs=4 --set run.amp=true
+python resources/checkpoints/diagnose.py critic --state runs/wgan-c7-warm/train_state.pt --data data/phantom-ds
+# c8: the seed's batch 64, 120 warm-up iterations (critic and critic-direction probed after epoch 2 from a copy, and at the stop)
+ldct-train fit --mode wgan-gp --init runs/mse-c3-best.pt --data data/phantom-ds --out runs/wgan-c8 --set dataset.batch_size=64 --set sampling.patches_per_epoch=3840 --set sampling.val_patches=1024 --set training.num_epochs=60 --set loss.condition_balance=true --set weights.disc_weight=0.005 --set weights.mse_weight=0.995 --set loss.adversarial_conditions=d25_v720,d50_v360,d50_v720,d100_v360,d100_v720 --set loss.critic_warmup_iterations=120 --set selection.wgan_warmup_epochs=3 --set run.amp=true
+#   Ctrl-C in epoch 6 (iteration 306)
+python resources/checkpoints/diagnose.py critic --state runs/wgan-c8/train_state.pt --data data/phantom-ds
+python resources/checkpoints/diagnose.py critic-direction --state runs/wgan-c8/train_state.pt --data data/phantom-ds --conditions d25_v720,d50_v360,d50_v720,d100_v360,d100_v720

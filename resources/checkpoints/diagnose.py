@@ -51,11 +51,10 @@ conditions have crossed below it.
 
 ``critic-direction``: from a WGAN-GP run's saved state, on 32 fixed training patches of
 ``--conditions`` (fp32): the generator-weight gradient norms of the MSE term and of the adversarial
-term -mean D(G(x)) before weighting, D(NDCT) - D(output) and its pairs share, and how much a small
-step of the output along the critic's ascent direction (norm 1e-3 per patch) changes the output's
-high-frequency energy ||x - box3(x)||^2, relative to it, beside the same step along the output's own
-high-pass pattern (the most a step of that size can add): a critic whose gradient points at the
-grain comes near the reference; one that does not, orders of magnitude below it.
+term -mean D(G(x)) before weighting, D(NDCT) - D(output) and its pairs share, and which frequencies
+the critic asks the generator to add: the share of the spectral power of its ascent direction
+(d D / d output) in the texture measure's 0.25-0.5 cycles/px band, beside the same share for
+NDCT - output (what is missing, grain and all) and for white noise.
 """
 import argparse
 import sys
@@ -65,7 +64,7 @@ import torch
 
 from ldct_viewer.analysis.metrics import gaussian_filter
 from ldct_viewer.model import REDCNN, Normalization, load_checkpoint
-from trainer.critic import Critic, critic_loss
+from trainer.critic import Critic, critic_loss, sample_mean
 from trainer.data import VariableDoseDataset
 from trainer.patches import PatchSet, build_grid, fixed_subset
 
@@ -258,7 +257,6 @@ def grain_history(state_path: str, every: int = 5) -> None:
 
 
 def critic_direction(state_path: str, data: str, conditions: list[str] | None) -> None:
-    from trainer.critic import sample_mean
     from trainer.fit import reconstruction_loss
     state = torch.load(state_path, map_location="cpu", weights_only=False)
     g, c = REDCNN(width=state["config"]["model"]["width"]), Critic()
@@ -284,18 +282,16 @@ def critic_direction(state_path: str, data: str, conditions: list[str] | None) -
     print(f"D(NDCT) - D(output) {float((d_real - d_fake).mean()):.2e}, pairs {float((d_real > d_fake).float().mean()):.2f}")
     out = out.requires_grad_(True)
     (-sample_mean(c(out), None)).backward()
-    step = -out.grad / out.grad.flatten(1).norm(dim=1).view(-1, 1, 1, 1) * 1e-3
 
-    def energy(t):
-        blur = torch.nn.functional.avg_pool2d(torch.nn.functional.pad(t, (1, 1, 1, 1), mode="replicate"), 3, 1)
-        return float(((t - blur) ** 2).sum())
-    o = out.detach()
-    base = energy(o)
-    hp = o - torch.nn.functional.avg_pool2d(torch.nn.functional.pad(o, (1, 1, 1, 1), mode="replicate"), 3, 1)
-    grain = hp / hp.flatten(1).norm(dim=1).view(-1, 1, 1, 1) * 1e-3
-    print(f"high-frequency energy change along the critic's ascent (step 1e-3 per patch): "
-          f"{(energy(o + step) - base) / base:.2e} of itself; along the output's own high-pass "
-          f"pattern, for reference: {(energy(o + grain) - base) / base:.2e}")
+    def band_share(t):
+        """Share of the power of t's 2D spectrum at 0.25-0.5 cycles/px (the texture measure's band)."""
+        power = torch.fft.fft2(t.detach().double()).abs() ** 2
+        f = torch.fft.fftfreq(t.shape[-1], dtype=torch.float64)
+        radius = (f[:, None] ** 2 + f[None, :] ** 2).sqrt()
+        band = (radius >= 0.25) & (radius <= 0.5)
+        return float(power[..., band].sum() / power.sum())
+    print(f"share of spectral power at 0.25-0.5 cycles/px: the critic's ascent direction {band_share(-out.grad):.3f}; "
+          f"NDCT - output {band_share(y - out.detach()):.3f}; white noise {band_share(torch.randn(64, 1, 64, 64)):.3f}")
 
 
 def dead_units(data: str, steps: int = 30) -> None:
