@@ -63,6 +63,7 @@ import numpy as np
 import torch
 
 from ldct_viewer.analysis.metrics import gaussian_filter
+from ldct_viewer.analysis.nps import DEFAULT_BAND
 from ldct_viewer.model import REDCNN, Normalization, load_checkpoint
 from trainer.critic import Critic, critic_loss, sample_mean
 from trainer.data import VariableDoseDataset
@@ -288,7 +289,7 @@ def critic_direction(state_path: str, data: str, conditions: list[str] | None) -
         power = torch.fft.fft2(t.detach().double()).abs() ** 2
         f = torch.fft.fftfreq(t.shape[-1], dtype=torch.float64)
         radius = (f[:, None] ** 2 + f[None, :] ** 2).sqrt()
-        band = (radius >= 0.25) & (radius <= 0.5)
+        band = (radius >= DEFAULT_BAND[0]) & (radius <= DEFAULT_BAND[1])
         return float(power[..., band].sum() / power.sum())
     print(f"share of spectral power at 0.25-0.5 cycles/px: the critic's ascent direction {band_share(-out.grad):.3f}; "
           f"NDCT - output {band_share(y - out.detach()):.3f}; white noise {band_share(torch.randn(64, 1, 64, 64)):.3f}")
