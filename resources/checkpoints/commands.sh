@@ -126,6 +126,9 @@ ldct-train fit --mode wgan-gp --init runs/mse-c3-best.pt --data data/phantom-ds 
 python resources/checkpoints/diagnose.py critic --state runs/wgan-c7-warm/train_state.pt --data data/phantom-ds
 # c8: the seed's batch 64, 120 warm-up iterations (critic and critic-direction probed after epoch 2 from a copy, and at the stop)
 ldct-train fit --mode wgan-gp --init runs/mse-c3-best.pt --data data/phantom-ds --out runs/wgan-c8 --set dataset.batch_size=64 --set sampling.patches_per_epoch=3840 --set sampling.val_patches=1024 --set training.num_epochs=60 --set loss.condition_balance=true --set weights.disc_weight=0.005 --set weights.mse_weight=0.995 --set loss.adversarial_conditions=d25_v720,d50_v360,d50_v720,d100_v360,d100_v720 --set loss.critic_warmup_iterations=120 --set selection.wgan_warmup_epochs=3 --set run.amp=true
-#   Ctrl-C in epoch 6 (iteration 306)
+#   Ctrl-C in epoch 6 (iteration 306); probed (below), then
+ldct-train fit --mode wgan-gp --data data/phantom-ds --out runs/wgan-c8 --resume
+#   Ctrl-C in epoch 8, after epoch 7 (iteration 420)
 python resources/checkpoints/diagnose.py critic --state runs/wgan-c8/train_state.pt --data data/phantom-ds
 python resources/checkpoints/diagnose.py critic-direction --state runs/wgan-c8/train_state.pt --data data/phantom-ds --conditions d25_v720,d50_v360,d50_v720,d100_v360,d100_v720
+python resources/checkpoints/diagnose.py grain-history --state runs/wgan-c8/train_state.pt --every 1
