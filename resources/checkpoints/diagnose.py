@@ -279,19 +279,21 @@ def critic_direction(state_path: str, data: str, conditions: list[str] | None) -
         print(f"{name} term: generator-weight gradient norm {norm2 ** 0.5:.3e}")
     with torch.no_grad():
         out = g(x)
-        d_real, d_fake = c(y).flatten(1).mean(1), c(out).flatten(1).mean(1)
+        d_real = c(y).flatten(1).mean(1)
+    out.requires_grad_(True)
+    d_fake = c(out).flatten(1).mean(1)
+    (-d_fake.mean()).backward()  # out.grad = -dD/d(output): minus the critic's ascent direction
+    d_fake = d_fake.detach()
     print(f"D(NDCT) - D(output) {float((d_real - d_fake).mean()):.2e}, pairs {float((d_real > d_fake).float().mean()):.2f}")
-    out = out.requires_grad_(True)
-    (-sample_mean(c(out), None)).backward()
 
     def band_share(t):
-        """Share of the power of t's 2D spectrum at 0.25-0.5 cycles/px (the texture measure's band)."""
+        """Share of the power of t's 2D spectrum in the texture measure's band (cycles/px)."""
         power = torch.fft.fft2(t.detach().double()).abs() ** 2
         f = torch.fft.fftfreq(t.shape[-1], dtype=torch.float64)
         radius = (f[:, None] ** 2 + f[None, :] ** 2).sqrt()
         band = (radius >= DEFAULT_BAND[0]) & (radius <= DEFAULT_BAND[1])
         return float(power[..., band].sum() / power.sum())
-    print(f"share of spectral power at 0.25-0.5 cycles/px: the critic's ascent direction {band_share(-out.grad):.3f}; "
+    print(f"share of spectral power at {DEFAULT_BAND[0]}-{DEFAULT_BAND[1]} cycles/px: the critic's ascent direction {band_share(-out.grad):.3f}; "
           f"NDCT - output {band_share(y - out.detach()):.3f}; white noise {band_share(torch.randn(64, 1, 64, 64)):.3f}")
 
 
@@ -343,8 +345,9 @@ if __name__ == "__main__":
     ap.add_argument("--val-patches", type=int, default=480)
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--every", type=int, default=5)
-    ap.add_argument("--conditions", help="critic-warmup: comma-separated conditions to train the critic on")
+    ap.add_argument("--conditions", help="critic-warmup: comma-separated conditions to train the critic on; critic-direction: to probe")
     a = ap.parse_args()
+    conditions = a.conditions.split(",") if a.conditions else None
     if a.what in ("critic-start", "texture", "critic-warmup") and not a.checkpoint:
         ap.error(f"{a.what} needs --checkpoint")
     if a.what in ("critic", "grain-history", "critic-direction") and not a.state:
@@ -355,7 +358,7 @@ if __name__ == "__main__":
      "dead-units": lambda: dead_units(a.data), "critic-start": lambda: critic_start(a.checkpoint[0], a.data),
      "texture": lambda: texture(a.checkpoint, a.data, a.val_patches),
      "critic-warmup": lambda: critic_warmup(a.checkpoint[0], a.data, a.steps, val_patches=a.val_patches,
-                                                 conditions=a.conditions.split(",") if a.conditions else None),
+                                                 conditions=conditions),
      "grain-history": lambda: grain_history(a.state, a.every),
-     "critic-direction": lambda: critic_direction(a.state, a.data, a.conditions.split(",") if a.conditions else None),
+     "critic-direction": lambda: critic_direction(a.state, a.data, conditions),
      }[a.what]()
