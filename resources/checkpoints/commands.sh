@@ -132,3 +132,19 @@ ldct-train fit --mode wgan-gp --data data/phantom-ds --out runs/wgan-c8 --resume
 python resources/checkpoints/diagnose.py critic --state runs/wgan-c8/train_state.pt --data data/phantom-ds
 python resources/checkpoints/diagnose.py critic-direction --state runs/wgan-c8/train_state.pt --data data/phantom-ds --conditions d25_v720,d50_v360,d50_v720,d100_v360,d100_v720
 python resources/checkpoints/diagnose.py grain-history --state runs/wgan-c8/train_state.pt --every 1
+#
+# Session 10 (2026-12-02, the same machine as session 9; data and runs/ still there). The seed's
+# adversarial weight with the grain-seeing critic (REPORT.md, "Session 10").
+# c9: as c8, but the seed's weights 0.05 / 0.95
+ldct-train fit --mode wgan-gp --init runs/mse-c3-best.pt --data data/phantom-ds --out runs/wgan-c9 --set dataset.batch_size=64 --set sampling.patches_per_epoch=3840 --set sampling.val_patches=1024 --set training.num_epochs=60 --set loss.condition_balance=true --set weights.disc_weight=0.05 --set weights.mse_weight=0.95 --set loss.adversarial_conditions=d25_v720,d50_v360,d50_v720,d100_v360,d100_v720 --set loss.critic_warmup_iterations=120 --set selection.wgan_warmup_epochs=3 --set run.amp=true
+#   probed at iteration 420 (a copy of train_state.pt taken then), Ctrl-C in epoch 10 (iteration 548), probed again
+python resources/checkpoints/diagnose.py critic-direction --state runs/wgan-c9/train_state.pt --data data/phantom-ds --conditions d25_v720,d50_v360,d50_v720,d100_v360,d100_v720
+python resources/checkpoints/diagnose.py critic --state runs/wgan-c9/train_state.pt --data data/phantom-ds
+# c10: as c9, but 10 critic iterations per generator step
+ldct-train fit --mode wgan-gp --init runs/mse-c3-best.pt --data data/phantom-ds --out runs/wgan-c10 --set dataset.batch_size=64 --set sampling.patches_per_epoch=3840 --set sampling.val_patches=1024 --set training.num_epochs=60 --set training.critic_iterations=10 --set loss.condition_balance=true --set weights.disc_weight=0.05 --set weights.mse_weight=0.95 --set loss.adversarial_conditions=d25_v720,d50_v360,d50_v720,d100_v360,d100_v720 --set loss.critic_warmup_iterations=120 --set selection.wgan_warmup_epochs=3 --set run.amp=true
+#   Ctrl-C in epoch 7 (iteration 370)
+for r in c9 c10; do python resources/checkpoints/diagnose.py grain-history --state runs/wgan-$r/train_state.pt --every 1; done
+# how large a margin the critic reaches against the fixed bundled MSE network, at the seed's and at 10x its learning rate
+for lr in 1e-4 1e-3; do python resources/checkpoints/diagnose.py critic-warmup --checkpoint resources/checkpoints/redcnn-mse.pt --data data/phantom-ds --steps 500 --lr $lr --conditions d25_v720,d50_v360,d50_v720,d100_v360,d100_v720; done
+# the selected c9 checkpoint (epoch 5, the trainer's rule) on the test split, beside the bundled MSE network
+ldct-train evaluate --checkpoint runs/mse-c3-best.pt --checkpoint runs/wgan-c9/best.pt --data data/phantom-ds --split test --out runs/eval10
