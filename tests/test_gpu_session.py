@@ -19,7 +19,7 @@ TINY = "model.width=8 dataset.batch_size=8 sampling.val_patches=32 sampling.num_
 def test_gpu_session_script_runs_end_to_end(tmp_path):
     env = {**os.environ, "OUT": str(tmp_path / "out"), "WORK": str(tmp_path / "work"), "PY": sys.executable,
            "MSE_MIN": "0.25", "WGAN_MIN": "0.25", "VOLUMES": "8", "SLICES": "1", "SIZE": "128",
-           "MSE_SET": TINY + " sampling.patches_per_epoch=64", "WGAN_SET": TINY + " sampling.patches_per_epoch=32"}
+           "MSE_SET": TINY + " sampling.patches_per_epoch=64", "WGAN_SET": TINY + " sampling.patches_per_epoch=32 loss.critic_warmup_iterations=8"}
     proc = subprocess.run(["bash", str(ROOT / "resources" / "checkpoints" / "gpu_session.sh")], env=env,
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]

@@ -72,13 +72,19 @@ timeout -s INT "${mse_s}s" $PY -m trainer fit --mode mse --data "$WORK/ds" --out
 say "mse: $((SECONDS - t0)) s; $(grep -c '^epoch,' "$WORK/mse/log.csv" || true) epochs logged"
 test -f "$WORK/mse/best.pt" || { say "mse produced no best.pt"; exit 1; }
 
-# WGAN-GP from it: the seed's critic (high-pass start), 5 critic steps per generator step,
-# disc_weight 0.005 / mse_weight 0.995 as the bundled pair (REPORT.md: the seed's 0.05 drifted).
+# WGAN-GP from it as the bundled one was trained (REPORT.md, Session 10): the seed's critic (high-pass
+# start, fp32), 5 critic steps per generator step, the seed's weights 0.05 / 0.95, the critic and the
+# adversarial term limited to the conditions where the bundled MSE network over-smooths, 120 critic-only
+# iterations first. Check this MSE network's validation grain (diagnose.py grain-history) and pass
+# WGAN_SET="loss.adversarial_conditions=..." if it over-smooths elsewhere.
 t0=$SECONDS
 timeout -s INT "${wgan_s}s" $PY -m trainer fit --mode wgan-gp --init "$WORK/mse/best.pt" --data "$WORK/ds" \
     --out "$WORK/wgan" --set loss.condition_balance=true --set sampling.patches_per_epoch=8192 \
     --set sampling.num_workers=8 --set run.amp=$AMP --set training.num_epochs=1000 \
-    --set weights.disc_weight=0.005 --set weights.mse_weight=0.995 $(sets "${WGAN_SET:-}") >>"$log" 2>&1 || true
+    --set weights.disc_weight=0.05 --set weights.mse_weight=0.95 --set loss.critic_warmup_iterations=120 \
+    --set selection.wgan_warmup_epochs=3 \
+    --set loss.adversarial_conditions=d25_v720,d50_v360,d50_v720,d100_v360,d100_v720 \
+    $(sets "${WGAN_SET:-}") >>"$log" 2>&1 || true
 say "wgan-gp: $((SECONDS - t0)) s; $(grep -c '^epoch,' "$WORK/wgan/log.csv" || true) epochs logged"
 test -f "$WORK/wgan/best.pt" || { say "wgan-gp produced no best.pt"; exit 1; }
 
