@@ -5,7 +5,7 @@
     python resources/checkpoints/diagnose.py dead-units --data data/phantom-ds
     python resources/checkpoints/diagnose.py critic-start --checkpoint resources/checkpoints/redcnn-mse.pt --data data/phantom-ds
     python resources/checkpoints/diagnose.py texture --data data/phantom-ds --checkpoint A.pt [--checkpoint B.pt ...]
-    python resources/checkpoints/diagnose.py critic-warmup --data data/phantom-ds --checkpoint A.pt [--steps 2000]
+    python resources/checkpoints/diagnose.py critic-warmup --data data/phantom-ds --checkpoint A.pt [--steps 2000] [--lr 1e-4] [--conditions ...]
     python resources/checkpoints/diagnose.py grain-history --state runs/mse-c1/train_state.pt [--every 5]
     python resources/checkpoints/diagnose.py critic-direction --state runs/wgan-c6/train_state.pt --data data/phantom-ds --conditions d50_v720,...
 
@@ -197,7 +197,7 @@ def critic_warmup(checkpoint: str, data: str, steps: int = 2000, train_patches: 
     critic step costs no generator pass): does it learn to tell the output from NDCT in every condition?
     ``conditions``: train it on those conditions' pairs only (``loss.adversarial_conditions``); ``lr``: its
     Adam learning rate (the seed's is the generator's, 1e-4). W is measured over the trained conditions'
-    validation patches, in normalized units, where a 1-Lipschitz critic could reach ~1e-2 on grain."""
+    validation patches (normalized units)."""
     ckpt = load_checkpoint(checkpoint)
     g, norm = ckpt.model.eval(), ckpt.normalization
     ds = VariableDoseDataset(data)
