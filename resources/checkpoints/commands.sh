@@ -148,3 +148,6 @@ for r in c9 c10; do python resources/checkpoints/diagnose.py grain-history --sta
 for lr in 1e-4 1e-3; do python resources/checkpoints/diagnose.py critic-warmup --checkpoint resources/checkpoints/redcnn-mse.pt --data data/phantom-ds --steps 500 --lr $lr --conditions d25_v720,d50_v360,d50_v720,d100_v360,d100_v720; done
 # the selected c9 checkpoint (epoch 5, the trainer's rule) on the test split, beside the bundled MSE network
 ldct-train evaluate --checkpoint runs/mse-c3-best.pt --checkpoint runs/wgan-c9/best.pt --data data/phantom-ds --split test --out runs/eval10
+# c11: a second stage from the bundled WGAN-GP with a freshly warmed critic (otherwise c9); Ctrl-C in epoch 6
+ldct-train fit --mode wgan-gp --init runs/wgan-c9/best.pt --data data/phantom-ds --out runs/wgan-c11 --set dataset.batch_size=64 --set sampling.patches_per_epoch=3840 --set sampling.val_patches=1024 --set training.num_epochs=60 --set loss.condition_balance=true --set weights.disc_weight=0.05 --set weights.mse_weight=0.95 --set loss.adversarial_conditions=d25_v720,d50_v360,d50_v720,d100_v360,d100_v720 --set loss.critic_warmup_iterations=120 --set selection.wgan_warmup_epochs=3 --set run.amp=true
+python resources/checkpoints/diagnose.py grain-history --state runs/wgan-c11/train_state.pt --every 1
