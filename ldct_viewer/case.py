@@ -133,11 +133,14 @@ def open_case(ldct_path: PathLike | Sequence[PathLike], ndct_path: PathLike | Se
     return Case(ldct=load_series(ldct_path, series_uid))
 
 
-SIMULATION_VERSION = "sim-case/1"
+SIMULATION_VERSION = "sim-case/2"
 
 
 def _simulation_key(ndct, info: dict) -> str:
-    recipe = {"version": SIMULATION_VERSION, "shape": list(ndct.shape), **info}
+    from ldct_viewer.ct.simulate import CALIBRATION
+
+    recipe = {"version": SIMULATION_VERSION, "calibration": CALIBRATION, "shape": list(ndct.shape),
+              "thickness": ndct.slice_thickness, **info}
     return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -153,7 +156,7 @@ def simulate_case(ndct, dose: float, views: int, out_dir: PathLike | None = None
     was acquired at (1.0 for a real full-dose scan: only the extra noise is inserted); None treats
     the NDCT as noise-free, like ``ldct-viewer simulate`` does by default.
     """
-    from ldct_viewer.ct import simulate_low_dose
+    from ldct_viewer.ct import SimulationParams, simulate_low_dose
     from ldct_viewer.io import load_series, write_series
     from ldct_viewer.paths import cache_dir
 
@@ -175,7 +178,8 @@ def simulate_case(ndct, dose: float, views: int, out_dir: PathLike | None = None
     volume = ndct.volume()
     pixel_mm = float(ndct.pixel_spacing[1])
     low = simulate_low_dose(volume, pixel_mm, dose=float(dose), views=int(views), seed=int(seed),
-                            method=method, device=device, input_dose=info["input_dose"])
+                            method=method, device=device, input_dose=info["input_dose"],
+                            params=SimulationParams(slice_thickness_mm=ndct.slice_thickness))
     description = f"Simulated LDCT {float(dose):.0%} dose {int(views)} views"
     try:
         write_series(target, np.asarray(low, dtype=np.float32), reference=ndct, description=description)

@@ -69,12 +69,15 @@ def load_recipe(overrides: dict | None = None) -> dict:
 
 def recipe_hash(recipe: dict) -> str:
     """Short content hash of the recipe: the cache folder name."""
-    return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode("utf-8")).hexdigest()[:16]
+    from ldct_viewer.ct.simulate import CALIBRATION
+
+    keyed = {**recipe, "calibration": CALIBRATION}
+    return hashlib.sha256(json.dumps(keyed, sort_keys=True).encode("utf-8")).hexdigest()[:16]
 
 
 def _generate(recipe: dict, target: Path, report: Callable[[str], None]) -> None:
     """Build the case in a temporary sibling of ``target``, then rename it into place."""
-    from ldct_viewer.ct import generate_phantom, simulate_low_dose
+    from ldct_viewer.ct import SimulationParams, generate_phantom, simulate_low_dose
     from ldct_viewer.io import load_series, write_series
 
     phantom_args = dict(recipe["phantom"])
@@ -85,6 +88,7 @@ def _generate(recipe: dict, target: Path, report: Callable[[str], None]) -> None
         t0 = time.perf_counter()
         report("generating phantom")
         volume, spacing = generate_phantom(**phantom_args)
+        params = SimulationParams(slice_thickness_mm=float(spacing[0]))  # photons per reading follow the slice
         t1 = time.perf_counter()
         ref = recipe.get("reference")
         description = "Demo phantom NDCT (noise-free)"
@@ -94,14 +98,15 @@ def _generate(recipe: dict, target: Path, report: Callable[[str], None]) -> None
             report(f"simulating the NDCT scan ({float(ref['dose']):.0%} dose, {int(ref['views'])} views)")
             ndct_volume = simulate_low_dose(volume, float(spacing[2]), dose=float(ref["dose"]),
                                             views=int(ref["views"]), seed=int(ref.get("seed", 0)),
-                                            method=ref.get("method", "noise-insertion"))
+                                            method=ref.get("method", "noise-insertion"), params=params)
             description = f"Demo NDCT (simulated {float(ref['dose']):.0%} dose, {int(ref['views'])} views)"
         write_series(work / "ndct", ndct_volume, reference=None, spacing=tuple(float(s) for s in spacing),
                      description=description, patient_id=recipe.get("patient_id"), derived=False)
         ndct = load_series(work / "ndct")
         report(f"simulating {float(sim['dose']):.0%} dose, {int(sim['views'])} views")
         low = simulate_low_dose(volume, float(spacing[2]), dose=float(sim["dose"]), views=int(sim["views"]),
-                                seed=int(sim.get("seed", 0)), method=sim.get("method", "noise-insertion"))
+                                seed=int(sim.get("seed", 0)), method=sim.get("method", "noise-insertion"),
+                                params=params)
         t3 = time.perf_counter()
         write_series(work / "ldct", low, reference=ndct,
                      description=f"Demo LDCT (simulated {float(sim['dose']):.0%} dose, {int(sim['views'])} views)")

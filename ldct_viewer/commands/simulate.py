@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ldct_viewer.errors import InputError
-from ldct_viewer.io import Series, check_output_folder, load_series, write_series
+from ldct_viewer.io import check_output_folder, load_series, write_series
 from ldct_viewer.progress import ProgressBar
 
 # Literal copies of ldct_viewer.ct.METHODS / WINDOWS so that building the parser does not import
@@ -60,15 +60,6 @@ def _percent(value: float, option: str) -> float:
     return value
 
 
-def _slice_thickness(series: Series) -> float:
-    value = series.header(0).get("SliceThickness")
-    try:
-        thickness = float(value)
-    except (TypeError, ValueError):
-        thickness = float(series.slice_spacing or 1.0)
-    return thickness if thickness > 0 else 1.0
-
-
 def run(args: argparse.Namespace) -> int:
     from ldct_viewer.ct import SimulationParams, resolve_device, simulate_low_dose
 
@@ -89,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     row_mm, col_mm = series.pixel_spacing
     if abs(row_mm - col_mm) > 1e-3 * max(row_mm, col_mm):
         raise InputError(f"{series.folder}: pixels are not square ({row_mm} x {col_mm} mm); cannot simulate")
-    thickness = _slice_thickness(series)
+    thickness = series.slice_thickness
     params = replace(SimulationParams(), geometry=args.geometry, window=args.window,
                      slice_thickness_mm=thickness)
     z, rows, cols = series.shape

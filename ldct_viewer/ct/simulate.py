@@ -12,24 +12,23 @@ Dose and views are independent axes: ``dose`` scales the photons of the whole ro
 report counts), spread over ``views`` views, so noise variance goes as 1/dose whatever the view
 count, and fewer views add streaks (view aliasing) on top.
 
-Calibration of the defaults (``SimulationParams``)
---------------------------------------------------
-Figure calibrated to: a 25 % dose abdomen should show ~22 HU noise (standard deviation in uniform
-soft tissue at the centre), i.e. about twice the ~11 HU of full-dose 1 mm abdominal images with a
-B30-type kernel, as commonly reported for the quarter-dose images of the 2016 AAPM/Mayo Low Dose CT
-Grand Challenge (McCollough et al., Med Phys 2017 — quarter dose by projection-domain noise insertion,
-noise ×2). We did not have those images here: the 11 HU figure is the commonly quoted value, taken as is.
-Calibration object: a 350 × 250 mm water ellipse (lateral × AP; ~30 cm water-equivalent diameter,
-adult abdomen) in a 512² image of 380 mm field of view (0.742 mm pixels), fan-beam curved detector at
-595/1085.6 mm, 720 views, Hann-apodized ramp (noise texture comparable to a B30-type kernel), 1 mm
-slice, input treated as noise-free. With ``fluence_per_mm2 = 1.4e9`` photons per mm² at the isocentre
-per rotation (≈ 1.4e6 photons per 0.742 mm² reading per view at 720 views; ≈ 1.7e3 after the 350 mm
-lateral path) the measured noise in a 60 mm central ROI is 11.0 HU at 100 % and 21.8 HU at 25 % dose
-(checked by ``tests/test_ct_simulate.py::test_calibration_quarter_dose_abdomen``). Our 2-D model has no
-bowtie filter, scatter or detector efficiency, so the fluence is an effective value fitted to the image
-noise, not a physical tube output. The electronic noise
-σ_e = 5 quanta per reading only matters below ~100 counts, i.e. laterally through large patients at
-low dose, where it produces photon-starvation streaks.
+Calibration of the defaults (``SimulationParams``, version ``CALIBRATION``)
+--------------------------------------------------------------------------------
+Calibrated to real quarter-dose noise: real 3 mm quarter-dose abdominal scans (B30f) show a liver SD of
+about 39 HU (measured on Mayo-challenge-like pairs when issue 20 was filed), twice the full-dose level,
+since noise variance goes as 1/dose. Calibration object: a 350 × 250 mm water ellipse (lateral × AP;
+~30 cm water-equivalent diameter, adult abdomen) in a 512² image of 380 mm field of view (0.742 mm
+pixels), fan-beam curved detector at 595/1085.6 mm, 720 views, Hann-apodized ramp (noise texture
+comparable to a B30-type kernel), input treated as noise-free. With ``fluence_per_mm2 = 2.0e8`` photons
+per mm² at the isocentre per rotation, the noise in a 60 mm central ROI is 16.6 HU at 100 % and 35.5 HU
+at 25 % dose for 3 mm slices (the liver's 39 HU includes its own texture), and 30.6 / 64 HU for 1 mm
+slices (``slice_thickness_mm`` scales the photons per reading; checked by
+``tests/test_ct_simulate.py::test_calibration_quarter_dose_abdomen``). Our 2-D model has no bowtie
+filter, scatter or detector efficiency, so the fluence is an effective value fitted to the image noise,
+not a physical tube output. The electronic noise σ_e = 5 quanta per reading matters below ~100
+counts, i.e. laterally through large patients at low dose, where it produces photon-starvation streaks.
+What differs between scanners (geometry, kernel, electronic noise, fluence) is drawn at random for
+training by :mod:`ldct_viewer.ct.scanner_draw`.
 """
 
 from __future__ import annotations
@@ -54,6 +53,8 @@ from ldct_viewer.ct.projector import FanBeamProjector, ParallelProjector
 from ldct_viewer.errors import InputError
 
 METHODS = ("noise-insertion", "full")
+#: Changes whenever the default noise calibration changes: part of every cache key of simulated scans.
+CALIBRATION = "2026-12-quarter-dose-3mm"
 PADDING_HU = -1024.0
 
 
@@ -66,7 +67,7 @@ class SimulationParams:
     source_isocenter_mm: float = 595.0
     source_detector_mm: float = 1085.6
     window: str = "hann"  # FBP apodization: ram-lak, shepp-logan, cosine, hann, hamming
-    fluence_per_mm2: float = 1.4e9  # photons / mm² at the isocentre / rotation at 100 % dose
+    fluence_per_mm2: float = 2.0e8  # photons / mm² at the isocentre / rotation at 100 % dose
     electronic_noise: float = 5.0  # standard deviation of a reading, in detected quanta
     slice_thickness_mm: float = 1.0  # scales the photons per reading
     full_views: int = 1152  # views of the reference (clean) reconstruction in noise insertion

@@ -101,6 +101,10 @@ class Series:
             self.positions = normal[np.newaxis, :] * locations[:, np.newaxis]
         self.slice_locations = locations
         self.slice_spacing: float = _slice_spacing(locations, slices[0])
+        # reconstructed thickness: sets the photons per reading when a dose is simulated from this series
+        thickness = slices[0].thickness
+        self.slice_thickness: float = float(thickness) if thickness and thickness > 0 else (
+            float(self.slice_spacing) if self.slice_spacing > 0 else 1.0)
         self.issues.extend(_spacing_issues(locations, self.slice_spacing, [s.source for s in slices]))
 
     @property

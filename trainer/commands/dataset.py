@@ -11,6 +11,8 @@ EPILOG = """examples:
   ldct-train dataset --ndct data/phantoms --out data/phantom-ds
   ldct-train dataset --ndct data/phantoms --out data/phantom-ds --reference-scan 100:1152   # NDCT with full-dose grain
   ldct-train dataset --ndct data/phantoms --out data/small-ds --doses 25,100 --views 180,720 --test-fraction 0.2
+  ldct-train dataset --ndct data/sources/train data/phantoms --out data/mixed-ds --randomize-scanner \
+      --doses 5,10,15,25,35,50,70,100 --reference-scan 100:1152 --val-patients REAL-TOTALSEG-CTA-B
   ldct-train dataset --ndct /data/mayo --out data/mayo-ds --paired     # quarter/full dose pairs, no simulation
 """
 
@@ -66,6 +68,13 @@ def register(subparsers) -> None:
                    "view count (e.g. 100:1152), with normal-dose grain and noise independent of the LDCT "
                    "conditions, as a real normal-dose scan has; the noise-free image is kept as truth/ "
                    "(default: the noise-free image is the NDCT)")
+    p.add_argument("--randomize-scanner", action="store_true",
+                   help="draw a random scanner per volume (fan or parallel beam, FBP kernel) and per condition "
+                   "(electronic noise, photon scale x0.5-2; slice thickness 1-5 mm for noise-free phantoms), "
+                   "recorded in the manifest (default: the calibrated default scanner for every scan)")
+    p.add_argument("--val-patients", type=lambda t: tuple(v for v in t.split(",") if v), default=(),
+                   metavar="ID,...", help="patient IDs to put in the validation split (the others are split "
+                   "by --val-fraction/--test-fraction)")
     pair = p.add_mutually_exclusive_group()
     pair.add_argument("--paired", action="store_true", help="require real LDCT/NDCT pairs (no simulation)")
     pair.add_argument("--simulate", action="store_true",
@@ -80,7 +89,8 @@ def run(args) -> int:
         raise InputError("--val-fraction and --test-fraction must be in [0, 1) and sum to less than 1")
     options = BuildOptions(doses=args.doses, views=args.views, seed=args.seed, val_fraction=args.val_fraction,
                            test_fraction=args.test_fraction, method=args.method, input_dose=args.input_dose,
-                           device=args.device, reference_scan=args.reference_scan)
+                           device=args.device, reference_scan=args.reference_scan,
+                           randomize_scanner=args.randomize_scanner, val_patients=args.val_patients)
     paired = True if args.paired else False if args.simulate else None
     out = build_dataset(args.ndct, args.out, options, paired=paired)
     from trainer.data import VariableDoseDataset

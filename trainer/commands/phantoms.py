@@ -33,7 +33,20 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
     p.add_argument("--slice-thickness", type=float, default=1.0, metavar="MM", help="slice spacing in mm (default 1)")
     p.add_argument("--fov", type=float, default=380.0, metavar="MM", help="field of view in mm (default 380)")
+    p.add_argument("--fov-range", type=_range, default=None, metavar="MIN,MAX",
+                   help="draw each volume's field of view uniformly in MIN..MAX mm (pixel spacing = FOV / size); "
+                   "overrides --fov")
     p.set_defaults(func=run)
+
+
+def _range(text: str) -> tuple[float, float]:
+    try:
+        lo, hi = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected MIN,MAX in mm, got {text!r}") from None
+    if not 0 < lo <= hi:
+        raise argparse.ArgumentTypeError(f"need 0 < MIN <= MAX, got {text!r}")
+    return lo, hi
 
 
 def phantom_plan(volumes: int, slices: int, seed: int, slice_thickness_mm: float) -> list[tuple[int, float]]:
@@ -67,10 +80,12 @@ def run(args) -> int:
         if t.exists() and (not t.is_dir() or any(t.iterdir())):
             raise InputError(f"{t}: already exists; choose another --out")
     plan = phantom_plan(args.volumes, args.slices, args.seed, args.slice_thickness)
+    fovs = ([args.fov] * args.volumes if args.fov_range is None else
+            np.random.default_rng([args.seed, 0xF0F]).uniform(*args.fov_range, size=args.volumes).tolist())
     t0 = time.perf_counter()
-    for i, (target, (phantom_seed, level)) in enumerate(zip(targets, plan)):
+    for i, (target, (phantom_seed, level), fov) in enumerate(zip(targets, plan, fovs)):
         volume, spacing = generate_phantom(size=args.size, slices=args.slices, seed=phantom_seed,
-                                           slice_thickness_mm=args.slice_thickness, fov_mm=args.fov,
+                                           slice_thickness_mm=args.slice_thickness, fov_mm=float(fov),
                                            start_z_mm=level)
         end = level + (args.slices - 1) * args.slice_thickness
         description = f"Phantom seed {phantom_seed} level {level:.0f}-{end:.0f} mm"

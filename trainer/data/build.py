@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
@@ -29,6 +29,7 @@ from ldct_viewer.errors import InputError
 from trainer.data.conditions import REAL, condition_name
 from trainer.data.dataset import FORMAT
 from trainer.data.splits import assign_splits
+from ldct_viewer.ct.simulate import CALIBRATION
 
 DEFAULT_DOSES = (10, 25, 50, 100)
 DEFAULT_VIEWS = (180, 360, 720)
@@ -49,6 +50,11 @@ class BuildOptions:
     # (dose percent, views) of a simulated normal-dose scan used as the NDCT target of noise-free inputs;
     # None keeps the noise-free image itself as NDCT
     reference_scan: tuple[float, int] | None = None
+    # draw a random scanner (geometry, kernel, electronic noise, photon scale; slice thickness of noise-free
+    # inputs) for every volume x condition; False scans everything with the calibrated default scanner
+    randomize_scanner: bool = False
+    # patient IDs forced into the validation split (the rest are split by val_fraction/test_fraction)
+    val_patients: tuple[str, ...] = ()
 
     def conditions(self) -> list[tuple[str, float, int]]:
         return [(condition_name(d, v), d, v) for d in self.doses for v in self.views]
@@ -131,6 +137,19 @@ def _check_options(options: BuildOptions) -> None:
             raise InputError(f"reference scan {dose:g} % / {views} views: need 0 < dose <= 100 and >= 8 views")
 
 
+def _splits(groups: list[str], options: BuildOptions) -> list[str]:
+    """Splits by patient; ``val_patients`` go to validation, the others are split by the fractions."""
+    unknown = set(options.val_patients) - set(groups)
+    if unknown:
+        raise InputError(f"--val-patients: no series of patient {', '.join(sorted(unknown))}")
+    rest = [g for g in groups if g not in options.val_patients]
+    if options.val_patients and not rest:
+        raise InputError("--val-patients leaves no patient for training")
+    drawn = iter(assign_splits(rest, val_fraction=0.0 if options.val_patients else options.val_fraction,
+                               test_fraction=options.test_fraction, seed=options.seed) if rest else [])
+    return ["val" if g in options.val_patients else next(drawn) for g in groups]
+
+
 def _input_dose(series, options: BuildOptions) -> float | None:
     """Dose the NDCT was acquired at: None (noise-free) for phantoms, 1.0 for real full-dose scans."""
     if options.input_dose == "none":
@@ -141,17 +160,53 @@ def _input_dose(series, options: BuildOptions) -> float | None:
 
 
 def _source(series) -> dict:
-    return {
+    from trainer.data.sources import read_provenance
+
+    source = {
         "path": str(series.folder.resolve()),
         "series_uid": series.uid,
         "patient_id": str(series.patient_id or ""),
         "description": str(series.description or ""),
     }
+    provenance = read_provenance(series.folder)
+    if provenance is not None:
+        if provenance.get("role") != "train":
+            raise InputError(f"{series.folder}: source {provenance.get('id')!r} is for evaluation only "
+                             f"({provenance.get('licence')}); it must not enter a training dataset")
+        source["provenance"] = {k: provenance.get(k) for k in
+                                ("id", "title", "licence", "licence_note", "package", "version", "artifact",
+                                 "artifact_sha256", "member")}
+    return source
 
 
 def _spacing(series) -> list[float]:
     dy, dx = series.pixel_spacing
     return [float(series.slice_spacing), float(dy), float(dx)]
+
+
+def _scanner(options: BuildOptions, volume_seed: int, seed: int, series, input_dose: float | None):
+    """Simulation parameters for one volume x condition, and the record kept in the manifest.
+
+    Randomized, the geometry and kernel are drawn once per volume (a patient's scans come from one
+    scanner and one reconstruction; the NDCT and every LDCT share them) and the electronic noise and
+    photon scale per condition. A real NDCT already has its scanner's texture, so only kernels near the
+    medium-smooth ones of routine abdominal scans (REAL_INPUT_KERNELS) are drawn for it."""
+    from ldct_viewer.ct import SimulationParams
+    from ldct_viewer.ct.scanner_draw import REAL_INPUT_KERNELS, ScannerRanges, draw_scanner
+
+    thickness = None if input_dose is None else series.slice_thickness  # real noise is tied to its thickness
+    if not options.randomize_scanner:
+        params = SimulationParams(slice_thickness_mm=thickness or series.slice_thickness)
+        return params, {"geometry": params.geometry, "window": params.window,
+                        "electronic_noise": params.electronic_noise, "photon_scale": 1.0,
+                        "slice_thickness_mm": params.slice_thickness_mm}
+    ranges = ScannerRanges() if input_dose is None else ScannerRanges(windows=REAL_INPUT_KERNELS)
+    scanner, _ = draw_scanner(np.random.default_rng([volume_seed, 0x5CA]), ranges, slice_thickness_mm=thickness)
+    params, record = draw_scanner(np.random.default_rng([seed, 0x5CA]), ranges,
+                                  slice_thickness_mm=scanner.slice_thickness_mm)
+    params = replace(params, geometry=scanner.geometry, window=scanner.window)
+    record.update(geometry=scanner.geometry, window=scanner.window)
+    return params, record
 
 
 def _condition_seed(seed: int, volume: int, condition: int) -> int:
@@ -174,8 +229,7 @@ def _build_simulated(inputs: list[Path], temp: Path, options: BuildOptions, log:
         raise InputError(f"{', '.join(map(str, inputs))}: no CT series found" + (f" ({reasons})" if reasons else ""))
     conditions = options.conditions()
     groups = [str(s.patient_id or s.uid) for s in series_list]
-    splits = assign_splits(groups, val_fraction=options.val_fraction, test_fraction=options.test_fraction,
-                           seed=options.seed)
+    splits = _splits(groups, options)
     volumes = []
     t0 = time.perf_counter()
     for k, (series, split) in enumerate(zip(series_list, splits)):
@@ -186,6 +240,7 @@ def _build_simulated(inputs: list[Path], temp: Path, options: BuildOptions, log:
         ndct = np.array(series.volume(), dtype=np.float32)  # writable copy for torch
         input_dose = _input_dose(series, options)
         reference, target = None, ndct
+        volume_seed = _condition_seed(options.seed, k, len(conditions) + 1)
         if options.reference_scan is not None:
             if input_dose is not None:
                 raise InputError(f"{series.folder}: --reference-scan needs noise-free inputs (phantoms, or "
@@ -195,9 +250,11 @@ def _build_simulated(inputs: list[Path], temp: Path, options: BuildOptions, log:
             print(f"dataset: {vid} ({k + 1}/{len(series_list)}) reference scan {ref_dose:g} % / {ref_views} "
                   f"views {time.perf_counter() - t0:.0f} s", file=log, flush=True)
             _save(temp / "truth" / f"{vid}.npy", ndct)
+            ref_params, ref_scanner = _scanner(options, volume_seed, ref_seed, series, input_dose)
             target = simulate_low_dose(ndct, float(dx), dose=ref_dose / 100.0, views=int(ref_views), seed=ref_seed,
-                                       method=options.method, device=options.device)
-            reference = {"dose": ref_dose / 100.0, "views": int(ref_views), "seed": ref_seed}
+                                       method=options.method, device=options.device, params=ref_params)
+            reference = {"dose": ref_dose / 100.0, "views": int(ref_views), "seed": ref_seed,
+                         "scanner": ref_scanner}
         _save(temp / "ndct" / f"{vid}.npy", target)
         entry = {
             "id": vid,
@@ -217,11 +274,12 @@ def _build_simulated(inputs: list[Path], temp: Path, options: BuildOptions, log:
                   f"{name} [{c + 1}/{len(conditions)}] {time.perf_counter() - t0:.0f} s", file=log, flush=True)
             seed = _condition_seed(options.seed, k, c)
             target = dose / 100.0
+            params, scanner = _scanner(options, volume_seed, seed, series, input_dose)
             simulated = simulate_low_dose(ndct, float(dx), dose=target, views=int(views), seed=seed,
-                                          method=options.method, device=options.device,
+                                          method=options.method, device=options.device, params=params,
                                           input_dose=None if input_dose is None else max(input_dose, target))
             _save(temp / "ldct" / name / f"{vid}.npy", simulated)
-            entry["conditions"][name] = {"dose": target, "views": int(views), "seed": seed}
+            entry["conditions"][name] = {"dose": target, "views": int(views), "seed": seed, "scanner": scanner}
         volumes.append(entry)
     print(f"dataset: {len(volumes)} volumes x {len(conditions)} conditions in {time.perf_counter() - t0:.0f} s",
           file=log, flush=True)
@@ -231,6 +289,7 @@ def _build_simulated(inputs: list[Path], temp: Path, options: BuildOptions, log:
         "conditions": [c[0] for c in conditions],
         "normalization": None,
         "simulation": {"method": options.method, "doses_percent": list(options.doses),
+                       "calibration": CALIBRATION, "randomize_scanner": options.randomize_scanner,
                        "views": list(options.views), "seed": options.seed, "input_dose": options.input_dose,
                        "reference_scan": (None if options.reference_scan is None else
                                           {"dose_percent": options.reference_scan[0],
