@@ -241,10 +241,7 @@ def _build_simulated(inputs: list[Path], temp: Path, options: BuildOptions, log:
         input_dose = _input_dose(series, options)
         reference, target = None, ndct
         volume_seed = _condition_seed(options.seed, k, len(conditions) + 1)
-        if options.reference_scan is not None:
-            if input_dose is not None:
-                raise InputError(f"{series.folder}: --reference-scan needs noise-free inputs (phantoms, or "
-                                 "--input-dose none); this series is a real scan with its own noise")
+        if options.reference_scan is not None and input_dose is None:  # real scans keep their own grain
             ref_dose, ref_views = options.reference_scan
             ref_seed = _condition_seed(options.seed, k, len(conditions))
             print(f"dataset: {vid} ({k + 1}/{len(series_list)}) reference scan {ref_dose:g} % / {ref_views} "

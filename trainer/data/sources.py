@@ -56,9 +56,13 @@ class Source:
     role: str  # "train": may train shipped weights; "eval": validation only
     patient_id: str
     body_part: str
-    # >1: the volume is written as this many slabs along z, patient IDs <patient_id>-A, -B, ..., so that
-    # one patient's volume can give a training slab and a validation slab (adjacent anatomy, not a new patient)
-    slabs: int = 1
+    # several entries: the volume is cut into this many slabs along z (inferior first), slab i written with
+    # patient ID <patient_id>-A, -B, ... under the role given here, so one patient's volume gives training,
+    # validation (chosen by ``ldct-train dataset --val-patients``) and evaluation slabs of other anatomy
+    slab_roles: tuple[str, ...] = ()
+
+    def roles(self) -> tuple[str, ...]:
+        return self.slab_roles or (self.role,)
 
     def artifact_glob(self) -> str:
         if self.registry == "debian":
@@ -83,8 +87,10 @@ SOURCES: tuple[Source, ...] = (
         member="tests/reference_files/aorta_report/example_ct.nii.gz", kind="nifti",
         licence="Apache-2.0",
         licence_note="Same sdist and licence; a CTA volume resampled by TotalSegmentator to 1.5 mm isotropic "
-        "(233x167x191 voxels).",
-        role="train", patient_id="REAL-TOTALSEG-CTA", body_part="CHEST_ABDOMEN", slabs=2),
+        "(233x167x191 voxels). Cut into four slabs (pelvis, lower abdomen, upper abdomen, chest): the upper "
+        "abdomen is held out for evaluation, never trained on.",
+        role="train", patient_id="REAL-TOTALSEG-CTA", body_part="CHEST_ABDOMEN",
+        slab_roles=("train", "train", "eval", "train")),
     Source(
         id="invesalius-head", title="InVesalius example project Cranium.inv3, head CT",
         registry="debian", package="invesalius-examples", version="3.1.99998-4",
@@ -94,6 +100,15 @@ SOURCES: tuple[Source, ...] = (
         "GPL data are a derived work is unsettled, so this volume is used for evaluation only and never "
         "trains shipped weights.",
         role="eval", patient_id="REAL-INVESALIUS-HEAD", body_part="HEAD"),
+    *(Source(id=f"pydicom-{name}", title=f"pydicom test corpus {member}, {what}", registry="pypi-wheel",
+             package="pydicom-data", version="1.0.0", member=f"data_store/data/{member}", kind="dicom-file",
+             licence="MIT", licence_note="pydicom's test-data package (MIT per its metadata); pydicom's real CT "
+             "files are a validation-only set by project rule: never trained on.",
+             role="eval", patient_id="", body_part=part)
+      for name, member, what, part in (
+          ("abdomen", "explicit_VR-UN.dcm", "abdomen at the kidneys, 512x512, 0.86 mm, 1 mm", "ABDOMEN"),
+          ("spine", "bad_sequence.dcm", "lumbar spine close-up, 512x512, 0.29 mm, 1 mm, B30s", "SPINE"),
+          ("head", "693_J2KR.dcm", "head, 512x512, 0.48 mm, 5 mm, JPEG 2000", "HEAD"))),
 )
 
 
@@ -310,7 +325,11 @@ def fetch_sources(out: str | Path, *, only: Sequence[str] = (), downloads: str |
             digest = _sha256(artifact)
             try:
                 target = temp / source.role / source.id
-                if source.kind == "dicom-folder":
+                if source.kind == "dicom-file":
+                    target.mkdir(parents=True)
+                    (target / source.member.rsplit("/", 1)[-1]).write_bytes(_read_member(artifact, source.member))
+                    shape, spacing = _dicom_shape(target)
+                elif source.kind == "dicom-folder":
                     files = _read_tree(artifact, source.member)
                     target.mkdir(parents=True)
                     for name, data in sorted(files.items()):
@@ -319,26 +338,20 @@ def fetch_sources(out: str | Path, *, only: Sequence[str] = (), downloads: str |
                 else:
                     blob = _read_member(artifact, source.member)
                     volume = read_nifti(blob) if source.kind == "nifti" else read_invesalius(blob)
-                    bounds = np.linspace(0, volume.hu.shape[0], source.slabs + 1).round().astype(int)
-                    for i, (z0, z1) in enumerate(zip(bounds[:-1], bounds[1:])):
-                        suffix = "" if source.slabs == 1 else f"-{chr(ord('A') + i)}"
-                        write_series(target / f"slab{suffix}" if suffix else target, volume.hu[z0:z1],
-                                     reference=None, spacing=volume.spacing,
-                                     patient_id=source.patient_id + suffix,
-                                     description=source.title + (f", slab {suffix[1:]} (slices {z0}-{z1 - 1})"
-                                                                 if suffix else ""), derived=False)
+                    _write_slabs(volume, source, temp)
                     shape, spacing = list(volume.hu.shape), list(volume.spacing)
             except InputError as err:
                 raise InputError(f"source {source.id}: {err}") from None
             except (OSError, ValueError, tarfile.TarError, zipfile.BadZipFile, plistlib.InvalidFileException,
                     EOFError, KeyError) as err:
                 raise InputError(f"source {source.id}: cannot decode {artifact.name} ({err})") from None
-            entry = {**asdict(source), "artifact": artifact.name, "artifact_sha256": digest,
-                     "shape": shape, "spacing_mm": spacing, "folder": f"{source.role}/{source.id}"}
-            (target / PROVENANCE_FILE).write_text(json.dumps(entry, indent=2) + "\n", encoding="utf-8")
-            entries.append(entry)
-            print(f"sources: {source.id} ({source.licence}, {source.role}): {shape} voxels, spacing "
-                  f"{', '.join(f'{s:g}' for s in spacing)} mm -> {entry['folder']}", file=log, flush=True)
+            for role, folder in _folders(source):
+                entry = {**asdict(source), "role": role, "artifact": artifact.name, "artifact_sha256": digest,
+                         "shape": shape, "spacing_mm": spacing, "folder": folder}
+                (temp / folder / PROVENANCE_FILE).write_text(json.dumps(entry, indent=2) + "\n", encoding="utf-8")
+                entries.append(entry)
+                print(f"sources: {source.id} ({source.licence}, {role}): {shape} voxels, spacing "
+                      f"{', '.join(f'{s:g}' for s in spacing)} mm -> {folder}", file=log, flush=True)
         manifest = {"format": SOURCES_FORMAT, "sources": entries}
         (temp / "sources.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         if out.exists():
@@ -348,6 +361,28 @@ def fetch_sources(out: str | Path, *, only: Sequence[str] = (), downloads: str |
         shutil.rmtree(temp, ignore_errors=True)
         raise
     return out
+
+
+def _slab_name(source: Source, i: int) -> str:
+    return f"{source.id}-{chr(ord('A') + i)}" if source.slab_roles else source.id
+
+
+def _folders(source: Source) -> list[tuple[str, str]]:
+    """(role, folder relative to the output) of each series written for ``source``."""
+    return [(role, f"{role}/{_slab_name(source, i)}") for i, role in enumerate(source.roles())]
+
+
+def _write_slabs(volume: Volume, source: Source, root: Path) -> None:
+    """``volume`` as one DICOM series per slab (one slab when the source is not cut)."""
+    from ldct_viewer.io import write_series
+
+    roles = source.roles()
+    bounds = np.linspace(0, volume.hu.shape[0], len(roles) + 1).round().astype(int)
+    for i, ((role, folder), z0, z1) in enumerate(zip(_folders(source), bounds[:-1], bounds[1:])):
+        suffix = f"-{chr(ord('A') + i)}" if source.slab_roles else ""
+        title = source.title + (f", slab {suffix[1:]} (slices {z0}-{z1 - 1} of {volume.hu.shape[0]})" if suffix else "")
+        write_series(root / folder, volume.hu[z0:z1], reference=None, spacing=volume.spacing,
+                     patient_id=source.patient_id + suffix, description=title, derived=False)
 
 
 def _dicom_shape(folder: Path) -> tuple[list[int], list[float]]:
@@ -364,11 +399,9 @@ def _dicom_shape(folder: Path) -> tuple[list[int], list[float]]:
 
 
 def read_provenance(folder: Path) -> dict | None:
-    """The ``SOURCE.json`` of a converted series (in its folder or the one above, for slabs), or None
-    for folders that did not come from here."""
-    folder = Path(folder)
-    path = next((p / PROVENANCE_FILE for p in (folder, folder.parent) if (p / PROVENANCE_FILE).is_file()), None)
-    if path is None:
+    """The ``SOURCE.json`` of a converted series folder, or None for folders that did not come from here."""
+    path = Path(folder) / PROVENANCE_FILE
+    if not path.is_file():
         return None
     try:
         return json.loads(path.read_text(encoding="utf-8"))
