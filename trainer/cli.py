@@ -9,7 +9,7 @@ import argparse
 
 from ldct_viewer.cli import build_command_parser, run_command
 
-ORDER = ("sources", "phantoms", "dataset", "fit", "evaluate")
+ORDER = ("sources", "phantoms", "dataset", "fit", "evaluate", "evaluate_real")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -107,7 +107,6 @@ SOURCES: tuple[Source, ...] = (
              role="eval", patient_id="", body_part=part)
       for name, member, what, part in (
           ("abdomen", "explicit_VR-UN.dcm", "abdomen at the kidneys, 512x512, 0.86 mm, 1 mm", "ABDOMEN"),
-          ("spine", "bad_sequence.dcm", "lumbar spine close-up, 512x512, 0.29 mm, 1 mm, B30s", "SPINE"),
           ("head", "693_J2KR.dcm", "head, 512x512, 0.48 mm, 5 mm, JPEG 2000", "HEAD"))),
 )
 
@@ -344,7 +343,8 @@ def fetch_sources(out: str | Path, *, only: Sequence[str] = (), downloads: str |
                 raise InputError(f"source {source.id}: {err}") from None
             except (OSError, ValueError, tarfile.TarError, zipfile.BadZipFile, plistlib.InvalidFileException,
                     EOFError, KeyError) as err:
-                raise InputError(f"source {source.id}: cannot decode {artifact.name} ({err})") from None
+                reason = (str(err).strip().splitlines() or [type(err).__name__])[0]
+                raise InputError(f"source {source.id}: cannot decode {artifact.name} ({reason})") from None
             for role, folder in _folders(source):
                 entry = {**asdict(source), "role": role, "artifact": artifact.name, "artifact_sha256": digest,
                          "shape": shape, "spacing_mm": spacing, "folder": folder}
