@@ -174,15 +174,22 @@ def test_reference_scan_gives_ndct_its_own_full_dose_noise_and_keeps_the_truth(p
     assert plain.truth("vol000") is None
 
 
-def test_reference_scan_refuses_real_scans(tmp_path):
-    volume = np.full((2, 32, 32), -1000.0, dtype=np.float32)
-    volume[:, 8:24, 8:24] = 40.0
+def test_reference_scan_leaves_real_scans_their_own_grain(phantom_dir, tmp_path):
+    """Mixed inputs: phantoms get a simulated normal-dose NDCT, a real scan stays its own NDCT."""
+    volume = np.full((2, 64, 64), -1000.0, dtype=np.float32)
+    volume[:, 8:56, 8:56] = 40.0 + np.random.default_rng(0).normal(0, 10, (2, 48, 48)).astype(np.float32)
     write_series(tmp_path / "scan", volume, reference=None, description="real scan", spacing=(1.0, 1.0, 1.0),
                  patient_id="PATIENT-1", derived=False)
-    result = train_cli("dataset", "--ndct", tmp_path / "scan", "--out", tmp_path / "ds",
-                       "--reference-scan", "100:1152")
-    assert result.returncode == 2 and "needs noise-free inputs" in result.stderr and "Traceback" not in result.stderr
-    assert not (tmp_path / "ds").exists()
+    result = train_cli("dataset", "--ndct", tmp_path / "scan", phantom_dir / "phantom_000", "--out", tmp_path / "ds",
+                       "--reference-scan", "100:360", "--doses", "50", "--views", "180")
+    assert result.returncode == 0, result.stderr
+    ds = VariableDoseDataset(tmp_path / "ds")
+    by_patient = {ds.info(v)["source"]["patient_id"]: v for v in ds.volumes()}
+    real = by_patient["PATIENT-1"]
+    assert ds.truth(real) is None and "reference_scan" not in ds.info(real)
+    assert np.array_equal(np.asarray(ds.ndct(real)), load_series(tmp_path / "scan").volume())
+    phantom = next(v for p, v in by_patient.items() if p != "PATIENT-1")
+    assert ds.truth(phantom) is not None
 
 
 @pytest.mark.parametrize(
