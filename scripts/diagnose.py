@@ -1,13 +1,13 @@
 """The measurements behind REPORT.md's "why the texture target is not met", from the repository root:
 
-    python resources/checkpoints/diagnose.py smoothing --data data/phantom-ds
-    python resources/checkpoints/diagnose.py critic --state runs/wgan-v3/train_state.pt --data data/phantom-ds
-    python resources/checkpoints/diagnose.py dead-units --data data/phantom-ds
-    python resources/checkpoints/diagnose.py critic-start --checkpoint resources/checkpoints/redcnn-mse.pt --data data/phantom-ds
-    python resources/checkpoints/diagnose.py texture --data data/phantom-ds --checkpoint A.pt [--checkpoint B.pt ...]
-    python resources/checkpoints/diagnose.py critic-warmup --data data/phantom-ds --checkpoint A.pt [--steps 2000] [--lr 1e-4] [--conditions ...]
-    python resources/checkpoints/diagnose.py grain-history --state runs/mse-c1/train_state.pt [--every 5]
-    python resources/checkpoints/diagnose.py critic-direction --state runs/wgan-c6/train_state.pt --data data/phantom-ds --conditions d50_v720,...
+    python scripts/diagnose.py smoothing --data data/phantom-ds
+    python scripts/diagnose.py critic --state runs/wgan-v3/train_state.pt --data data/phantom-ds
+    python scripts/diagnose.py dead-units --data data/phantom-ds
+    python scripts/diagnose.py critic-start --checkpoint resources/checkpoints/redcnn-mse.pt --data data/phantom-ds
+    python scripts/diagnose.py texture --data data/phantom-ds --checkpoint A.pt [--checkpoint B.pt ...]
+    python scripts/diagnose.py critic-warmup --data data/phantom-ds --checkpoint A.pt [--steps 2000] [--lr 1e-4] [--conditions ...]
+    python scripts/diagnose.py grain-history --state runs/mse-c1/train_state.pt [--every 5]
+    python scripts/diagnose.py critic-direction --state runs/wgan-c6/train_state.pt --data data/phantom-ds --conditions d50_v720,...
 
 ``smoothing``: RMSE against NDCT of the LDCT test slices and of the same slices after a Gaussian
 blur, over the whole slice and inside the body (NDCT above -900 HU). If blurring raises the error
