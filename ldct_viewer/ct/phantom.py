@@ -11,6 +11,10 @@ system PSF, like a reconstructed image.
 HU values follow a portal-venous contrast phase: liver ~+100, spleen ~+115, kidney cortex
 ~+170, aorta ~+190, portal/hepatic veins ~+160.
 
+Three modules: ``phantom_anatomy`` holds the anatomy as data (sizes, levels, HU, texture
+amplitudes, random ranges); ``phantom_shapes`` the geometry and painting primitives (signed
+distances, textures, ``Canvas``); this one the recipes that combine them, structure by structure.
+
 Axes: the volume is ``[Z, H, W]`` with index 0 the most caudal slice (ascending patient z, as
 the DICOM loader sorts), rows anterior → posterior, columns patient right → left, matching a
 series written with identity orientation.
@@ -29,8 +33,8 @@ from ldct_viewer.ct import phantom_anatomy as A
 from ldct_viewer.ct.phantom_anatomy import LEVEL_RANGE_MM
 from ldct_viewer.ct.phantom_shapes import (
     FAR_MM,
-    Grid,
-    as_column,
+    Block,
+    Canvas,
     capsule_distance,
     coverage,
     ellipsoid_profile,
@@ -153,35 +157,14 @@ def render_phantom(
     )
 
 
-@dataclass
-class _Block:
-    """A sub-volume (slices × rows × cols) a structure is evaluated on, with its coordinates."""
-
-    zs: slice
-    rows: slice
-    cols: slice
-    x: np.ndarray
-    y: np.ndarray
-
-    def __call__(self, arr: np.ndarray) -> np.ndarray:
-        """Per-slice column ``[Z,1,1]`` or full volume restricted to this block."""
-        if arr.shape[1:] == (1, 1):
-            return arr[self.zs]
-        return arr[self.zs, self.rows, self.cols]
-
-
-class _Builder:
-    """Paints structures back to front (painter's algorithm with partial-volume coverage), with the
-    numbers of ``phantom_anatomy`` (imported as ``A``): the methods are geometry recipes only."""
+class _Builder(Canvas):
+    """Paints the anatomy back to front on a ``Canvas`` with the numbers of ``phantom_anatomy``
+    (imported as ``A``): the methods are geometry recipes only."""
 
     def __init__(self, size: int, pixel_mm: float, dz: float, levels: np.ndarray, rng: np.random.Generator):
-        self.grid = Grid(size, pixel_mm)
-        self.px = pixel_mm
+        super().__init__(size, pixel_mm, len(levels))
         self.s = levels
-        self.z = len(levels)
         self.rng = rng
-        self.hu = np.full((self.z, size, size), -1000.0, dtype=np.float32)
-        self.labels = np.zeros((self.z, size, size), dtype=np.uint8)
         self.lesions: list[Lesion] = []
         shape = (self.z, size, size)
         spacing = (dz, pixel_mm, pixel_mm)
@@ -190,59 +173,19 @@ class _Builder:
         self.habitus = {name: rng.uniform(lo, hi) for name, (lo, hi) in A.HABITUS.items()}
 
     # ------------------------------------------------------------------ painting helpers
-    def col(self, values) -> np.ndarray:
-        return as_column(values, self.z)
-
-    def block(self, cx, cy, rx, ry, present=None) -> _Block | None:
-        """Block covering centres ``cx, cy`` ± radii (per-slice arrays) on slices where present."""
-        cx, cy, rx, ry = (np.broadcast_to(np.asarray(v, dtype=np.float32).reshape(-1), (self.z,)) for v in (cx, cy, rx, ry))
-        mask = (rx > 0.05) & (ry > 0.05) if present is None else np.broadcast_to(present, (self.z,))
-        idx = np.flatnonzero(mask)
-        if idx.size == 0:
-            return None
-        zs = slice(int(idx[0]), int(idx[-1]) + 1)
-        sel = slice(zs.start, zs.stop)
-        rows = self.grid.index_range(float(np.min(cy[sel] - ry[sel])), float(np.max(cy[sel] + ry[sel])))
-        cols = self.grid.index_range(float(np.min(cx[sel] - rx[sel])), float(np.max(cx[sel] + rx[sel])))
-        if rows.stop <= rows.start or cols.stop <= cols.start:
-            return None
-        x, y = self.grid.coords(rows, cols)
-        return _Block(zs, rows, cols, x, y)
-
-    def full(self) -> _Block:
-        x, y = self.grid.coords()
-        return _Block(slice(0, self.z), slice(None), slice(None), x, y)
-
-    def paint(self, blk: _Block, distance: np.ndarray, value, label: Tissue | None, *, mask=None) -> np.ndarray:
-        """Blend ``value`` (scalar or block array) where ``distance`` < 0, anti-aliased."""
-        alpha = coverage(distance, self.px)
-        if mask is not None:
-            alpha = alpha * mask
-        view = self.hu[blk.zs, blk.rows, blk.cols]
-        view += alpha * (value - view)
-        if label is not None:
-            lab = self.labels[blk.zs, blk.rows, blk.cols]
-            lab[alpha >= 0.5] = label
-        return alpha
-
-    def ellipse(self, blk: _Block, cx, cy, a, b, **kw) -> np.ndarray:
-        return superellipse_distance(
-            blk.x, blk.y, blk(self.col(cx)), blk(self.col(cy)), blk(self.col(a)), blk(self.col(b)), **kw
-        )
-
-    def texture(self, blk: _Block, base: float, fine: float, coarse: float = 0.0) -> np.ndarray:
+    def texture(self, blk: Block, base: float, fine: float, coarse: float = 0.0) -> np.ndarray:
         """HU ``(base, fine[, coarse])`` (the table's form): base + fine x fine grain (+ coarse x coarse)."""
         value = base + fine * blk(self.tex_fine)
         if coarse:
             value = value + coarse * blk(self.tex_coarse)
         return value
 
-    def septa(self, blk: _Block, amplitude: float, sharpness: float) -> np.ndarray:
+    def septa(self, blk: Block, amplitude: float, sharpness: float) -> np.ndarray:
         """``amplitude`` x exp(-sharpness x septa^2): thin sheets along the septa field's zero set."""
         septa = blk(self.tex_septa)
         return amplitude * np.exp(-sharpness * septa * septa)
 
-    def bone(self, blk: _Block, distance: np.ndarray, *, cortex_mm: float = A.BONE["cortex"],
+    def bone(self, blk: Block, distance: np.ndarray, *, cortex_mm: float = A.BONE["cortex"],
              cortex_hu: float = A.BONE["cortex_hu"], marrow_hu: float = A.BONE["marrow_hu"]):
         """Cortical shell with trabecular interior (struts from a band-pass field)."""
         B = A.BONE
@@ -354,7 +297,7 @@ class _Builder:
             d = capsule_distance(blk2.x, blk2.y, 0.0, blk2(self.col(y_front - 1)), 0.0, blk2(self.col(y_front + self.mus_ant + 1)), W["linea_alba_radius"])
             self.paint(blk2, d, W["linea_alba_hu"], Tissue.FAT, mask=blk2(self.col(self.t_abd)))
 
-    def below_diaphragm(self, blk: _Block) -> np.ndarray:
+    def below_diaphragm(self, blk: Block) -> np.ndarray:
         """Signed in-plane distance (mm) to the diaphragm: negative below it (abdomen side)."""
         D = A.DIAPHRAGM
         s = blk(self.col(self.s))
@@ -573,7 +516,7 @@ class _Builder:
                 d = self.ellipse(blk, side * (self.a_vb + Q["centre"][0]), self.y_vb + Q["centre"][1], Q["axes"][0] * ql, Q["axes"][1] * ql, angle=side * Q["angle"])
                 self.paint(blk, d, self.texture(blk, *Q["hu"]), Tissue.MUSCLE)
 
-    def bowel_content(self, blk: _Block, kind: str, cy=None) -> np.ndarray:
+    def bowel_content(self, blk: Block, kind: str, cy=None) -> np.ndarray:
         C = A.CONTENTS
         fine, coarse = blk(self.tex_fine), blk(self.tex_coarse)
         if kind == "fluid":
@@ -828,7 +771,7 @@ class _Builder:
                     rows = self.grid.index_range(cy - e, cy + e)
                     cols = self.grid.index_range(cx - e, cx + e)
                     x, y = self.grid.coords(rows, cols)
-                    blk = _Block(slice(zi, zi + 1), rows, cols, x, y)
+                    blk = Block(slice(zi, zi + 1), rows, cols, x, y)
                     d = superellipse_distance(x, y, np.float32(cx), np.float32(cy), np.float32(R["axes"][0]), np.float32(R["axes"][1]), angle=np.float32(tang))
                     if cart:
                         self.paint(blk, d, self.texture(blk, *R["cartilage_hu"]), Tissue.SOFT_TISSUE)
