@@ -253,6 +253,27 @@ def test_wgan_fallback_is_the_epoch_closest_to_beating_the_input():
     assert closest_to_beating_input(history, warmup_epochs=5, max_rmse_hu=20.0) is None
 
 
+def test_judge_epoch_counts_epochs_without_improvement_and_applies_the_wgan_bounds():
+    from trainer.selection import judge_epoch
+    from trainer.state import TrainState
+
+    config = load_config(overrides=["selection.wgan_warmup_epochs=2", "selection.wgan_max_rmse_ratio=1.25"])
+    state = TrainState()
+    assert [judge_epoch(state, {"loss": v}, e, config, wgan=False) for e, v in enumerate([3.0, 2.0, 2.5, 2.2], 1)] \
+        == [True, True, False, False]
+    assert (state.best, state.best_epoch, state.bad_epochs) == (2.0, 2, 2)
+    # WGAN-GP: texture decides, but only past the warm-up, within the RMSE bound, beating the input everywhere
+    state = TrainState(init_val={"rmse_hu": 10.0})
+    val = lambda texture, rmse, ours: {"texture_db": texture, "loss": 1.0, "rmse_hu": rmse,  # noqa: E731
+                                       "rmse_by_condition": {"a": ours}, "input_rmse_by_condition": {"a": 20.0}}
+    assert not judge_epoch(state, val(0.5, 10.0, 15.0), 1, config, wgan=True)   # warm-up
+    assert not judge_epoch(state, val(0.5, 13.0, 15.0), 2, config, wgan=True)   # 13 > 1.25 x 10
+    assert not judge_epoch(state, val(0.5, 10.0, 25.0), 3, config, wgan=True)   # worse than the input
+    assert judge_epoch(state, val(0.9, 12.0, 15.0), 4, config, wgan=True)
+    assert not judge_epoch(state, val(1.0, 10.0, 15.0), 5, config, wgan=True)  # grain further from NDCT
+    assert (state.best, state.best_epoch, state.bad_epochs) == (0.9, 4, 0)
+
+
 @pytest.mark.parametrize("mode", ["mse", "wgan-gp"])
 def test_amp_on_cpu_trains_in_bfloat16_and_stays_close_to_fp32(dataset, tmp_path, mode):
     """run.amp autocasts the training steps to bf16 on the CPU too; losses track the fp32 run."""
