@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from scipy import ndimage
 
 from ldct_viewer.ct import generate_phantom
@@ -126,3 +127,30 @@ def test_invalid_arguments():
         generate_phantom(slices=0)
     with pytest.raises(ValueError):
         generate_phantom(size=32, slice_thickness_mm=0.0)
+
+
+# sha256 of volume, labels, slice levels and lesions, computed with the anatomy as first written
+# (code in _Builder), before it became the table in phantom_anatomy.py: the table must paint the
+# same phantom, voxel for voxel. The texture fields come from torch's FFT, so the digests hold for
+# the environment they were computed in (torch 2.13.0+cpu, NumPy 2.4.6, SciPy 1.17.1).
+PHANTOM_DIGESTS = {
+    "whole range, 5 mm": (dict(size=64, slices=100, seed=9, start_z_mm=5.0, slice_thickness_mm=5.0),
+                          "b01a99351e0f20ef5de455edbf34b968d36a7234f4c92ce8fe96931fedddf71a"),
+    "abdomen, lesions": (dict(size=128, slices=6, seed=3, start_z_mm=330.0),
+                         "719889713759a126f6defc86866b878b7f44376490d7982c0950a53fd342895b"),
+}
+
+
+@pytest.mark.skipif(not (torch.__version__.startswith("2.13.0") and np.__version__ == "2.4.6"),
+                    reason="digests computed with torch 2.13.0 / NumPy 2.4.6")
+@pytest.mark.parametrize("name", list(PHANTOM_DIGESTS))
+def test_phantom_is_voxel_identical_to_the_anatomy_as_first_written(name):
+    import hashlib
+
+    kwargs, expected = PHANTOM_DIGESTS[name]
+    p = render_phantom(**kwargs)
+    h = hashlib.sha256()
+    for a in (p.volume, p.labels, p.levels_mm):
+        h.update(np.ascontiguousarray(a).tobytes())
+    h.update(repr(p.lesions).encode())
+    assert h.hexdigest() == expected

@@ -1,6 +1,7 @@
-"""resources/checkpoints/gpu_session.sh end to end on the CPU, shrunk: the script a CUDA session runs
+"""scripts/gpu_session.sh end to end on the CPU, shrunk: the script a CUDA session runs
 as one time-boxed command must get from nothing to an evaluated pair, and bundle.py must bundle that
-pair (slow: ~1 minute)."""
+pair (slow: ~2 minutes). Each fit gets 30 s: a WGAN-GP step of the shrunk run takes up to ~4 s on
+the 2-core dev machine under load, and its time box must hold at least one epoch."""
 
 import os
 import subprocess
@@ -18,9 +19,9 @@ TINY = "model.width=8 dataset.batch_size=8 sampling.val_patches=32 sampling.num_
 @pytest.mark.slow
 def test_gpu_session_script_runs_end_to_end(tmp_path):
     env = {**os.environ, "OUT": str(tmp_path / "out"), "WORK": str(tmp_path / "work"), "PY": sys.executable,
-           "MSE_MIN": "0.25", "WGAN_MIN": "0.25", "VOLUMES": "8", "SLICES": "1", "SIZE": "128",
+           "MSE_MIN": "0.5", "WGAN_MIN": "0.5", "VOLUMES": "8", "SLICES": "1", "SIZE": "128",
            "MSE_SET": TINY + " sampling.patches_per_epoch=64", "WGAN_SET": TINY + " sampling.patches_per_epoch=32 loss.critic_warmup_iterations=8"}
-    proc = subprocess.run(["bash", str(ROOT / "resources" / "checkpoints" / "gpu_session.sh")], env=env,
+    proc = subprocess.run(["bash", str(ROOT / "scripts" / "gpu_session.sh")], env=env,
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     out = tmp_path / "out"
@@ -37,7 +38,7 @@ def test_gpu_session_script_runs_end_to_end(tmp_path):
         archive.extractall(out, filter="data")
     repo = tmp_path / "repo"
     (repo / "resources" / "checkpoints").mkdir(parents=True)
-    proc = subprocess.run([sys.executable, str(ROOT / "resources" / "checkpoints" / "bundle.py"),
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "bundle.py"),
                            "--mse", str(out / "mse-best.pt"), "--wgan", str(out / "wgan-best.pt"),
                            "--eval", str(out / "eval"), "--tables"], cwd=repo, capture_output=True, text=True,
                           timeout=120)

@@ -14,8 +14,10 @@ import torch
 from ldct_viewer.errors import ConfigError, InputError
 from ldct_viewer.model import load_checkpoint
 from trainer.config import load_config
-from trainer.fit import (NAN_HOOK_ENV, TrainingDiverged, closest_to_beating_input, fit, generator_optimizer,
-                         resume_config)
+from trainer.fit import NAN_HOOK_ENV, TrainingDiverged, fit
+from trainer.selection import closest_to_beating_input
+from trainer.state import resume_config
+from trainer.steps import generator_optimizer
 from trainer_fixtures import write_tiny_dataset
 
 TINY = ["model.width=4", "dataset.patch_size=32", "dataset.stride=16", "dataset.batch_size=4",
@@ -171,15 +173,15 @@ def test_adversarial_term_restricted_to_chosen_conditions(dataset, tmp_path, mon
     assert load_config()["loss"]["adversarial_conditions"] == "all"
     mse_run = tmp_path / "mse"
     fit(_config("training.num_epochs=1"), mode="mse", data=dataset, out=mse_run)
-    import trainer.fit as fit_module
+    import trainer.steps as steps_module
     seen = []
-    real_loss = fit_module.critic_loss
+    real_loss = steps_module.critic_loss
 
     def spy(critic, real, fake, lambda_gp, weights=None):
         seen.append(None if weights is None else weights.tolist())
         return real_loss(critic, real, fake, lambda_gp, weights)
 
-    monkeypatch.setattr(fit_module, "critic_loss", spy)
+    monkeypatch.setattr(steps_module, "critic_loss", spy)
     gan_run = tmp_path / "gan"
     fit(_config("training.num_epochs=1", "selection.wgan_warmup_epochs=1", "training.critic_iterations=2",
                 "loss.adversarial_conditions=d50_v360,d100_v720"),
@@ -233,7 +235,7 @@ def test_wgan_run_stopped_by_ctrl_c_before_any_epoch_qualifies_still_leaves_best
 
 
 def test_wgan_selection_uses_texture_and_the_validation_loss_only_without_flat_tiles():
-    from trainer.fit import wgan_selection_score
+    from trainer.selection import wgan_selection_score
 
     assert wgan_selection_score({"texture_db": 1.5, "loss": 3e-5}) == 1.5
     assert wgan_selection_score({"texture_db": float("nan"), "loss": 3e-5}) == 3e-5
@@ -249,6 +251,27 @@ def test_wgan_fallback_is_the_epoch_closest_to_beating_the_input():
                epoch(4, 30.0, {"a": 9.0, "b": 5.1}, inputs)]   # worst 1.02, but over the RMSE bound
     assert closest_to_beating_input(history, warmup_epochs=2, max_rmse_hu=20.0) == (3, pytest.approx(1.1))
     assert closest_to_beating_input(history, warmup_epochs=5, max_rmse_hu=20.0) is None
+
+
+def test_judge_epoch_counts_epochs_without_improvement_and_applies_the_wgan_bounds():
+    from trainer.selection import judge_epoch
+    from trainer.state import TrainState
+
+    config = load_config(overrides=["selection.wgan_warmup_epochs=2", "selection.wgan_max_rmse_ratio=1.25"])
+    state = TrainState()
+    assert [judge_epoch(state, {"loss": v}, e, config, wgan=False) for e, v in enumerate([3.0, 2.0, 2.5, 2.2], 1)] \
+        == [True, True, False, False]
+    assert (state.best, state.best_epoch, state.bad_epochs) == (2.0, 2, 2)
+    # WGAN-GP: texture decides, but only past the warm-up, within the RMSE bound, beating the input everywhere
+    state = TrainState(init_val={"rmse_hu": 10.0})
+    val = lambda texture, rmse, ours: {"texture_db": texture, "loss": 1.0, "rmse_hu": rmse,  # noqa: E731
+                                       "rmse_by_condition": {"a": ours}, "input_rmse_by_condition": {"a": 20.0}}
+    assert not judge_epoch(state, val(0.5, 10.0, 15.0), 1, config, wgan=True)   # warm-up
+    assert not judge_epoch(state, val(0.5, 13.0, 15.0), 2, config, wgan=True)   # 13 > 1.25 x 10
+    assert not judge_epoch(state, val(0.5, 10.0, 25.0), 3, config, wgan=True)   # worse than the input
+    assert judge_epoch(state, val(0.9, 12.0, 15.0), 4, config, wgan=True)
+    assert not judge_epoch(state, val(1.0, 10.0, 15.0), 5, config, wgan=True)  # grain further from NDCT
+    assert (state.best, state.best_epoch, state.bad_epochs) == (0.9, 4, 0)
 
 
 @pytest.mark.parametrize("mode", ["mse", "wgan-gp"])
@@ -322,7 +345,7 @@ def test_validation_reports_rmse_per_condition_against_the_input(dataset):
     from ldct_viewer.model import REDCNN, Normalization
     from trainer import distributed
     from trainer.data import VariableDoseDataset
-    from trainer.fit import beats_input_everywhere, validate, worst_condition
+    from trainer.validation import beats_input_everywhere, validate, worst_condition
     from trainer.patches import PatchSet, build_grid
 
     ds = VariableDoseDataset(dataset)
@@ -353,7 +376,7 @@ def test_validation_texture_is_evaluate_s_measure_per_condition_whatever_the_bat
     from ldct_viewer.model import REDCNN, Normalization
     from trainer import distributed
     from trainer.data import VariableDoseDataset
-    from trainer.fit import validate
+    from trainer.validation import validate
     from trainer.patches import PatchSet, build_grid
 
     ds = VariableDoseDataset(write_tiny_dataset(tmp_path / "ds", size=96, slices=2))
@@ -385,7 +408,7 @@ def test_validation_texture_is_evaluate_s_measure_per_condition_whatever_the_bat
 def test_condition_balance_weights_each_condition_by_its_input_error(dataset, tmp_path):
     from ldct_viewer.model import Normalization
     from trainer.data import VariableDoseDataset
-    from trainer.fit import reconstruction_loss
+    from trainer.steps import reconstruction_loss
     from trainer.patches import PatchSet, balancing_weights, build_grid, input_mse_by_condition
 
     ds = VariableDoseDataset(dataset)
@@ -425,8 +448,8 @@ def test_weight_decay_is_decoupled_from_adams_gradient_scaling():
         coupled.grad = torch.zeros_like(coupled)
         adam.step()
     assert float(coupled.detach()[0]) < 0.02 - 5e-3  # the coupled L2 (kept for old runs): ~lr per step
-    with pytest.raises(ConfigError, match="l2_mode"):
-        generator_optimizer([coupled], T, "sgd")
+    with pytest.raises(ConfigError, match="loss.l2_mode: expected one of decoupled, coupled"):
+        load_config(overrides=["loss.l2_mode=sgd"])
 
 
 def test_model_init_choice_is_checked(dataset, tmp_path):
@@ -436,6 +459,17 @@ def test_model_init_choice_is_checked(dataset, tmp_path):
     assert load_config()["model"]["critic_init"] == "highpass"
     with pytest.raises(ConfigError, match="model.critic_init: expected one of highpass, default"):
         fit(_config("model.critic_init=zeros"), mode="wgan-gp", data=dataset, out=tmp_path / "bad")
+
+
+def test_config_is_checked_before_the_run_folder_or_any_model_exists(dataset, tmp_path):
+    """fit checks the config it is handed (here edited after load_config) before anything else:
+    a one-line error, no run folder."""
+    config = _config()
+    config["model"]["critic_init"] = "zeros"
+    with pytest.raises(ConfigError) as err:
+        fit(config, mode="mse", data=dataset, out=tmp_path / "run")
+    assert "model.critic_init: expected one of highpass, default" in str(err.value) and "\n" not in str(err.value)
+    assert not (tmp_path / "run").exists()
 
 
 def test_centered_start_is_deterministic_and_starts_near_the_input(dataset, tmp_path):

@@ -2,7 +2,9 @@
 
 A user's YAML file and ``--set section.key=value`` overrides are merged over the defaults; every
 key must already exist in the defaults (a typo is rejected by name, not silently ignored) and keeps
-the default's type.
+the default's type. Every value is checked here, once, before any data is read or any model built
+(``check``; the names in ``loss.adversarial_conditions`` against the dataset's with
+``adversarial_conditions``), so a bad value costs a one-line error, never a half-started run.
 """
 
 from __future__ import annotations
@@ -80,7 +82,13 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     return key.strip().split("."), value
 
 
-def _check(config: dict, source: str) -> None:
+INITS = ("centered", "default", "identity")
+CRITIC_INITS = ("highpass", "default")
+L2_MODES = ("decoupled", "coupled")
+
+
+def check(config: dict, source: str = "config") -> None:
+    """Raise a one-line ConfigError naming the first key whose value cannot train."""
     d, t, w, m, s = (config[k] for k in ("dataset", "training", "weights", "model", "sampling"))
     positive = {
         "dataset.batch_size": d["batch_size"], "dataset.patch_size": d["patch_size"], "dataset.stride": d["stride"],
@@ -106,6 +114,24 @@ def _check(config: dict, source: str) -> None:
     smallest = max(32, 5 * (m["kernel_size"] - 1) + 1)  # critic's two stride-3 stages; RED-CNN's shrink
     if d["patch_size"] < smallest:
         raise ConfigError(f"{source}: dataset.patch_size must be at least {smallest} px, got {d['patch_size']}")
+    for name, value, choices in (("model.init", m["init"], INITS), ("model.critic_init", m["critic_init"], CRITIC_INITS),
+                                 ("loss.l2_mode", config["loss"]["l2_mode"], L2_MODES)):
+        if value not in choices:
+            raise ConfigError(f"{source}: {name}: expected one of {', '.join(choices)}, got {value!r}")
+
+
+def adversarial_conditions(config: dict, conditions: list[str]) -> list[str] | None:
+    """``loss.adversarial_conditions`` checked against a dataset's ``conditions``: the names the
+    critic and the adversarial term see, or None for "all" (the seed's: every patch)."""
+    spec = config["loss"]["adversarial_conditions"].strip()
+    if spec == "all":
+        return None
+    names = [n.strip() for n in spec.split(",") if n.strip()]
+    unknown = [n for n in names if n not in conditions]
+    if not names or unknown:
+        raise ConfigError(f"loss.adversarial_conditions: {'unknown condition ' + repr(unknown[0]) if unknown else 'empty'}"
+                          f" (this dataset has: {', '.join(conditions)}; or all)")
+    return names
 
 
 # Keys added after runs were saved, with the value that reproduces how such older runs trained
@@ -148,7 +174,7 @@ def load_config(path: str | Path | None = None, overrides: Sequence[str] = (), *
         for key in reversed(keys):
             nested = {key: nested}
         _merge(config, nested, f"--set {text}")
-    _check(config, source if not overrides else f"{source} + --set")
+    check(config, source if not overrides else f"{source} + --set")
     return copy.deepcopy(config)
 
 

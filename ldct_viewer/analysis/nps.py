@@ -168,10 +168,17 @@ def _band_ratios_db(
         rois = flat_rois(reference, roi_size)
     if not rois:
         raise ValueError("the reference has no flat region to measure high-frequency noise power in")
-    tiny = 1e-12
     p_img = high_frequency_power(image, rois, roi_size=roi_size, band=band)
     p_ref = high_frequency_power(reference, rois, roi_size=roi_size, band=band)
-    return 10.0 * np.log10((p_img + tiny) / (p_ref + tiny))
+    return band_ratio_db(p_img, p_ref)
+
+
+def band_ratio_db(power: np.ndarray, reference_power: np.ndarray) -> np.ndarray:
+    """10 log10(power / reference_power) per bin, in dB, with a floor that keeps an all-zero bin
+    finite. Split out so that callers who pool ``high_frequency_power`` over many images (the
+    trainer's validation) take the ratio exactly as the texture distance does."""
+    tiny = 1e-12
+    return 10.0 * np.log10((power + tiny) / (reference_power + tiny))
 
 
 def high_frequency_texture_distance(

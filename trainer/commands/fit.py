@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 from trainer.config import load_config
-from trainer.fit import MODES, fit, resume_config
+from trainer.fit import MODES, fit
+from trainer.state import resume_config
 
 EPILOG = """examples:
   ldct-train fit --mode mse --data data/phantom-ds --out runs/mse

@@ -5,7 +5,7 @@ Run from the repository root after the commands in commands.sh; the weights are 
 are the bundled pair's sources; for a new pair (e.g. the files of ``gpu_session.sh``, with its
 ``runs.tar.gz`` unpacked for the ``eval`` folder):
 
-    python resources/checkpoints/bundle.py --mse OUT/mse-best.pt --wgan OUT/wgan-best.pt --eval WORK/eval --tables
+    python scripts/bundle.py --mse OUT/mse-best.pt --wgan OUT/wgan-best.pt --eval WORK/eval --tables
 
 ``--tables`` also copies the evaluation's table.md, table.csv and conditions.png over
 evaluation.md, evaluation.csv and evaluation_conditions.png here.

@@ -2,7 +2,7 @@
 # One time-boxed training session on a CUDA machine: the bundled pair's recipe at the seed's scale
 # (batch 64, every grid patch), from nothing to an evaluated pair, in about 10 minutes on one H200.
 #
-#   bash resources/checkpoints/gpu_session.sh            # results in $OUT (default runs/gpu)
+#   bash scripts/gpu_session.sh            # results in $OUT (default runs/gpu)
 #
 # Steps: phantoms -> variable-dose dataset (simulated on the GPU) -> MSE -> WGAN-GP from its best.pt
 # -> test-split evaluation of both, all within TOTAL_MIN minutes: what the data leaves, less
@@ -16,10 +16,12 @@
 # time boxes instead), AMP (true: bf16 autocast, checked by a one-epoch run first and dropped if it
 # fails), VOLUMES (24), SLICES (3), SIZE (512), and MSE_SET / WGAN_SET:
 # extra "key=value ..." overrides (the CPU dry run in tests uses them to shrink everything).
-# Needs pydicom besides torch/numpy/matplotlib/pyyaml; on a machine without internet carry its
-# wheel and put it on PYTHONPATH first.
+# Needs pydicom and platformdirs besides torch/numpy/scipy/matplotlib/pyyaml (checked first); on a
+# machine without internet carry their wheels and put them on PYTHONPATH first. WORK is scratch: a
+# previous session's phantoms, dataset and runs there are removed first, so that a rerun on a warm
+# machine neither trips over them (a fit refuses a folder holding a run) nor bundles them.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
 PY=${PY:-python3}
 OUT=${OUT:-runs/gpu}
@@ -30,6 +32,9 @@ AMP=${AMP:-true}
 VOLUMES=${VOLUMES:-24}
 SLICES=${SLICES:-3}
 SIZE=${SIZE:-512}
+$PY -c 'import torch, numpy, scipy, yaml, matplotlib, pydicom, platformdirs' || {
+    echo "gpu_session.sh: $PY lacks a package the trainer needs (above); see the header" >&2; exit 1; }
+rm -rf "$WORK"/{phantoms,ds,amp-check,mse,wgan,eval}
 mkdir -p "$OUT" "$WORK"
 log="$OUT/session.log"
 : >"$log"
@@ -75,7 +80,7 @@ test -f "$WORK/mse/best.pt" || { say "mse produced no best.pt"; exit 1; }
 # WGAN-GP from it as the bundled one was trained (REPORT.md, Session 10): the seed's critic (high-pass
 # start, fp32), 5 critic steps per generator step, the seed's weights 0.05 / 0.95, the critic and the
 # adversarial term limited to the conditions where the bundled MSE network over-smooths, 120 critic-only
-# iterations first. Check this MSE network's validation grain (diagnose.py grain-history) and pass
+# iterations first. Check this MSE network's validation grain (scripts/diagnose.py grain-history) and pass
 # WGAN_SET="loss.adversarial_conditions=..." if it over-smooths elsewhere.
 t0=$SECONDS
 timeout -s INT "${wgan_s}s" $PY -m trainer fit --mode wgan-gp --init "$WORK/mse/best.pt" --data "$WORK/ds" \

@@ -1,13 +1,13 @@
 """The measurements behind REPORT.md's "why the texture target is not met", from the repository root:
 
-    python resources/checkpoints/diagnose.py smoothing --data data/phantom-ds
-    python resources/checkpoints/diagnose.py critic --state runs/wgan-v3/train_state.pt --data data/phantom-ds
-    python resources/checkpoints/diagnose.py dead-units --data data/phantom-ds
-    python resources/checkpoints/diagnose.py critic-start --checkpoint resources/checkpoints/redcnn-mse.pt --data data/phantom-ds
-    python resources/checkpoints/diagnose.py texture --data data/phantom-ds --checkpoint A.pt [--checkpoint B.pt ...]
-    python resources/checkpoints/diagnose.py critic-warmup --data data/phantom-ds --checkpoint A.pt [--steps 2000] [--lr 1e-4] [--conditions ...]
-    python resources/checkpoints/diagnose.py grain-history --state runs/mse-c1/train_state.pt [--every 5]
-    python resources/checkpoints/diagnose.py critic-direction --state runs/wgan-c6/train_state.pt --data data/phantom-ds --conditions d50_v720,...
+    python scripts/diagnose.py smoothing --data data/phantom-ds
+    python scripts/diagnose.py critic --state runs/wgan-v3/train_state.pt --data data/phantom-ds
+    python scripts/diagnose.py dead-units --data data/phantom-ds
+    python scripts/diagnose.py critic-start --checkpoint resources/checkpoints/redcnn-mse.pt --data data/phantom-ds
+    python scripts/diagnose.py texture --data data/phantom-ds --checkpoint A.pt [--checkpoint B.pt ...]
+    python scripts/diagnose.py critic-warmup --data data/phantom-ds --checkpoint A.pt [--steps 2000] [--lr 1e-4] [--conditions ...]
+    python scripts/diagnose.py grain-history --state runs/mse-c1/train_state.pt [--every 5]
+    python scripts/diagnose.py critic-direction --state runs/wgan-c6/train_state.pt --data data/phantom-ds --conditions d50_v720,...
 
 ``smoothing``: RMSE against NDCT of the LDCT test slices and of the same slices after a Gaussian
 blur, over the whole slice and inside the body (NDCT above -900 HU). If blurring raises the error
@@ -30,7 +30,7 @@ Adam lr 1e-4, betas 0.9/0.999, lambda 10, batch 8) to tell NDCT training patches
 generator's outputs (``--checkpoint``); every 25 steps W and pairs, as in ``critic``, on 160 fixed
 validation patches (and W against the LDCT input). Whether a critic begins to see the grain.
 
-``texture``: the trainer's validation (``trainer.fit.validate``) of each ``--checkpoint`` on the
+``texture``: the trainer's validation (``trainer.validation.validate``) of each ``--checkpoint`` on the
 fixed validation patches a run with ``sampling.val_patches`` = ``--val-patches`` (default 480, the
 bundled runs') and seed 0 uses: per condition, the signed high-band power relative to NDCT (dB),
 first of the LDCT input, then of each checkpoint, with the texture distance and RMSE. Re-measures a
@@ -96,7 +96,7 @@ def smoothing(data: str, sigmas=(0.5, 0.8, 1.2)) -> None:
 
 def texture(checkpoints: list[str], data: str, val_patches: int = 480) -> None:
     from trainer import distributed
-    from trainer.fit import validate
+    from trainer.validation import validate
 
     ds = VariableDoseDataset(data)
     first = load_checkpoint(checkpoints[0])
@@ -261,7 +261,7 @@ def grain_history(state_path: str, every: int = 5) -> None:
 
 
 def critic_direction(state_path: str, data: str, conditions: list[str] | None) -> None:
-    from trainer.fit import reconstruction_loss
+    from trainer.steps import reconstruction_loss
     state = torch.load(state_path, map_location="cpu", weights_only=False)
     g, c = REDCNN(width=state["config"]["model"]["width"]), Critic()
     g.load_state_dict(state["model"])

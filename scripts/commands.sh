@@ -33,11 +33,11 @@ cp runs/eval4/table.md resources/checkpoints/evaluation.md
 cp runs/eval4/table.csv resources/checkpoints/evaluation.csv
 cp runs/eval4/conditions.png resources/checkpoints/evaluation_conditions.png
 # copy into resources/checkpoints with the test evaluation embedded in the metadata (weights unchanged):
-python resources/checkpoints/bundle.py
+python scripts/bundle.py
 # the measurements behind REPORT.md's "Why the texture target is not met":
-python resources/checkpoints/diagnose.py smoothing --data data/phantom-ds
-python resources/checkpoints/diagnose.py critic --state runs/wgan-v3/train_state.pt --data data/phantom-ds
-python resources/checkpoints/diagnose.py dead-units --data data/phantom-ds
+python scripts/diagnose.py smoothing --data data/phantom-ds
+python scripts/diagnose.py critic --state runs/wgan-v3/train_state.pt --data data/phantom-ds
+python scripts/diagnose.py dead-units --data data/phantom-ds
 # runs/mse-v4 (PyTorch's init) continued to epoch 7 (48.7, 49.0 HU), then stopped: its successor is the
 # centered start (model.init=centered, now the default), the same run otherwise:
 ldct-train fit --mode mse --data data/phantom-ds --out runs/mse-c1 --set model.init=centered --set dataset.batch_size=8 --set sampling.patches_per_epoch=960 --set sampling.val_patches=480 --set training.num_epochs=2 --set training.learning_rate=3e-4 --set loss.condition_balance=true
@@ -56,23 +56,23 @@ ldct-train evaluate --checkpoint runs/mse-c1/best.pt --checkpoint runs/wgan-c1/b
 cp runs/eval5/table.md resources/checkpoints/evaluation.md
 cp runs/eval5/table.csv resources/checkpoints/evaluation.csv
 cp runs/eval5/conditions.png resources/checkpoints/evaluation_conditions.png
-python resources/checkpoints/bundle.py   # copies the two runs/*-epochN.pt here with the test evaluation embedded
-python resources/checkpoints/diagnose.py critic --state runs/wgan-c1/train_state.pt --data data/phantom-ds
-python resources/checkpoints/diagnose.py critic-start --checkpoint runs/mse-c1-epoch18.pt --data data/phantom-ds
+python scripts/bundle.py   # copies the two runs/*-epochN.pt here with the test evaluation embedded
+python scripts/diagnose.py critic --state runs/wgan-c1/train_state.pt --data data/phantom-ds
+python scripts/diagnose.py critic-start --checkpoint runs/mse-c1-epoch18.pt --data data/phantom-ds
 # after bundling, runs/mse-c1 was resumed once more in the background (the same --resume line) for the next session
 #
 # Session 6 (2026-12-02): the trainer's validation texture measure fixed (per condition, strictly flat tiles);
 # the WGAN-GP run's per-epoch checkpoints re-measured with it (REPORT.md, Training curves):
-python resources/checkpoints/diagnose.py texture --data data/phantom-ds --checkpoint runs/mse-c1-epoch18.pt --checkpoint runs/wgan-c1/epoch_001.pt --checkpoint runs/wgan-c1/epoch_002.pt --checkpoint runs/wgan-c1/epoch_003.pt --checkpoint runs/wgan-c1/epoch_004.pt --checkpoint runs/wgan-c1/epoch_005.pt --checkpoint runs/wgan-c1/epoch_006.pt --checkpoint runs/wgan-c1/epoch_007.pt --checkpoint runs/wgan-c1/epoch_008.pt --checkpoint runs/wgan-c1/epoch_009.pt
+python scripts/diagnose.py texture --data data/phantom-ds --checkpoint runs/mse-c1-epoch18.pt --checkpoint runs/wgan-c1/epoch_001.pt --checkpoint runs/wgan-c1/epoch_002.pt --checkpoint runs/wgan-c1/epoch_003.pt --checkpoint runs/wgan-c1/epoch_004.pt --checkpoint runs/wgan-c1/epoch_005.pt --checkpoint runs/wgan-c1/epoch_006.pt --checkpoint runs/wgan-c1/epoch_007.pt --checkpoint runs/wgan-c1/epoch_008.pt --checkpoint runs/wgan-c1/epoch_009.pt
 # and runs/mse-c1 resumed again (same --resume line) for the rest of the session
 ldct-train fit --mode mse --data data/phantom-ds --out runs/mse-c1 --resume --set training.num_epochs=60
 #
 # Session 7 (2026-12-02): would a critic trained longer first see the grain? (REPORT.md; stopped after step 1000)
 cp runs/mse-c1/best.pt /tmp/mse-e36.pt   # epoch 36 of the resumed MSE run
-python resources/checkpoints/diagnose.py critic-warmup --checkpoint /tmp/mse-e36.pt --data data/phantom-ds --steps 3000
+python scripts/diagnose.py critic-warmup --checkpoint /tmp/mse-e36.pt --data data/phantom-ds --steps 3000
 ldct-train fit --mode mse --data data/phantom-ds --out runs/mse-c1 --resume --set training.num_epochs=100
 #   Ctrl-C in epoch 54; best = epoch 53 (validation RMSE 20.1 HU); not bundled. Its grain by epoch:
-python resources/checkpoints/diagnose.py grain-history --state runs/mse-c1/train_state.pt --every 5
+python scripts/diagnose.py grain-history --state runs/mse-c1/train_state.pt --every 5
 #
 # Session 8 (2026-12-02): a new machine; runs/ and data/ were gone, so the data was rebuilt with the
 # two commands at the top (3 min 39 s, same seeds and contents; only the DICOM UIDs are new), and
@@ -91,63 +91,63 @@ ldct-train fit --mode wgan-gp --init runs/mse-c3-best.pt --data data/phantom-ds 
 #   Ctrl-C in epoch 11; runs/wgan-c3/best.pt = epoch 8 (trainer's rule: every epoch qualified, closest texture 3.97 dB)
 cp runs/wgan-c3/best.pt runs/wgan-c3-best.pt
 ldct-train evaluate --checkpoint runs/mse-c3-best.pt --checkpoint runs/wgan-c3-best.pt --data data/phantom-ds --split test --out runs/eval8
-python resources/checkpoints/bundle.py --tables   # defaults: the two runs/*-best.pt above and runs/eval8
-python resources/checkpoints/diagnose.py grain-history --state runs/mse-c2/train_state.pt --every 1
-python resources/checkpoints/diagnose.py grain-history --state runs/mse-c3/train_state.pt --every 1
-python resources/checkpoints/diagnose.py grain-history --state runs/wgan-c3/train_state.pt --every 1
+python scripts/bundle.py --tables   # defaults: the two runs/*-best.pt above and runs/eval8
+python scripts/diagnose.py grain-history --state runs/mse-c2/train_state.pt --every 1
+python scripts/diagnose.py grain-history --state runs/mse-c3/train_state.pt --every 1
+python scripts/diagnose.py grain-history --state runs/wgan-c3/train_state.pt --every 1
 # a probe, not bundled (REPORT.md, What the next training should change, 6): adversarial weight 0.02
 ldct-train fit --mode wgan-gp --init runs/mse-c3-best.pt --data data/phantom-ds --out runs/wgan-d02 --set dataset.batch_size=8 --set sampling.patches_per_epoch=960 --set sampling.val_patches=1024 --set training.num_epochs=30 --set loss.condition_balance=true --set weights.disc_weight=0.02 --set weights.mse_weight=0.98 --set run.amp=true
 #   Ctrl-C in epoch 6
-python resources/checkpoints/diagnose.py grain-history --state runs/wgan-d02/train_state.pt --every 1
+python scripts/diagnose.py grain-history --state runs/wgan-d02/train_state.pt --every 1
 #
 # Session 9 (2026-12-02): a new machine again; data rebuilt with the two commands at the top (4 min
 # 12 s). The bundled pair was not replaced. Diagnoses and runs behind REPORT.md's "Session 9"
 # section (runs/mse-c3-best.pt = a copy of the bundled redcnn-mse.pt); this host ran the bf16
 # WGAN-GP step at 19-25 patches/s, with the fp32 critic 12.7.
 cp resources/checkpoints/redcnn-mse.pt runs/mse-c3-best.pt
-python resources/checkpoints/diagnose.py critic-warmup --checkpoint resources/checkpoints/redcnn-mse.pt --data data/phantom-ds --steps 250
-python resources/checkpoints/diagnose.py critic-warmup --checkpoint resources/checkpoints/redcnn-mse.pt --data data/phantom-ds --steps 1000 --conditions d25_v720,d50_v360,d50_v720,d100_v360,d100_v720
+python scripts/diagnose.py critic-warmup --checkpoint resources/checkpoints/redcnn-mse.pt --data data/phantom-ds --steps 250
+python scripts/diagnose.py critic-warmup --checkpoint resources/checkpoints/redcnn-mse.pt --data data/phantom-ds --steps 1000 --conditions d25_v720,d50_v360,d50_v720,d100_v360,d100_v720
 # c4, c5: the critic (then still under bf16 autocast) limited to the five smooth conditions, adversarial weight 0.02 / 0.005
 ldct-train fit --mode wgan-gp --init runs/mse-c3-best.pt --data data/phantom-ds --out runs/wgan-c4 --set dataset.batch_size=8 --set sampling.patches_per_epoch=960 --set sampling.val_patches=1024 --set training.num_epochs=40 --set loss.condition_balance=true --set weights.disc_weight=0.02 --set weights.mse_weight=0.98 --set loss.adversarial_conditions=d25_v720,d50_v360,d50_v720,d100_v360,d100_v720 --set run.amp=true
 #   Ctrl-C in epoch 14
-python resources/checkpoints/diagnose.py critic --state runs/wgan-c4/train_state.pt --data data/phantom-ds   # at iteration 1440
+python scripts/diagnose.py critic --state runs/wgan-c4/train_state.pt --data data/phantom-ds   # at iteration 1440
 ldct-train fit --mode wgan-gp --init runs/mse-c3-best.pt --data data/phantom-ds --out runs/wgan-c5 --set dataset.batch_size=8 --set sampling.patches_per_epoch=960 --set sampling.val_patches=1024 --set training.num_epochs=60 --set loss.condition_balance=true --set weights.disc_weight=0.005 --set weights.mse_weight=0.995 --set loss.adversarial_conditions=d25_v720,d50_v360,d50_v720,d100_v360,d100_v720 --set run.amp=true
 #   Ctrl-C in epoch 12
 # c6: the critic in fp32 from here on (trainer change), adversarial weight 0.01
 ldct-train fit --mode wgan-gp --init runs/mse-c3-best.pt --data data/phantom-ds --out runs/wgan-c6 --set dataset.batch_size=8 --set sampling.patches_per_epoch=960 --set sampling.val_patches=1024 --set training.num_epochs=60 --set loss.condition_balance=true --set weights.disc_weight=0.01 --set weights.mse_weight=0.99 --set loss.adversarial_conditions=d25_v720,d50_v360,d50_v720,d100_v360,d100_v720 --set run.amp=true
 #   Ctrl-C in epoch 7; its state at iteration 720 (a copy taken then) probed:
-python resources/checkpoints/diagnose.py critic-direction --state runs/wgan-c6/train_state.pt --data data/phantom-ds --conditions d25_v720,d50_v360,d50_v720,d100_v360,d100_v720
+python scripts/diagnose.py critic-direction --state runs/wgan-c6/train_state.pt --data data/phantom-ds --conditions d25_v720,d50_v360,d50_v720,d100_v360,d100_v720
 # c7: plus 360 critic-only iterations first, adversarial weight 0.005
 ldct-train fit --mode wgan-gp --init runs/mse-c3-best.pt --data data/phantom-ds --out runs/wgan-c7 --set dataset.batch_size=8 --set sampling.patches_per_epoch=960 --set sampling.val_patches=1024 --set training.num_epochs=60 --set loss.condition_balance=true --set weights.disc_weight=0.005 --set weights.mse_weight=0.995 --set loss.adversarial_conditions=d25_v720,d50_v360,d50_v720,d100_v360,d100_v720 --set loss.critic_warmup_iterations=360 --set selection.wgan_warmup_epochs=4 --set run.amp=true
-python resources/checkpoints/diagnose.py critic --state runs/wgan-c7/train_state.pt --data data/phantom-ds   # at iteration 960 (a copy taken then), and critic-direction on it
-for r in c4 c5 c6 c7; do python resources/checkpoints/diagnose.py grain-history --state runs/wgan-$r/train_state.pt --every 1; done
+python scripts/diagnose.py critic --state runs/wgan-c7/train_state.pt --data data/phantom-ds   # at iteration 960 (a copy taken then), and critic-direction on it
+for r in c4 c5 c6 c7; do python scripts/diagnose.py grain-history --state runs/wgan-$r/train_state.pt --every 1; done
 #   Ctrl-C in epoch 14; the critic at the end of its warm-up, from the same command stopped after epoch 3:
 ldct-train fit --mode wgan-gp --init runs/mse-c3-best.pt --data data/phantom-ds --out runs/wgan-c7-warm --set dataset.batch_size=8 --set sampling.patches_per_epoch=960 --set sampling.val_patches=1024 --set training.num_epochs=3 --set loss.condition_balance=true --set weights.disc_weight=0.005 --set weights.mse_weight=0.995 --set loss.adversarial_conditions=d25_v720,d50_v360,d50_v720,d100_v360,d100_v720 --set loss.critic_warmup_iterations=360 --set selection.wgan_warmup_epochs=4 --set run.amp=true
-python resources/checkpoints/diagnose.py critic --state runs/wgan-c7-warm/train_state.pt --data data/phantom-ds
+python scripts/diagnose.py critic --state runs/wgan-c7-warm/train_state.pt --data data/phantom-ds
 # c8: the seed's batch 64, 120 warm-up iterations (critic and critic-direction probed after epoch 2 from a copy, and at the stop)
 ldct-train fit --mode wgan-gp --init runs/mse-c3-best.pt --data data/phantom-ds --out runs/wgan-c8 --set dataset.batch_size=64 --set sampling.patches_per_epoch=3840 --set sampling.val_patches=1024 --set training.num_epochs=60 --set loss.condition_balance=true --set weights.disc_weight=0.005 --set weights.mse_weight=0.995 --set loss.adversarial_conditions=d25_v720,d50_v360,d50_v720,d100_v360,d100_v720 --set loss.critic_warmup_iterations=120 --set selection.wgan_warmup_epochs=3 --set run.amp=true
 #   Ctrl-C in epoch 6 (iteration 306); probed (below), then
 ldct-train fit --mode wgan-gp --data data/phantom-ds --out runs/wgan-c8 --resume
 #   Ctrl-C in epoch 8, after epoch 7 (iteration 420)
-python resources/checkpoints/diagnose.py critic --state runs/wgan-c8/train_state.pt --data data/phantom-ds
-python resources/checkpoints/diagnose.py critic-direction --state runs/wgan-c8/train_state.pt --data data/phantom-ds --conditions d25_v720,d50_v360,d50_v720,d100_v360,d100_v720
-python resources/checkpoints/diagnose.py grain-history --state runs/wgan-c8/train_state.pt --every 1
+python scripts/diagnose.py critic --state runs/wgan-c8/train_state.pt --data data/phantom-ds
+python scripts/diagnose.py critic-direction --state runs/wgan-c8/train_state.pt --data data/phantom-ds --conditions d25_v720,d50_v360,d50_v720,d100_v360,d100_v720
+python scripts/diagnose.py grain-history --state runs/wgan-c8/train_state.pt --every 1
 #
 # Session 10 (2026-12-02, the same machine as session 9; data and runs/ still there). The seed's
 # adversarial weight with the grain-seeing critic (REPORT.md, "Session 10").
 # c9: as c8, but the seed's weights 0.05 / 0.95
 ldct-train fit --mode wgan-gp --init runs/mse-c3-best.pt --data data/phantom-ds --out runs/wgan-c9 --set dataset.batch_size=64 --set sampling.patches_per_epoch=3840 --set sampling.val_patches=1024 --set training.num_epochs=60 --set loss.condition_balance=true --set weights.disc_weight=0.05 --set weights.mse_weight=0.95 --set loss.adversarial_conditions=d25_v720,d50_v360,d50_v720,d100_v360,d100_v720 --set loss.critic_warmup_iterations=120 --set selection.wgan_warmup_epochs=3 --set run.amp=true
 #   probed at iteration 420 (a copy of train_state.pt taken then), Ctrl-C in epoch 10 (iteration 548), probed again
-python resources/checkpoints/diagnose.py critic-direction --state runs/wgan-c9/train_state.pt --data data/phantom-ds --conditions d25_v720,d50_v360,d50_v720,d100_v360,d100_v720
-python resources/checkpoints/diagnose.py critic --state runs/wgan-c9/train_state.pt --data data/phantom-ds
+python scripts/diagnose.py critic-direction --state runs/wgan-c9/train_state.pt --data data/phantom-ds --conditions d25_v720,d50_v360,d50_v720,d100_v360,d100_v720
+python scripts/diagnose.py critic --state runs/wgan-c9/train_state.pt --data data/phantom-ds
 # c10: as c9, but 10 critic iterations per generator step
 ldct-train fit --mode wgan-gp --init runs/mse-c3-best.pt --data data/phantom-ds --out runs/wgan-c10 --set dataset.batch_size=64 --set sampling.patches_per_epoch=3840 --set sampling.val_patches=1024 --set training.num_epochs=60 --set training.critic_iterations=10 --set loss.condition_balance=true --set weights.disc_weight=0.05 --set weights.mse_weight=0.95 --set loss.adversarial_conditions=d25_v720,d50_v360,d50_v720,d100_v360,d100_v720 --set loss.critic_warmup_iterations=120 --set selection.wgan_warmup_epochs=3 --set run.amp=true
 #   Ctrl-C in epoch 7 (iteration 370)
-for r in c9 c10; do python resources/checkpoints/diagnose.py grain-history --state runs/wgan-$r/train_state.pt --every 1; done
+for r in c9 c10; do python scripts/diagnose.py grain-history --state runs/wgan-$r/train_state.pt --every 1; done
 # how large a margin the critic reaches against the fixed bundled MSE network, at the seed's and at 10x its learning rate
-for lr in 1e-4 1e-3; do python resources/checkpoints/diagnose.py critic-warmup --checkpoint resources/checkpoints/redcnn-mse.pt --data data/phantom-ds --steps 500 --lr $lr --conditions d25_v720,d50_v360,d50_v720,d100_v360,d100_v720; done
+for lr in 1e-4 1e-3; do python scripts/diagnose.py critic-warmup --checkpoint resources/checkpoints/redcnn-mse.pt --data data/phantom-ds --steps 500 --lr $lr --conditions d25_v720,d50_v360,d50_v720,d100_v360,d100_v720; done
 # the selected c9 checkpoint (epoch 5, the trainer's rule) on the test split, beside the bundled MSE network
 ldct-train evaluate --checkpoint runs/mse-c3-best.pt --checkpoint runs/wgan-c9/best.pt --data data/phantom-ds --split test --out runs/eval10
 # c11: a second stage from the bundled WGAN-GP with a freshly warmed critic (otherwise c9); Ctrl-C in epoch 6
 ldct-train fit --mode wgan-gp --init runs/wgan-c9/best.pt --data data/phantom-ds --out runs/wgan-c11 --set dataset.batch_size=64 --set sampling.patches_per_epoch=3840 --set sampling.val_patches=1024 --set training.num_epochs=60 --set loss.condition_balance=true --set weights.disc_weight=0.05 --set weights.mse_weight=0.95 --set loss.adversarial_conditions=d25_v720,d50_v360,d50_v720,d100_v360,d100_v720 --set loss.critic_warmup_iterations=120 --set selection.wgan_warmup_epochs=3 --set run.amp=true
-python resources/checkpoints/diagnose.py grain-history --state runs/wgan-c11/train_state.pt --every 1
+python scripts/diagnose.py grain-history --state runs/wgan-c11/train_state.pt --every 1
