@@ -49,10 +49,10 @@ def test_focus_progress_cancel_and_resume(qtbot, tmp_path, monkeypatch):
     assert mse_order.index(0) <= 2  # slice 0 was last in the original order (4, 3, 5, 2, 6, 1, 7, 0)
     qtbot.wait(300)
     done = {key: len(slot.results) for key, slot in window.inference.slots.items()}
-    missing = [i for i in range(N_SLICES) if window.inference.result("wgan", i) is None]
+    missing = [i for i in range(N_SLICES) if window.inference.result("wgan-gp", i) is None]
     assert missing, "everything finished before Cancel could act"
     window.state.set_slice(missing[-1])
-    assert window.panels["wgan"].placeholder.text().startswith("not computed")
+    assert window.panels["wgan-gp"].placeholder.text().startswith("not computed")
     qtbot.wait(300)
     assert {key: len(slot.results) for key, slot in window.inference.slots.items()} == done  # really stopped
 
@@ -60,7 +60,7 @@ def test_focus_progress_cancel_and_resume(qtbot, tmp_path, monkeypatch):
     qtbot.waitUntil(lambda: all(len(s.results) == N_SLICES for s in window.inference.slots.values()),
                     timeout=120000)
     qtbot.waitUntil(lambda: not window.inference.is_running, timeout=10000)
-    assert window.panels["wgan"].has_image
+    assert window.panels["wgan-gp"].has_image
     assert window.progress.maximum() == 2 * N_SLICES
     assert shown == []
     assert any(np.isfinite(eta) and eta > 0 for eta in etas)

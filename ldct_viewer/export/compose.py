@@ -18,6 +18,7 @@ import numpy as np
 
 from ldct_viewer.analysis.comparison import grain_rois, slice_metrics
 from ldct_viewer.analysis.roi import EllipseRoi, RoiStats, roi_stats
+from ldct_viewer.display import DIFF_MODES, PANEL_TITLES, PANELS
 from ldct_viewer.export.text import line_height, text_block
 from ldct_viewer.windowing import (
     colorbar_rgb,
@@ -27,13 +28,8 @@ from ldct_viewer.windowing import (
     window_to_uint8,
 )
 
-#: Panel keys in column order, and their titles.
-PANELS: tuple[str, ...] = ("ldct", "mse", "wgan-gp", "ndct")
-PANEL_TITLES: dict[str, str] = {"ldct": "LDCT", "mse": "RED-CNN-MSE", "wgan-gp": "RED-CNN-WGAN-GP",
-                                "ndct": "NDCT"}
-DIFF_MODES: tuple[str, ...] = ("none", "ldct", "ndct")
-DEFAULT_PLACEHOLDERS: dict[str, str] = {"ldct": "LDCT not loaded", "mse": "RED-CNN-MSE: no output",
-                                        "wgan-gp": "RED-CNN-WGAN-GP: no output", "ndct": "NDCT not loaded"}
+DEFAULT_PLACEHOLDERS: dict[str, str] = {
+    key: f"{title} not loaded" if key in ("ldct", "ndct") else f"{title}: no output" for key, title in PANEL_TITLES.items()}
 
 GAP = 4  # px between columns and between the two rows
 BACKGROUND = (18, 18, 18)
@@ -109,7 +105,7 @@ def _colorbar_tile(h: int, w: int, diff_range: float, label: str, size: int) -> 
 
 def _diff_terms(mode: str) -> dict[str, tuple[str, str]]:
     """For each diff-row column: (minuend panel, subtrahend panel)."""
-    if mode == "ldct":  # what each network removed; NDCT - LDCT is what an ideal denoiser would remove
+    if mode == "minus_ldct":  # what each network removed; NDCT - LDCT is what an ideal denoiser would remove
         return {"ldct": ("ndct", "ldct"), "mse": ("mse", "ldct"), "wgan-gp": ("wgan-gp", "ldct")}
     return {"ldct": ("ldct", "ndct"), "mse": ("mse", "ndct"), "wgan-gp": ("wgan-gp", "ndct")}
 
@@ -117,7 +113,7 @@ def _diff_terms(mode: str) -> dict[str, tuple[str, str]]:
 def compose_comparison(
     ldct: np.ndarray,
     mse: np.ndarray | None,
-    wgan: np.ndarray | None,
+    wgan_gp: np.ndarray | None,
     ndct: np.ndarray | None,
     *,
     window: tuple[float, float] | str = "abdomen",
@@ -135,10 +131,10 @@ def compose_comparison(
 ) -> Composition:
     """Compose the four windowed panels (and optionally the difference row) at native resolution.
 
-    All images are float32 HU [H, W] of the same shape; ``mse``/``wgan``/``ndct`` may be None,
+    All images are float32 HU [H, W] of the same shape; ``mse``/``wgan_gp``/``ndct`` may be None,
     which draws a labelled placeholder tile (text from ``placeholders`` or a default).
-    ``diff_mode``: "none", "ldct" (output − LDCT: what the network removed) or "ndct"
-    (output − NDCT: the remaining error), shown with a symmetric ±``diff_range`` HU scale.
+    ``diff_mode``: "none", "minus_ldct" (output − LDCT: what the network removed) or
+    "minus_ndct" (output − NDCT: the remaining error), shown with a symmetric ±``diff_range`` HU scale.
     ``slice_number`` is the 1-based number shown to the user. ``captions`` adds a second title
     line per panel (e.g. the checkpoint file and hash). Metrics (vs NDCT) are computed when
     ``with_metrics`` and the NDCT is present. ``roi`` (image pixels) is outlined on every image
@@ -151,7 +147,7 @@ def compose_comparison(
     ldct = np.asarray(ldct, dtype=np.float32)
     if ldct.ndim != 2:
         raise ValueError(f"expected a 2-D LDCT slice, got shape {ldct.shape}")
-    images: dict[str, np.ndarray | None] = {"ldct": ldct, "mse": mse, "wgan-gp": wgan, "ndct": ndct}
+    images: dict[str, np.ndarray | None] = {"ldct": ldct, "mse": mse, "wgan-gp": wgan_gp, "ndct": ndct}
     for key, image in images.items():
         if image is not None:
             images[key] = np.asarray(image, dtype=np.float32)
@@ -195,7 +191,7 @@ def compose_comparison(
         parts.append(f"z = {position_mm:.1f} mm")
     parts.append(format_window(width, level))
     if diff_mode != "none":
-        base = "LDCT" if diff_mode == "ldct" else "NDCT"
+        base = "LDCT" if diff_mode == "minus_ldct" else "NDCT"
         parts.append(f"difference: image \u2212 {base}, \u00b1{diff_range:g} HU")
     if header:
         parts.append(header)
@@ -247,7 +243,7 @@ def compose_comparison(
         lines = [("Colour scale", TITLE_COLOUR), (f"\u00b1{diff_range:g} HU", CAPTION_COLOUR)]
         canvas[top:top + band_h, left:left + w] = text_block(w, band_h, lines, size=size, background=BACKGROUND)
         y = top + band_h
-        base = "LDCT" if diff_mode == "ldct" else "NDCT"
+        base = "LDCT" if diff_mode == "minus_ldct" else "NDCT"
         canvas[y:y + h, left:left + w] = _colorbar_tile(h, w, diff_range, f"image \u2212 {base}", size)
         comp.tiles["colorbar"] = (y, left, h, w)
     return comp

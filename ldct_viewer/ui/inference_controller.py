@@ -18,12 +18,9 @@ from typing import Any, Callable, Iterator
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from ldct_viewer.methods import BUNDLED_FILES, METHOD_LABELS, METHODS
 from ldct_viewer.ui.workers import GeneratorWorker, guarded
 
-MODEL_KEYS: tuple[str, ...] = ("mse", "wgan")
-MODEL_LABELS = {"mse": "RED-CNN-MSE", "wgan": "RED-CNN-WGAN-GP"}
-BUNDLED_NAMES = {"mse": "mse", "wgan": "wgan-gp"}
-BUNDLED_FILES = {"mse": "redcnn-mse.pt", "wgan": "redcnn-wgangp.pt"}
 
 
 @dataclass
@@ -39,7 +36,7 @@ class ModelSlot:
 
     @property
     def label(self) -> str:
-        return MODEL_LABELS[self.key]
+        return METHOD_LABELS[self.key]
 
 
 def checkpoint_path(key: str, spec: str | None) -> Path:
@@ -105,7 +102,7 @@ class InferenceController(QObject):
     def __init__(self, device: str = "auto", parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.device = device
-        self.slots = {key: ModelSlot(key) for key in MODEL_KEYS}
+        self.slots = {key: ModelSlot(key) for key in METHODS}
         self._worker: GeneratorWorker | None = None
         self._old_workers: list[GeneratorWorker] = []
         self._get_slice: Callable[[int], np.ndarray] | None = None
@@ -287,5 +284,5 @@ def _describe_error(key: str, spec: str | None, err: BaseException) -> str:
     if isinstance(err, LdctError):
         return _one_line(err)
     if isinstance(err, MemoryError) or "out of memory" in str(err).lower():
-        return f"{MODEL_LABELS[key]}: out of memory while denoising ({_one_line(err)}); try --device cpu"
-    return f"{MODEL_LABELS[key]} ({checkpoint_path(key, spec).name}): {type(err).__name__}: {_one_line(err)}"
+        return f"{METHOD_LABELS[key]}: out of memory while denoising ({_one_line(err)}); try --device cpu"
+    return f"{METHOD_LABELS[key]} ({checkpoint_path(key, spec).name}): {type(err).__name__}: {_one_line(err)}"

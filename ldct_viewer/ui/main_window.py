@@ -39,19 +39,17 @@ from PySide6.QtWidgets import (
 
 from ldct_viewer.analysis.profile import Line
 from ldct_viewer.analysis.roi import EllipseRoi, RoiStats, roi_stats
+from ldct_viewer.display import DIFF_LABELS, PANEL_TITLES, PANELS
+from ldct_viewer.methods import METHOD_LABELS, METHODS
 from ldct_viewer.ui.colorbar import ColorBar
-from ldct_viewer.ui.inference_controller import MODEL_KEYS, MODEL_LABELS, InferenceController, checkpoint_path
+from ldct_viewer.ui.inference_controller import InferenceController, checkpoint_path
 from ldct_viewer.ui.messages import error_text, show_error
 from ldct_viewer.ui.panel import ImagePanel
+from ldct_viewer.ui.settings import default_settings, migrate_settings
 from ldct_viewer.ui.workers import GeneratorWorker, guarded
-from ldct_viewer.viewstate import PANELS, ViewState
+from ldct_viewer.viewstate import ViewState
 from ldct_viewer.windowing import DIVERGING_LUT, PRESETS
 
-TITLES = {"ldct": "LDCT", "mse": MODEL_LABELS["mse"], "wgan": MODEL_LABELS["wgan"], "ndct": "NDCT"}
-DIFF_LABELS = {"none": "No difference map", "minus_ldct": "Output − LDCT (removed)",
-               "minus_ndct": "Output − NDCT (error)"}
-EXPORT_DIFF = {"none": "none", "minus_ldct": "ldct", "minus_ndct": "ndct"}
-EXPORT_PANEL = {"ldct": "ldct", "mse": "mse", "wgan": "wgan-gp", "ndct": "ndct"}
 MAX_RECENT = 8
 DRAG_INTERVAL_MS = 15  # W/L drags are applied at most ~60 times a second
 PAGE_STEP = 10
@@ -104,10 +102,6 @@ def _metric_text(name: str, values: dict[str, float] | None, pending: bool) -> s
     return "∞" if math.isinf(v) else f"{v:.1f}"
 
 
-def default_settings() -> QSettings:
-    return QSettings("ldct-viewer", "ldct-viewer")
-
-
 class MainWindow(QMainWindow):
     """Four synchronized panels, toolbar, slice slider, metrics table and inference status."""
 
@@ -120,6 +114,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("ldct-viewer")
         self.setAcceptDrops(True)
         self.settings = settings if settings is not None else default_settings()
+        migrate_settings(self.settings)
         self.state = ViewState()
         self.case = None
         self.ndct_only = None  # an NDCT series opened without an LDCT (for "Simulate low dose")
@@ -138,7 +133,7 @@ class MainWindow(QMainWindow):
         self._busy_message = ""  # shown on every panel while a case is being prepared
         self.last_export: list[Path] = []
 
-        self.panels = {key: ImagePanel(key, TITLES[key]) for key in PANELS}
+        self.panels = {key: ImagePanel(key, PANEL_TITLES[key]) for key in PANELS}
         self._build_central()
         self._build_toolbar()
         self._build_status_bar()
@@ -187,7 +182,7 @@ class MainWindow(QMainWindow):
             header = QTableWidgetItem(label)
             header.setToolTip(tip)
             self.metrics_table.setHorizontalHeaderItem(col, header)
-        self.metrics_table.setVerticalHeaderLabels([TITLES["ldct"], TITLES["mse"], TITLES["wgan"]])
+        self.metrics_table.setVerticalHeaderLabels([PANEL_TITLES[key] for key in ("ldct", *METHODS)])
         self.metrics_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.metrics_table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.metrics_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
@@ -357,13 +352,13 @@ class MainWindow(QMainWindow):
         self._action("Last slice", lambda: self.state.set_slice(self.state.n_slices - 1), "End")
 
         model_menu = menu.addMenu("&Models")
-        for key in MODEL_KEYS:
-            model_menu.addAction(self._action(f"Choose {MODEL_LABELS[key]} checkpoint…",
+        for key in METHODS:
+            model_menu.addAction(self._action(f"Choose {METHOD_LABELS[key]} checkpoint…",
                                               lambda _=False, k=key: self._choose_checkpoint(k)))
         model_menu.addAction(self._action("Use bundled checkpoints", self.use_bundled_checkpoints))
         model_menu.addSeparator()
-        for key in MODEL_KEYS:
-            model_menu.addAction(self._action(f"{MODEL_LABELS[key]} checkpoint info…",
+        for key in METHODS:
+            model_menu.addAction(self._action(f"{METHOD_LABELS[key]} checkpoint info…",
                                               lambda _=False, k=key: self.checkpoint_info(k)))
         model_menu.addSeparator()
         model_menu.addAction(self._action("Run inference", lambda: self.start_inference(), "Ctrl+R"))
@@ -662,14 +657,14 @@ class MainWindow(QMainWindow):
 
     def _choose_checkpoint(self, key: str) -> None:
         start = str(self.settings.value("last_dir/checkpoint", "") or "")
-        path, _ = QFileDialog.getOpenFileName(self, f"Choose {MODEL_LABELS[key]} checkpoint", start,
+        path, _ = QFileDialog.getOpenFileName(self, f"Choose {METHOD_LABELS[key]} checkpoint", start,
                                               "Checkpoints (*.pt *.pth);;All files (*)")
         if path:
             self.settings.setValue("last_dir/checkpoint", str(Path(path).parent))
             self.set_checkpoint(key, path)
 
     def use_bundled_checkpoints(self) -> None:
-        for key in MODEL_KEYS:
+        for key in METHODS:
             self.set_checkpoint(key, None, start=False)
         if self.case is not None:
             self.start_inference()
@@ -696,14 +691,14 @@ class MainWindow(QMainWindow):
             return
         case = self.case
         self.inference.start(case.ldct_slice, case.n_slices, self.state.slice_of("ldct"))
-        self._refresh_panels(MODEL_KEYS)
+        self._refresh_panels(METHODS)
         self._update_device_label()
 
     def cancel_inference(self) -> None:
         if self.inference.is_running:
             self.inference.cancel()
             self.statusBar().showMessage("Inference cancelled — Models → Run inference (Ctrl+R) resumes", 8000)
-            self._refresh_panels(MODEL_KEYS)
+            self._refresh_panels(METHODS)
 
     def checkpoint_info(self, key: str) -> None:
         from ldct_viewer.ui.dialogs import CheckpointInfoDialog
@@ -716,9 +711,9 @@ class MainWindow(QMainWindow):
 
                 checkpoint = load_checkpoint(str(checkpoint_path(key, slot.spec)))
             except Exception as err:  # noqa: BLE001
-                self.report_error(f"{MODEL_LABELS[key]} checkpoint", error_text(err))
+                self.report_error(f"{METHOD_LABELS[key]} checkpoint", error_text(err))
                 return
-        CheckpointInfoDialog(self, MODEL_LABELS[key], checkpoint).exec()
+        CheckpointInfoDialog(self, METHOD_LABELS[key], checkpoint).exec()
 
     def _on_result(self, key: str, index: int) -> None:
         if self.state.slice_of(key) == index:
@@ -730,7 +725,7 @@ class MainWindow(QMainWindow):
         if key:
             self._refresh_panels((key,))
         else:
-            self._refresh_panels(MODEL_KEYS)
+            self._refresh_panels(METHODS)
         self.report_error("Inference error", message)
 
     def _on_progress(self, done: int, total: int, eta: float) -> None:
@@ -746,7 +741,7 @@ class MainWindow(QMainWindow):
         self.cancel_button.setVisible(running)
         if not running:
             self.eta_label.setText("")
-            self._refresh_panels(MODEL_KEYS)  # "computing…" becomes "not computed" after a cancel
+            self._refresh_panels(METHODS)  # "computing…" becomes "not computed" after a cancel
         self._update_device_label()
 
     def _update_device_label(self) -> None:
@@ -766,7 +761,7 @@ class MainWindow(QMainWindow):
         return None
 
     def source_slice(self, key: str, i: int) -> np.ndarray | None:
-        """The HU image of ``key`` ("ldct", "mse", "wgan", "ndct") at LDCT slice ``i``, None if absent."""
+        """The HU image of ``key`` ("ldct", "mse", "wgan-gp", "ndct") at LDCT slice ``i``, None if absent."""
         if key == "ndct":
             return self._ndct_slice(i)
         if self.case is None:
@@ -808,7 +803,7 @@ class MainWindow(QMainWindow):
             return output, "", False
         reference = ldct if mode == "minus_ldct" else self.case.ndct_slice(i)
         if reference is None:
-            return None, f"{TITLES[key]} − NDCT needs an NDCT slice", False
+            return None, f"{PANEL_TITLES[key]} − NDCT needs an NDCT slice", False
         return output - reference, "", True
 
     def _refresh_panels(self, keys: Sequence[str]) -> None:
@@ -898,10 +893,10 @@ class MainWindow(QMainWindow):
         return roi_stats(image, self.state.roi, self.pixel_spacing())
 
     def _update_titles(self) -> None:
-        titles = dict(TITLES)
-        for key in MODEL_KEYS:
+        titles = dict(PANEL_TITLES)
+        for key in METHODS:
             slot = self.inference.slots[key]
-            titles[key] = f"{TITLES[key]}  ·  {checkpoint_path(key, slot.spec).name}"
+            titles[key] = f"{PANEL_TITLES[key]}  ·  {checkpoint_path(key, slot.spec).name}"
         if self.case is not None:
             desc = getattr(self.case.ldct, "description", "") or ""
             if self.case.simulated:
@@ -921,7 +916,7 @@ class MainWindow(QMainWindow):
                 if key == "ldct":
                     text = "NDCT − LDCT (ideal removal)" if mode == "minus_ldct" else "LDCT − NDCT (input error)"
                 else:
-                    text = f"{TITLES[key]} − {'LDCT' if mode == 'minus_ldct' else 'NDCT'}"
+                    text = f"{PANEL_TITLES[key]} − {'LDCT' if mode == 'minus_ldct' else 'NDCT'}"
                 panel.subtitle.setText(f"{text}  ·  ±{self.state.diff_range:g} HU")
             else:
                 w = self.state.window_of(key)
@@ -1103,7 +1098,7 @@ class MainWindow(QMainWindow):
             if key not in shown:
                 continue
             v = values[key]
-            parts.append(f"{TITLES[key]} {v:.0f}" if v is not None else f"{TITLES[key]} —")
+            parts.append(f"{PANEL_TITLES[key]} {v:.0f}" if v is not None else f"{PANEL_TITLES[key]} —")
         self.hu_label.setText(f"({col}, {row})  " + "   ".join(parts) + "  HU")
 
     # ================================================================== cine
@@ -1172,7 +1167,7 @@ class MainWindow(QMainWindow):
         if ndct is None:
             return
         todo = {}
-        for key in ("ldct", "mse", "wgan"):
+        for key in ("ldct", *METHODS):
             image = self.source_slice(key, i)
             if image is not None and (key, i) not in self._metrics:
                 todo[key] = image
@@ -1220,7 +1215,7 @@ class MainWindow(QMainWindow):
     def _show_metrics(self) -> None:
         i = self.state.slice_of("ldct")
         has_ndct = self.case is not None and self.case.ndct_index(i) is not None
-        for row, key in enumerate(("ldct", "mse", "wgan")):
+        for row, key in enumerate(("ldct", *METHODS)):
             values = self._metrics.get((key, i))
             pending = has_ndct and (key == "ldct" or self.inference.slots[key].problem is None)
             for col, (name, _, _) in enumerate(METRIC_COLUMNS):
@@ -1237,7 +1232,7 @@ class MainWindow(QMainWindow):
         if self.case is None or self.case.ndct is None:
             return []
         return [i for i in range(self.case.n_slices) if self.case.ndct_index(i) is not None
-                and all(self.inference.result(key, i) is not None for key in MODEL_KEYS)]
+                and all(self.inference.result(key, i) is not None for key in METHODS)]
 
     def reader_study_dialog(self) -> None:
         available = len(self.study_slices())
@@ -1303,11 +1298,11 @@ class MainWindow(QMainWindow):
             self.report_error("Export", "Open an LDCT series first.")
             return None
         w = self.state.window
-        diff = EXPORT_DIFF[self.state.diff_mode] if with_diff else "none"
+        diff = self.state.diff_mode if with_diff else "none"
         if with_diff and diff == "none":
-            diff = "ndct" if self.case.ndct is not None else "ldct"
-        engines = {EXPORT_PANEL[key]: _KnownResults(self.inference.slots[key])
-                   if self.inference.slots[key].engine is not None else None for key in MODEL_KEYS}
+            diff = "minus_ndct" if self.case.ndct is not None else "minus_ldct"
+        engines = {key: _KnownResults(self.inference.slots[key])
+                   if self.inference.slots[key].engine is not None else None for key in METHODS}
         case, window, diff_range = self.case, (w.width, w.level), self.state.diff_range
         roi = self.state.roi if with_roi else None
         count = len(slices)
@@ -1355,7 +1350,7 @@ class MainWindow(QMainWindow):
             self.state.restore(json.loads(str(s.value("view", "{}") or "{}")))
         except (TypeError, ValueError):
             pass
-        for key in MODEL_KEYS:
+        for key in METHODS:
             spec = (checkpoints or {}).get(key) if checkpoints and checkpoints.get(key) else None
             if spec is None and not (checkpoints and key in checkpoints):
                 spec = str(s.value(f"checkpoint/{key}", "") or "") or None
@@ -1375,7 +1370,7 @@ class MainWindow(QMainWindow):
         s = self.settings
         s.setValue("geometry", self.saveGeometry())
         s.setValue("view", json.dumps(self.state.to_dict()))
-        for key in MODEL_KEYS:
+        for key in METHODS:
             s.setValue(f"checkpoint/{key}", self.inference.slots[key].spec or "")
         s.sync()
 

@@ -18,7 +18,7 @@ ACCENT = "#d0a040"
 PANEL_CURVES = (  # panel key, legend, colour: one colour per image in every plot (NPS, line profile)
     ("ldct", "LDCT", "#a0a0a0"),
     ("mse", "RED-CNN-MSE", "#5fa8e8"),
-    ("wgan", "RED-CNN-WGAN-GP", "#e0a040"),
+    ("wgan-gp", "RED-CNN-WGAN-GP", "#e0a040"),
     ("ndct", "NDCT", "#7fd08a"),
 )
 
