@@ -48,16 +48,16 @@ def test_focus_progress_cancel_and_resume(qtbot, tmp_path, monkeypatch):
     mse_order = [i for key, i in order if key == "mse"]
     assert mse_order.index(0) <= 2  # slice 0 was last in the original order (4, 3, 5, 2, 6, 1, 7, 0)
     qtbot.wait(300)
-    done = {key: len(slot.results) for key, slot in window.inference.slots.items()}
+    done = {key: len(slot.finished) for key, slot in window.inference.slots.items()}
     missing = [i for i in range(N_SLICES) if window.inference.result("wgan-gp", i) is None]
     assert missing, "everything finished before Cancel could act"
     window.state.set_slice(missing[-1])
     assert window.panels["wgan-gp"].placeholder.text().startswith("not computed")
     qtbot.wait(300)
-    assert {key: len(slot.results) for key, slot in window.inference.slots.items()} == done  # really stopped
+    assert {key: len(slot.finished) for key, slot in window.inference.slots.items()} == done  # really stopped
 
     qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)  # Models → Run inference
-    qtbot.waitUntil(lambda: all(len(s.results) == N_SLICES for s in window.inference.slots.values()),
+    qtbot.waitUntil(lambda: all(len(s.finished) == N_SLICES for s in window.inference.slots.values()),
                     timeout=120000)
     qtbot.waitUntil(lambda: not window.inference.is_running, timeout=10000)
     assert window.panels["wgan-gp"].has_image
@@ -71,7 +71,7 @@ def test_focus_progress_cancel_and_resume(qtbot, tmp_path, monkeypatch):
     again_etas: list[float] = []
     again.inference.progressChanged.connect(lambda done, total, eta: again_etas.append(eta))
     again.open_paths([tmp_path / "ldct"], "ldct")
-    qtbot.waitUntil(lambda: all(len(s.results) == N_SLICES for s in again.inference.slots.values()),
+    qtbot.waitUntil(lambda: all(len(s.finished) == N_SLICES for s in again.inference.slots.values()),
                     timeout=30000)
     engine = again.inference.slots["mse"].engine
     assert engine.stats.slices_computed == 0 and engine.stats.cache_hits == N_SLICES

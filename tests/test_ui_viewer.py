@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from ldct_viewer.model import load_checkpoint
 from ldct_viewer.display import PANELS
+from ldct_viewer.methods import METHODS
 from ldct_viewer.windowing import DIVERGING_LUT, PRESETS, window_to_uint8
 
 N_SLICES = 6
@@ -73,7 +74,7 @@ def checkpoints(env):
 
 
 def wait_all_results(qtbot, window, n=N_SLICES, timeout=30000):
-    qtbot.waitUntil(lambda: all(len(s.results) == n for s in window.inference.slots.values())
+    qtbot.waitUntil(lambda: all(len(s.finished) == n for s in window.inference.slots.values())
                     and not window.inference.is_running, timeout=timeout)
 
 
@@ -199,7 +200,7 @@ def test_bad_input_opens_error_dialogs_not_crashes(qtbot, env, series_pair, chec
     window.set_checkpoint("mse", str(bad))
     qtbot.waitUntil(lambda: len(dialogs) == 3, timeout=20000)
     assert "bad.pt" in dialogs[2][1]
-    qtbot.waitUntil(lambda: len(window.inference.slots["wgan-gp"].results) == N_SLICES, timeout=20000)
+    qtbot.waitUntil(lambda: len(window.inference.slots["wgan-gp"].finished) == N_SLICES, timeout=20000)
     assert "failed" in window.panels["mse"].placeholder.text()
     assert window.panels["wgan-gp"].has_image and window.panels["ldct"].has_image
     window.shutdown()
@@ -767,9 +768,15 @@ def test_export_writes_pngs_of_the_expected_size_and_content(viewer, qtbot, env,
 
     out = env / "png"
     viewer.apply_preset("bone")
+    engines = {key: viewer.inference.slots[key].engine for key in METHODS}
+    computed = {key: engine.stats.slices_computed for key, engine in engines.items()}
     worker = viewer.export(str(out), [0, 2], with_diff=False)
     qtbot.waitUntil(lambda: len(viewer.last_export) == 2, timeout=20000)
     qtbot.waitUntil(lambda: worker.is_done, timeout=5000)
+    # one result store: the export reads the slices on screen from the engines' caches
+    assert {key: engine.stats.slices_computed for key, engine in engines.items()} == computed
+    for key, engine in engines.items():
+        assert viewer.inference.result(key, 2) is engine.cached(series_pair["ldct_hu"][2])
     names = sorted(p.name for p in out.iterdir())
     assert names == ["slice_0001.png", "slice_0003.png"]
     i = 2

@@ -425,8 +425,7 @@ class MainWindow(QMainWindow):
         self.ndct_only = None
         self._forget_metrics()
         self.remove_roi_and_line()  # another patient: the old ROI and line mean nothing there
-        for slot in self.inference.slots.values():
-            slot.results = {}
+        self.inference.forget_finished()
         self.state.set_n_slices(case.n_slices)
         self.state.set_slice(case.n_slices // 2)
         self._update_titles()
@@ -1301,8 +1300,7 @@ class MainWindow(QMainWindow):
         diff = self.state.diff_mode if with_diff else "none"
         if with_diff and diff == "none":
             diff = "minus_ndct" if self.case.ndct is not None else "minus_ldct"
-        engines = {key: _KnownResults(self.inference.slots[key])
-                   if self.inference.slots[key].engine is not None else None for key in METHODS}
+        engines = {key: self.inference.slots[key].engine for key in METHODS}  # their caches hold what is on screen
         case, window, diff_range = self.case, (w.width, w.level), self.state.diff_range
         roi = self.state.roi if with_roi else None
         count = len(slices)
@@ -1397,22 +1395,6 @@ class MainWindow(QMainWindow):
         for worker in list(self._busy_workers) + ([self._metrics_worker] if self._metrics_worker else []):
             worker.abort()
             worker.wait(timeout)
-
-
-class _KnownResults:
-    """An engine stand-in for the export: slices the viewer already has are not denoised again."""
-
-    def __init__(self, slot) -> None:
-        self._slot = slot
-        self._engine = slot.engine
-        self.checkpoint = slot.checkpoint
-        self.device_description = self._engine.device_description
-
-    def denoise(self, hu: np.ndarray) -> np.ndarray:
-        from ldct_viewer.inference.cache import slice_key
-
-        hit = self._engine.cache.get(slice_key(np.ascontiguousarray(hu, dtype=np.float32)))
-        return hit if hit is not None else self._engine.denoise(hu)
 
 
 def _format_eta(seconds: float) -> str:

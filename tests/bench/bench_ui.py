@@ -76,7 +76,7 @@ def main() -> int:
         print("could not open the bench series:", window.errors)
         return 1
     deadline = time.time() + 300
-    while not all(len(s.results) == args.slices for s in window.inference.slots.values()):
+    while not all(len(s.finished) == args.slices for s in window.inference.slots.values()):
         app.processEvents()
         time.sleep(0.005)
         if time.time() > deadline:
