@@ -39,7 +39,15 @@ from PySide6.QtWidgets import (
 
 from ldct_viewer.analysis.profile import Line
 from ldct_viewer.analysis.roi import EllipseRoi, RoiStats, roi_stats
-from ldct_viewer.display import DIFF_LABELS, PANEL_TITLES, PANELS
+from ldct_viewer.display import (
+    DIFF_LABELS,
+    PANEL_TITLES,
+    PANELS,
+    difference_note,
+    difference_title,
+    panel_image,
+    reference_of,
+)
 from ldct_viewer.methods import METHOD_LABELS, METHODS
 from ldct_viewer.ui.colorbar import ColorBar
 from ldct_viewer.ui.inference_controller import InferenceController, checkpoint_path
@@ -769,55 +777,38 @@ class MainWindow(QMainWindow):
             return self.case.ldct_slice(i)
         return self.inference.result(key, i)
 
-    def _panel_content(self, key: str, i: int) -> tuple[np.ndarray | None, str, bool]:
-        """(array to show, placeholder text if None, is a difference map)."""
-        mode = self.state.diff_mode
+    def _missing_texts(self, i: int) -> dict[str, str]:
+        """Each panel's text for when it has no image on LDCT slice ``i``."""
         if self.case is None and self._busy_message:
-            return None, self._busy_message, False
-        if key == "ndct":
-            image = self._ndct_slice(i)
-            if image is None:
-                if self.case is None or self.case.ndct is None:
-                    return None, "no NDCT open\nFile → Open NDCT… (Ctrl+Shift+O)", False
-                return None, f"no NDCT slice paired with LDCT slice {i + 1}", False
-            return image, "", False
+            return {key: self._busy_message for key in PANELS}
         if self.case is None:
-            if key == "ldct":
-                hint = ("no LDCT open\nFile → Simulate low dose from NDCT…" if self.ndct_only is not None
-                        else "no LDCT open\nFile → Open LDCT… (Ctrl+O) or drop a folder here")
-                return None, hint, False
-            return None, "no LDCT open", False
-        ldct = self.case.ldct_slice(i)
-        if key == "ldct":
-            if mode == "none":
-                return ldct, "", False
-            ndct = self.case.ndct_slice(i)
-            if ndct is None:
-                return ldct, "", False
-            return (ndct - ldct if mode == "minus_ldct" else ldct - ndct), "", True
-        output = self.inference.result(key, i)
-        if output is None:
-            return None, self.inference.placeholder(key), False
-        if mode == "none":
-            return output, "", False
-        reference = ldct if mode == "minus_ldct" else self.case.ndct_slice(i)
-        if reference is None:
-            return None, f"{PANEL_TITLES[key]} − NDCT needs an NDCT slice", False
-        return output - reference, "", True
+            ldct = ("no LDCT open\nFile → Simulate low dose from NDCT…" if self.ndct_only is not None
+                    else "no LDCT open\nFile → Open LDCT… (Ctrl+O) or drop a folder here")
+            texts = {key: "no LDCT open" for key in PANELS} | {"ldct": ldct}
+        else:
+            texts = {key: self.inference.placeholder(key) for key in METHODS}
+        no_ndct = self.case is None or self.case.ndct is None
+        texts["ndct"] = ("no NDCT open\nFile → Open NDCT… (Ctrl+Shift+O)" if no_ndct
+                         else f"no NDCT slice paired with LDCT slice {i + 1}")
+        return texts
 
     def _refresh_panels(self, keys: Sequence[str]) -> None:
         lut = DIVERGING_LUT
         r = self.state.diff_range
+        images_at: dict[int, dict[str, np.ndarray | None]] = {}  # panels show one slice unless unsynced
         for key in keys:
             panel = self.panels[key]
-            data, placeholder, is_diff = self._panel_content(key, self.state.slice_of(key))
-            panel.is_diff = is_diff
-            if data is None:
-                panel.set_placeholder(placeholder)
-            elif is_diff:
-                panel.set_image(data, (-r, r), lut)
+            i = self.state.slice_of(key)
+            if i not in images_at:
+                images_at[i] = {k: self.source_slice(k, i) for k in PANELS}
+            shown = panel_image(key, images_at[i], self.state.diff_mode, self._missing_texts(i))
+            panel.is_diff = shown.is_difference
+            if shown.image is None:
+                panel.set_placeholder(shown.placeholder)
+            elif shown.is_difference:
+                panel.set_image(shown.image, (-r, r), lut)
             else:
-                panel.set_image(data, self.state.window_of(key).levels)
+                panel.set_image(shown.image, self.state.window_of(key).levels)
         self._update_panel_subtitles(keys)
         self._update_roi(keys)
         if self.profile_dialog is not None:
@@ -912,10 +903,8 @@ class MainWindow(QMainWindow):
         for key in keys:
             panel = self.panels[key]
             if getattr(panel, "is_diff", False):
-                if key == "ldct":
-                    text = "NDCT − LDCT (ideal removal)" if mode == "minus_ldct" else "LDCT − NDCT (input error)"
-                else:
-                    text = f"{PANEL_TITLES[key]} − {'LDCT' if mode == 'minus_ldct' else 'NDCT'}"
+                note = difference_note(key, mode)
+                text = difference_title(key, mode) + (f" ({note})" if note else "")
                 panel.subtitle.setText(f"{text}  ·  ±{self.state.diff_range:g} HU")
             else:
                 w = self.state.window_of(key)
@@ -970,7 +959,7 @@ class MainWindow(QMainWindow):
         diff = self.state.diff_mode != "none"
         self.colorbar.setVisible(diff)
         if diff:
-            base = "LDCT" if self.state.diff_mode == "minus_ldct" else "NDCT"
+            base = PANEL_TITLES[reference_of(self.state.diff_mode)]
             self.colorbar.set_range(self.state.diff_range, f"− {base}")
 
     def _apply_layout(self) -> None:

@@ -1,0 +1,56 @@
+"""The panel images shared by the screen and the export: images, placeholders, difference maps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ldct_viewer.display import PANELS, difference_note, difference_terms, difference_title, panel_image
+
+MISSING = {key: f"{key} absent" for key in PANELS}
+
+
+@pytest.fixture
+def images():
+    rng = np.random.default_rng(0)
+    return {key: rng.normal(0, 50, (8, 9)).astype(np.float32) for key in PANELS}
+
+
+def test_no_difference_mode_shows_each_image_as_is(images):
+    for key in PANELS:
+        shown = panel_image(key, images, "none", MISSING)
+        assert shown.image is images[key] and not shown.is_difference and shown.placeholder == ""
+
+
+@pytest.mark.parametrize("mode, reference", [("minus_ldct", "ldct"), ("minus_ndct", "ndct")])
+def test_outputs_show_output_minus_reference(images, mode, reference):
+    for key in ("mse", "wgan-gp"):
+        shown = panel_image(key, images, mode, MISSING)
+        assert shown.is_difference
+        np.testing.assert_array_equal(shown.image, images[key] - images[reference])
+    assert not panel_image("ndct", images, mode, MISSING).is_difference
+
+
+def test_ldct_panel_shows_ideal_removal_or_input_error(images):
+    np.testing.assert_array_equal(panel_image("ldct", images, "minus_ldct", MISSING).image,
+                                  images["ndct"] - images["ldct"])
+    np.testing.assert_array_equal(panel_image("ldct", images, "minus_ndct", MISSING).image,
+                                  images["ldct"] - images["ndct"])
+    assert (difference_title("ldct", "minus_ldct"), difference_note("ldct", "minus_ldct")) == \
+        ("NDCT \u2212 LDCT", "ideal removal")
+    assert difference_note("mse", "minus_ndct") == "" and difference_terms("mse", "minus_ndct") == ("mse", "ndct")
+
+
+def test_missing_images_give_placeholders(images):
+    without = {**images, "ndct": None, "mse": None}
+    assert panel_image("mse", without, "minus_ldct", MISSING).placeholder == "mse absent"
+    lacking = panel_image("wgan-gp", without, "minus_ndct", MISSING)
+    assert lacking.image is None and lacking.placeholder == "RED-CNN-WGAN-GP \u2212 NDCT needs an NDCT slice"
+    ldct = panel_image("ldct", without, "minus_ndct", MISSING)  # nothing to compare it with: the LDCT itself
+    assert ldct.image is images["ldct"] and not ldct.is_difference
+    assert panel_image("ndct", without, "none", MISSING).placeholder == "ndct absent"
+
+
+def test_unknown_mode_is_refused(images):
+    with pytest.raises(ValueError):
+        panel_image("mse", images, "ratio", MISSING)
