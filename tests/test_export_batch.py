@@ -12,7 +12,7 @@ from dicom_factory import phantom_volume, write_ct_series
 from PIL import Image
 from pydicom.uid import generate_uid
 
-from ldct_viewer.case import open_case
+from ldct_viewer.opening import open_case
 from ldct_viewer.errors import InputError
 from ldct_viewer.export import compose_comparison, export_comparisons, parse_slices, read_png_text
 from ldct_viewer.export.compose import PLACEHOLDER_FILL

@@ -118,7 +118,7 @@ def parse_roi(text: str):
 
 
 def run(args: argparse.Namespace) -> int:
-    from ldct_viewer.case import open_case
+    from ldct_viewer.opening import open_case
     from ldct_viewer.export import export_comparisons, parse_slices
     from ldct_viewer.windowing import parse_window
 

@@ -463,58 +463,25 @@ class MainWindow(QMainWindow):
             self._remember(kind, paths)
         return ok
 
-    def _scan_ct(self, paths: list[Path], kind: str):
-        from ldct_viewer.errors import InputError
-        from ldct_viewer.io import scan
-
-        result = scan(paths)
-        series = [s for s in result.series if str(getattr(s, "modality", "CT") or "CT").upper() == "CT"]
-        if not series:
-            names = ", ".join(str(p) for p in paths[:3])
-            reason = ""
-            if result.skipped:
-                first = result.skipped[0]
-                reason = f" ({len(result.skipped)} file(s) skipped, e.g. {first.path.name}: {first.reason})"
-            raise InputError(f"{names}: no CT series found{reason}")
-        return series
-
-    def _pick(self, series: list, kind: str):
-        if len(series) == 1:
-            return series[0]
+    def _choose_series(self, candidates: list, role: str):
+        """The viewer's chooser for ``ldct_viewer.opening``: a dialog (None when cancelled)."""
         from ldct_viewer.ui.dialogs import pick_series
 
-        return pick_series(self, series, f"Choose the {kind.upper()} series")
+        return pick_series(self, candidates, f"Choose the {role.upper()} series")
 
     def _open_ldct(self, paths: list[Path]) -> bool:
-        from ldct_viewer.case import Case
-        from ldct_viewer.io import find_pairs, pair_series
+        from ldct_viewer.opening import open_ldct
 
-        pairs = find_pairs(paths)
-        if pairs:
-            if len(pairs) > 1:
-                chosen = self._pick([p[0] for p in pairs], "ldct")
-                if chosen is None:
-                    return False
-                pairs = [p for p in pairs if p[0] is chosen]
-            ldct, ndct, pairing = pairs[0]
-            self.set_case(Case(ldct=ldct, ndct=ndct, pairing=pairing))
-            return True
-        ldct = self._pick(self._scan_ct(paths, "ldct"), "ldct")
-        if ldct is None:
-            return False
-        ndct = self.case.ndct if self.case is not None else self.ndct_only
-        if ndct is not None and getattr(ndct, "frame_of_reference_uid", None) not in (None, "") and \
-                ndct.frame_of_reference_uid != getattr(ldct, "frame_of_reference_uid", None):
-            ndct = None  # a different patient/scan: do not pair
-        pairing = pair_series(ldct, ndct) if ndct is not None else None
-        self.set_case(Case(ldct=ldct, ndct=ndct, pairing=pairing))
-        return True
+        kept = self.case.ndct if self.case is not None else self.ndct_only
+        case = open_ldct(paths, self._choose_series, kept_ndct=kept)
+        if case is not None:
+            self.set_case(case)
+        return case is not None
 
     def _open_ndct(self, paths: list[Path]) -> bool:
-        from ldct_viewer.case import Case
-        from ldct_viewer.io import pair_series
+        from ldct_viewer.opening import open_ndct, pair_case
 
-        ndct = self._pick(self._scan_ct(paths, "ndct"), "ndct")
+        ndct = open_ndct(paths, self._choose_series)
         if ndct is None:
             return False
         if self.case is None:
@@ -530,12 +497,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("NDCT open without LDCT: File → Simulate low dose from NDCT… "
                                          "or File → Open LDCT", 10000)
             return True
-        pairing = pair_series(self.case.ldct, ndct)
-        case = Case(ldct=self.case.ldct, ndct=ndct, pairing=pairing)
-        if case.n_matched == 0:
-            from ldct_viewer.errors import InputError
-
-            raise InputError(f"{paths[0]}: no NDCT slice matches the position of an LDCT slice")
+        case = pair_case(self.case.ldct, ndct)
         # keep the model outputs: they depend on the LDCT only
         self.case = case
         self._forget_metrics()
