@@ -615,12 +615,12 @@ def test_metrics_follow_the_slice(viewer, qtbot, series_pair):
     from ldct_viewer.analysis.nps import flat_rois
 
     def check(i):
-        qtbot.waitUntil(lambda: all(viewer.metrics(k, i) is not None for k in ("ldct", "mse", "wgan-gp")),
+        qtbot.waitUntil(lambda: all(viewer.metrics.values(k, i) is not None for k in ("ldct", "mse", "wgan-gp")),
                         timeout=10000)
         ndct = series_pair["ndct_hu"][i]
         for row, key in enumerate(("ldct", "mse", "wgan-gp")):
             image = series_pair["ldct_hu"][i] if key == "ldct" else viewer.inference.result(key, i)
-            m = viewer.metrics(key, i)
+            m = viewer.metrics.values(key, i)
             assert m["rmse"] == pytest.approx(rmse(image, ndct))
             assert m["psnr"] == pytest.approx(psnr(image, ndct))
             assert m["ssim"] == pytest.approx(ssim(image, ndct))
@@ -634,7 +634,7 @@ def test_metrics_follow_the_slice(viewer, qtbot, series_pair):
     check(viewer.state.slice_index)
     viewer.state.set_slice(1)
     check(1)
-    assert viewer.metrics_caption.text().endswith("slice 2")
+    assert viewer.metrics_table.caption.text().endswith("slice 2")
     assert viewer.metrics_table.horizontalHeaderItem(3).text() == "Grain vs NDCT (dB)"
     assert "over-smoothed" in viewer.metrics_table.horizontalHeaderItem(3).toolTip()
 
@@ -657,15 +657,15 @@ def test_grain_column_says_which_way_each_image_is_off_from_ndct(qtbot, env, che
         assert window.open_paths([env / "grain" / "ndct"], "ndct")
         wait_all_results(qtbot, window, n=2)
         i = window.state.slice_index
-        qtbot.waitUntil(lambda: all(window.metrics(k, i) is not None for k in ("ldct", "mse", "wgan-gp")), timeout=10000)
+        qtbot.waitUntil(lambda: all(window.metrics.values(k, i) is not None for k in ("ldct", "mse", "wgan-gp")), timeout=10000)
         rois = flat_rois(ndct[i])
         assert rois and all(not (y < 50 and x < 50) for _, y, x in rois)
         for row, key in enumerate(("ldct", "mse", "wgan-gp")):
             image = ldct[i] if key == "ldct" else window.inference.result(key, i)
-            m = window.metrics(key, i)
+            m = window.metrics.values(key, i)
             assert m["grain_db"] == pytest.approx(high_frequency_power_ratio(image, ndct[i], rois=rois))
             assert window.metrics_table.item(row, 3).text() == f"{m['grain_db']:+.1f}"
-        assert window.metrics("ldct", i)["grain_db"] > 6.0   # 17x NDCT's noise power: ~+12 dB
+        assert window.metrics.values("ldct", i)["grain_db"] > 6.0   # 17x NDCT's noise power: ~+12 dB
     finally:
         window.shutdown()
 
@@ -724,7 +724,7 @@ def test_nps_window_follows_the_slice_and_shows_every_panel_s_spectrum(qtbot, en
         window.state.set_slice(0)
         qtbot.waitUntil(lambda: shows(0), timeout=10000)
         assert "flat 32 px regions" in dialog.info.text()
-        qtbot.waitUntil(lambda: window.metrics("wgan-gp", 0) is not None, timeout=10000)
+        qtbot.waitUntil(lambda: window.metrics.values("wgan-gp", 0) is not None, timeout=10000)
         # the metrics job and the NPS window share one search per slice shown (slice 1, then 0)
         assert sorted(searches) == [0, 1]
     finally:

@@ -75,7 +75,7 @@ def _arm_screenshot(app: QApplication, window, path: Path) -> None:
         for key, slot in window.inference.slots.items():
             if slot.problem is None and window.inference.result(key, i) is None:
                 return False
-        return window.metrics("ldct", i) is not None or window.case.ndct is None
+        return window.metrics.values("ldct", i) is not None or window.case.ndct is None
 
     def grab() -> None:
         if state["done"]:

@@ -16,21 +16,17 @@ import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QApplication,
     QComboBox,
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMainWindow,
     QProgressBar,
     QPushButton,
     QSlider,
     QSpinBox,
-    QTableWidget,
-    QTableWidgetItem,
     QToolBar,
     QToolButton,
     QVBoxLayout,
@@ -52,6 +48,8 @@ from ldct_viewer.methods import METHOD_LABELS, METHODS
 from ldct_viewer.ui.colorbar import ColorBar
 from ldct_viewer.ui.inference_controller import InferenceController, checkpoint_path
 from ldct_viewer.ui.messages import error_text, show_error
+from ldct_viewer.ui.metrics_controller import MetricsController
+from ldct_viewer.ui.metrics_table import MetricsTable
 from ldct_viewer.ui.panel import ImagePanel
 from ldct_viewer.ui.settings import default_settings, migrate_settings
 from ldct_viewer.ui.workers import GeneratorWorker, guarded
@@ -87,34 +85,10 @@ SHORTCUTS: list[tuple[str, str]] = [
 ]
 
 
-METRIC_COLUMNS = (  # (key in metrics(), header, header tooltip)
-    ("rmse", "RMSE (HU)", "Root-mean-square difference from NDCT, whole slice"),
-    ("psnr", "PSNR (dB)", "Peak signal-to-noise ratio vs NDCT, data range 4096 HU"),
-    ("ssim", "SSIM", "Structural similarity to NDCT, data range 4096 HU"),
-    ("grain_db", "Grain vs NDCT (dB)",
-     "High-frequency noise power (0.25-0.5 cycles/px) relative to NDCT's, in NDCT's flat 32 px regions:\n"
-     "below 0 = smoother than NDCT (over-smoothed), above 0 = grainier (noise left in), 0 = NDCT's grain"),
-)
-
-
-def _metric_text(name: str, values: dict[str, float] | None, pending: bool) -> str:
-    if values is None:
-        return "…" if pending else "—"
-    v = values[name]
-    if math.isnan(v):
-        return "—"
-    if name == "ssim":
-        return f"{v:.4f}"
-    if name == "grain_db":
-        return f"{v:+.1f}"
-    return "∞" if math.isinf(v) else f"{v:.1f}"
-
-
 class MainWindow(QMainWindow):
     """Four synchronized panels, toolbar, slice slider, metrics table and inference status."""
 
     caseChanged = Signal()
-    metricsUpdated = Signal(int)  # slice index whose metrics are now shown
 
     def __init__(self, *, settings: QSettings | None = None, device: str = "auto",
                  checkpoints: dict[str, str | None] | None = None) -> None:
@@ -128,11 +102,7 @@ class MainWindow(QMainWindow):
         self.ndct_only = None  # an NDCT series opened without an LDCT (for "Simulate low dose")
         self.inference = InferenceController(device, self)
         self.errors: list[str] = []  # every message shown in an error dialog (for logs and tests)
-        self._metrics: dict[tuple[str, int], dict[str, float] | None] = {}
-        # NDCT's flat ROIs per slice: the Grain column and the NPS window measure in the same ones
-        self._grain_rois: dict[int, list[tuple[int, int, int]]] = {}
-        self._metrics_worker: GeneratorWorker | None = None
-        self._metrics_dirty = False
+        self.metrics = MetricsController(self.source_slice, self)
         self.nps_dialog = None  # ldct_viewer.ui.nps_dialog.NpsDialog, made when first opened
         self.profile_dialog = None  # ldct_viewer.ui.profile_dialog.ProfileDialog, made when first opened
         self.study_window = None  # ldct_viewer.ui.reader_study.ReaderStudyWindow of the last study started
@@ -185,22 +155,9 @@ class MainWindow(QMainWindow):
         slider_row.addWidget(self.slice_label)
         outer.addLayout(slider_row)
 
-        self.metrics_table = QTableWidget(3, len(METRIC_COLUMNS))
-        for col, (_, label, tip) in enumerate(METRIC_COLUMNS):
-            header = QTableWidgetItem(label)
-            header.setToolTip(tip)
-            self.metrics_table.setHorizontalHeaderItem(col, header)
-        self.metrics_table.setVerticalHeaderLabels([PANEL_TITLES[key] for key in ("ldct", *METHODS)])
-        self.metrics_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.metrics_table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.metrics_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.metrics_table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.metrics_table.verticalHeader().setDefaultSectionSize(20)
-        self.metrics_table.setFixedHeight(20 * 3 + self.metrics_table.horizontalHeader().sizeHint().height() + 4)
-        self.metrics_caption = QLabel("Metrics vs NDCT for the current slice")
-        self.metrics_caption.setObjectName("hint")
+        self.metrics_table = MetricsTable()
         metrics_row = QHBoxLayout()
-        metrics_row.addWidget(self.metrics_caption)
+        metrics_row.addWidget(self.metrics_table.caption)
         metrics_row.addWidget(self.metrics_table, 1)
         outer.addLayout(metrics_row)
         self.setCentralWidget(central)
@@ -419,6 +376,8 @@ class MainWindow(QMainWindow):
         self.diff_combo.currentIndexChanged.connect(lambda i: self.state.set_diff_mode(self.diff_combo.itemData(i)))
         self.diff_spin.valueChanged.connect(lambda v: self.state.set_diff_range(v))
         self.fps_spin.valueChanged.connect(lambda v: self.state.set_cine_fps(v))
+        self.metrics.changed.connect(self._show_metrics)
+        self.metrics.failed.connect(lambda message: self.statusBar().showMessage(message, 5000))
         inf = self.inference
         inf.sliceReady.connect(self._on_result)
         inf.modelFailed.connect(self._on_model_failed)
@@ -431,7 +390,7 @@ class MainWindow(QMainWindow):
         """Show ``case`` (a ``ldct_viewer.case.Case``) and start denoising it."""
         self.case = case
         self.ndct_only = None
-        self._forget_metrics()
+        self.metrics.forget()
         self.remove_roi_and_line()  # another patient: the old ROI and line mean nothing there
         self.inference.forget_finished()
         self.state.set_n_slices(case.n_slices)
@@ -486,7 +445,7 @@ class MainWindow(QMainWindow):
             return False
         if self.case is None:
             self.ndct_only = ndct
-            self._forget_metrics()
+            self.metrics.forget()
             self.state.set_n_slices(len(ndct))
             self.state.set_slice(len(ndct) // 2)
             self._update_titles()
@@ -500,7 +459,7 @@ class MainWindow(QMainWindow):
         case = pair_case(self.case.ldct, ndct)
         # keep the model outputs: they depend on the LDCT only
         self.case = case
-        self._forget_metrics()
+        self.metrics.forget()
         self.simulate_action.setEnabled(True)
         self._update_titles()
         self._refresh_all()
@@ -617,7 +576,7 @@ class MainWindow(QMainWindow):
     # ================================================================== checkpoints and inference
     def set_checkpoint(self, key: str, spec: str | None, *, start: bool = True) -> None:
         self.inference.set_checkpoint(key, spec)
-        self._metrics = {k: v for k, v in self._metrics.items() if k[0] != key}
+        self.metrics.forget(key)
         self.settings.setValue(f"checkpoint/{key}", spec or "")
         self._update_titles()
         self._refresh_panels((key,))
@@ -1074,26 +1033,6 @@ class MainWindow(QMainWindow):
         self.state.set_slice((self.state.slice_index + 1) % n if n else 0)
 
     # ================================================================== metrics
-    def metrics(self, key: str, index: int) -> dict[str, float] | None:
-        """RMSE/PSNR/SSIM and grain (``METRIC_COLUMNS``) of ``key`` vs NDCT at slice ``index`` if
-        computed (None when it cannot be); grain is NaN when NDCT has no flat region on the slice."""
-        return self._metrics.get((key, index))
-
-    def _forget_metrics(self) -> None:
-        """Drop every figure measured against NDCT: the case or its NDCT changed."""
-        self._metrics.clear()
-        self._grain_rois.clear()
-
-    def grain_rois_of(self, index: int, ndct: np.ndarray) -> list[tuple[int, int, int]]:
-        """NDCT's flat ROIs on slice ``index`` (``ndct`` is that slice), searched once per slice
-        (~10-60 ms on 512²) and shared by the metrics job and the NPS window."""
-        rois = self._grain_rois.get(index)
-        if rois is None:
-            from ldct_viewer.analysis.comparison import grain_rois
-
-            rois = self._grain_rois[index] = grain_rois(ndct)
-        return rois
-
     def show_nps(self) -> None:
         """Open (or raise) the noise-power-spectrum window, which follows the slice while open."""
         from ldct_viewer.ui.nps_dialog import NpsDialog
@@ -1101,80 +1040,20 @@ class MainWindow(QMainWindow):
         self.nps_dialog = self._show_tool_window(self.nps_dialog, NpsDialog)
 
     def _schedule_metrics(self) -> None:
-        """Compute the current slice's metrics on the pool (SSIM takes ~55 ms per 512² slice); the NPS
-        window, when open, follows the same events (slice, results, case)."""
+        """The slice, its results or the case changed: the metrics and the NPS window follow."""
         if self.nps_dialog is not None:
             self.nps_dialog.schedule()
-        if self._metrics_worker is not None:  # one at a time; it re-runs this when it finishes
-            self._metrics_dirty = True
-            return
-        self._metrics_dirty = False
-        self._show_metrics()
-        if self.case is None or self.case.ndct is None:
-            return
         i = self.state.slice_of("ldct")
-        ndct = self.case.ndct_slice(i)
-        if ndct is None:
-            return
-        todo = {}
-        for key in ("ldct", *METHODS):
-            image = self.source_slice(key, i)
-            if image is not None and (key, i) not in self._metrics:
-                todo[key] = image
-        if not todo:
-            return
-        known = self._grain_rois.get(i)
-        if known is None and self.nps_dialog is not None and self.nps_dialog.isVisible():
-            known = self.grain_rois_of(i, ndct)  # the NPS window needs them on this thread anyway
+        ndct = self.case.ndct_slice(i) if self.case is not None else None
+        self.metrics.schedule(i, ndct, rois_now=self.nps_dialog is not None and self.nps_dialog.isVisible())
 
-        def job():
-            from ldct_viewer.analysis.comparison import grain_rois, slice_metrics
-
-            rois = known
-            if rois is None:
-                rois = grain_rois(ndct)
-                yield None, i, rois  # into the cache (GUI thread), for the NPS window
-            for key, image in todo.items():
-                yield key, i, slice_metrics(image, ndct, rois)
-
-        case = self.case
-        worker = GeneratorWorker(job)
-        worker.signals.yielded.connect(guarded(self, lambda item: self._store_metrics(case, item)))
-        worker.signals.errored.connect(guarded(self, lambda err: self.statusBar().showMessage(
-            f"metrics: {error_text(err)}", 5000)))
-        worker.signals.finished.connect(guarded(self, self._metrics_finished))
-        self._metrics_worker = worker
-        worker.start()
-
-    def _store_metrics(self, case, item) -> None:
-        key, i, values = item
-        if case is self.case and key is None:
-            self._grain_rois.setdefault(i, values)
-        elif case is self.case:
-            self._metrics[(key, i)] = values
-            if i == self.state.slice_of("ldct"):
-                self._show_metrics()
-
-    def _metrics_finished(self) -> None:
-        self._metrics_worker = None
-        if self._metrics_dirty:
-            QTimer.singleShot(0, self, self._schedule_metrics)
-        else:
-            self.metricsUpdated.emit(self.state.slice_of("ldct"))
-
-    def _show_metrics(self) -> None:
+    def _show_metrics(self, index: int) -> None:
         i = self.state.slice_of("ldct")
+        if index != i:
+            return
         has_ndct = self.case is not None and self.case.ndct_index(i) is not None
-        for row, key in enumerate(("ldct", *METHODS)):
-            values = self._metrics.get((key, i))
-            pending = has_ndct and (key == "ldct" or self.inference.slots[key].problem is None)
-            for col, (name, _, _) in enumerate(METRIC_COLUMNS):
-                item = QTableWidgetItem(_metric_text(name, values, pending))
-                if name == "grain_db" and values is not None and math.isnan(values[name]):
-                    item.setToolTip("NDCT has no flat region (32 px, not air) on this slice to measure grain in")
-                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-                self.metrics_table.setItem(row, col, item)
-        self.metrics_caption.setText(f"Metrics vs NDCT, slice {i + 1}" if has_ndct else "Metrics need an NDCT slice")
+        self.metrics_table.show_slice(i, has_ndct, lambda key: self.metrics.values(key, i),
+                                      lambda key: key == "ldct" or self.inference.slots[key].problem is None)
 
     # ================================================================== reader study
     def study_slices(self) -> list[int]:
@@ -1335,7 +1214,8 @@ class MainWindow(QMainWindow):
         self.save_settings()
         self._cine_timer.stop()
         self.inference.cancel()
-        for worker in self._busy_workers + ([self._metrics_worker] if self._metrics_worker else []):
+        self.metrics.stop()
+        for worker in self._busy_workers:
             worker.abort()
         super().closeEvent(event)
 
@@ -1343,7 +1223,8 @@ class MainWindow(QMainWindow):
         """Stop every background job and wait for it (tests, application exit)."""
         self._close_nps()
         self.inference.shutdown(timeout)
-        for worker in list(self._busy_workers) + ([self._metrics_worker] if self._metrics_worker else []):
+        self.metrics.stop(timeout)
+        for worker in list(self._busy_workers):
             worker.abort()
             worker.wait(timeout)
 
