@@ -14,10 +14,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
-    QComboBox,
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
@@ -26,9 +24,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSlider,
-    QSpinBox,
-    QToolBar,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -42,9 +37,9 @@ from ldct_viewer.display import (
     difference_note,
     difference_title,
     panel_image,
-    reference_of,
 )
 from ldct_viewer.methods import METHOD_LABELS, METHODS
+from ldct_viewer.ui.actions import SHORTCUTS, build_menus, build_toolbar, sync_controls
 from ldct_viewer.ui.colorbar import ColorBar
 from ldct_viewer.ui.inference_controller import InferenceController, checkpoint_path
 from ldct_viewer.ui.messages import error_text, show_error
@@ -58,31 +53,6 @@ from ldct_viewer.windowing import DIVERGING_LUT, PRESETS
 
 MAX_RECENT = 8
 DRAG_INTERVAL_MS = 15  # W/L drags are applied at most ~60 times a second
-PAGE_STEP = 10
-
-#: (key sequences, description) for the help dialog; actions are built from the same table.
-SHORTCUTS: list[tuple[str, str]] = [
-    ("1 … 7", "window presets: " + ", ".join(f"{i + 1} {n}" for i, n in enumerate(PRESETS))),
-    ("Wheel, ↑/↓, ←/→", "previous / next slice"),
-    ("PgUp / PgDn", f"{PAGE_STEP} slices back / forward"),
-    ("Home / End", "first / last slice"),
-    ("Left drag", "window/level: horizontal = width, vertical = level"),
-    ("Middle drag", "pan"),
-    ("Right drag, Ctrl+wheel", "zoom"),
-    ("Shift + left drag", "elliptical ROI on every panel: mean, SD, range, area (drag it or its handles)"),
-    ("Ctrl + left drag", "profile line on every panel; F shows the HU along it (drag its ends or the line)"),
-    ("Del", "remove the ROI and the line"),
-    ("Space", "reset zoom and pan"),
-    ("P", "cine play / pause"),
-    ("L", "layout 1×4 ↔ 2×2"),
-    ("D", "cycle difference map: none → output − LDCT → output − NDCT"),
-    ("N", "noise power spectra of the slice (where over-smoothing shows)"),
-    ("F", "line profile: HU along the line on the four images (where a softened edge shows)"),
-    ("Ctrl+O / Ctrl+Shift+O", "open LDCT / open NDCT"),
-    ("Ctrl+E", "export comparison PNG"),
-    ("Esc", "cancel background inference"),
-    ("F1, ?", "this help"),
-]
 
 
 class MainWindow(QMainWindow):
@@ -113,9 +83,9 @@ class MainWindow(QMainWindow):
 
         self.panels = {key: ImagePanel(key, PANEL_TITLES[key]) for key in PANELS}
         self._build_central()
-        self._build_toolbar()
+        build_toolbar(self)
         self._build_status_bar()
-        self._build_actions_and_menus()
+        build_menus(self)
         self._connect()
         self._restore_settings(checkpoints, device)
         self._apply_layout()
@@ -167,61 +137,6 @@ class MainWindow(QMainWindow):
             self.panels[key].view.setXLink(lead)
             self.panels[key].view.setYLink(lead)
 
-    def _build_toolbar(self) -> None:
-        bar = QToolBar("Window / level")
-        bar.setObjectName("wlToolbar")
-        bar.setMovable(False)
-        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
-        self.preset_buttons: dict[str, QToolButton] = {}
-        for i, (name, (w, lv)) in enumerate(PRESETS.items()):
-            button = QToolButton()
-            button.setText(f"{i + 1} {name.capitalize()}")
-            button.setToolTip(f"{name}: W {w:g} / L {lv:g} (key {i + 1})")
-            button.setCheckable(True)
-            button.clicked.connect(lambda _=False, n=name: self.apply_preset(n))
-            bar.addWidget(button)
-            self.preset_buttons[name] = button
-        bar.addSeparator()
-        bar.addWidget(QLabel(" W "))
-        self.width_spin = QSpinBox()
-        self.width_spin.setRange(1, 8192)
-        self.width_spin.setKeyboardTracking(False)
-        bar.addWidget(self.width_spin)
-        bar.addWidget(QLabel(" L "))
-        self.level_spin = QSpinBox()
-        self.level_spin.setRange(-2048, 4096)
-        self.level_spin.setKeyboardTracking(False)
-        bar.addWidget(self.level_spin)
-        bar.addSeparator()
-        self.diff_combo = QComboBox()
-        for mode, label in DIFF_LABELS.items():
-            self.diff_combo.addItem(label, mode)
-        self.diff_combo.setToolTip("Difference maps for the model outputs (D cycles)")
-        bar.addWidget(self.diff_combo)
-        bar.addWidget(QLabel(" ± "))
-        self.diff_spin = QSpinBox()
-        self.diff_spin.setRange(1, 2000)
-        self.diff_spin.setSuffix(" HU")
-        self.diff_spin.setToolTip("Symmetric range of the difference colormap")
-        self.diff_spin.setKeyboardTracking(False)
-        bar.addWidget(self.diff_spin)
-        bar.addSeparator()
-        self.layout_button = QToolButton()
-        self.layout_button.setToolTip("Toggle layout 1×4 / 2×2 (L)")
-        self.layout_button.clicked.connect(self.state.toggle_layout)
-        bar.addWidget(self.layout_button)
-        self.play_button = QToolButton()
-        self.play_button.setText("▶ Cine")
-        self.play_button.setCheckable(True)
-        self.play_button.setToolTip("Cine play / pause (P)")
-        self.play_button.toggled.connect(self.set_cine_playing)
-        bar.addWidget(self.play_button)
-        self.fps_spin = QSpinBox()
-        self.fps_spin.setRange(1, 60)
-        self.fps_spin.setSuffix(" fps")
-        self.fps_spin.setKeyboardTracking(False)
-        bar.addWidget(self.fps_spin)
-
     def _build_status_bar(self) -> None:
         status = self.statusBar()
         self.hu_label = QLabel("")
@@ -239,111 +154,6 @@ class MainWindow(QMainWindow):
         self.cancel_button.hide()
         for widget in (self.device_label, self.progress, self.eta_label, self.cancel_button):
             status.addPermanentWidget(widget)
-
-    def _action(self, text: str, slot: Callable, shortcut: Any = None, *, checkable: bool = False,
-                tip: str | None = None) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            shortcuts = shortcut if isinstance(shortcut, list) else [shortcut]
-            action.setShortcuts([QKeySequence(s) for s in shortcuts])
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        action.setCheckable(checkable)
-        if tip:
-            action.setStatusTip(tip)
-        action.triggered.connect(slot)
-        self.addAction(action)  # shortcuts work even when no menu shows the action
-        return action
-
-    def _build_actions_and_menus(self) -> None:
-        menu = self.menuBar()
-        file_menu = menu.addMenu("&File")
-        file_menu.addAction(self._action("Open LDCT folder…", lambda: self._choose_and_open("ldct", True),
-                                         QKeySequence.StandardKey.Open))
-        file_menu.addAction(self._action("Open LDCT files…", lambda: self._choose_and_open("ldct", False)))
-        file_menu.addAction(self._action("Open NDCT folder…", lambda: self._choose_and_open("ndct", True),
-                                         "Ctrl+Shift+O"))
-        file_menu.addAction(self._action("Open NDCT files…", lambda: self._choose_and_open("ndct", False)))
-        self.recent_menu = file_menu.addMenu("Open recent")
-        file_menu.addAction(self._action("Open demo case", self.open_demo))
-        file_menu.addSeparator()
-        self.simulate_action = self._action("Simulate low dose from NDCT…", self.simulate_dialog)
-        file_menu.addAction(self.simulate_action)
-        file_menu.addSeparator()
-        self.export_action = self._action("Export comparison PNG…", self.export_dialog, "Ctrl+E")
-        file_menu.addAction(self.export_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self._action("Quit", self.close, QKeySequence.StandardKey.Quit))
-
-        view_menu = menu.addMenu("&View")
-        self.layout_action = self._action("Layout 2×2", self.state.toggle_layout, "L", checkable=True)
-        view_menu.addAction(self.layout_action)
-        view_menu.addAction(self._action("Reset zoom and pan", self.state.reset_view, "Space"))
-        self.cine_action = self._action("Cine play", lambda: self.play_button.toggle(), "P", checkable=True)
-        view_menu.addAction(self.cine_action)
-        view_menu.addSeparator()
-        self.sync_actions: dict[str, QAction] = {}
-        for kind, text in (("slice", "Sync slices"), ("window", "Sync window/level"),
-                           ("view", "Sync zoom and pan"), ("crosshair", "Sync crosshair")):
-            action = self._action(text, lambda checked, k=kind: self.state.set_sync(k, checked), checkable=True)
-            action.setChecked(True)
-            view_menu.addAction(action)
-            self.sync_actions[kind] = action
-        view_menu.addSeparator()
-        diff_menu = view_menu.addMenu("Difference map")
-        group = QActionGroup(self)
-        self.diff_actions: dict[str, QAction] = {}
-        for mode, label in DIFF_LABELS.items():
-            action = self._action(label, lambda _=False, m=mode: self.state.set_diff_mode(m), checkable=True)
-            group.addAction(action)
-            diff_menu.addAction(action)
-            self.diff_actions[mode] = action
-        view_menu.addAction(self._action("Cycle difference map", self._cycle_diff, "D"))
-        view_menu.addAction(self._action("Noise power spectrum…", self.show_nps, "N"))
-        view_menu.addAction(self._action("Line profile…", self.show_profile, "F",
-                                         tip="Ctrl + left drag on a panel draws the line"))
-        view_menu.addAction(self._action("Remove ROI and line", self.remove_roi_and_line, ["Del", "Backspace"],
-                                         tip="Shift + left drag on a panel draws an elliptical ROI"))
-        preset_menu = view_menu.addMenu("Window preset")
-        for i, name in enumerate(PRESETS):
-            preset_menu.addAction(self._action(name.capitalize(), lambda _=False, n=name: self.apply_preset(n),
-                                               str(i + 1)))
-
-        # slice navigation (window shortcuts, shown in the help dialog)
-        self._action("Next slice", lambda: self.state.step_slice(+1), ["Down", "Right"])
-        self._action("Previous slice", lambda: self.state.step_slice(-1), ["Up", "Left"])
-        self._action("Forward 10 slices", lambda: self.state.step_slice(+PAGE_STEP), "PgDown")
-        self._action("Back 10 slices", lambda: self.state.step_slice(-PAGE_STEP), "PgUp")
-        self._action("First slice", lambda: self.state.set_slice(0), "Home")
-        self._action("Last slice", lambda: self.state.set_slice(self.state.n_slices - 1), "End")
-
-        model_menu = menu.addMenu("&Models")
-        for key in METHODS:
-            model_menu.addAction(self._action(f"Choose {METHOD_LABELS[key]} checkpoint…",
-                                              lambda _=False, k=key: self._choose_checkpoint(k)))
-        model_menu.addAction(self._action("Use bundled checkpoints", self.use_bundled_checkpoints))
-        model_menu.addSeparator()
-        for key in METHODS:
-            model_menu.addAction(self._action(f"{METHOD_LABELS[key]} checkpoint info…",
-                                              lambda _=False, k=key: self.checkpoint_info(k)))
-        model_menu.addSeparator()
-        model_menu.addAction(self._action("Run inference", lambda: self.start_inference(), "Ctrl+R"))
-        model_menu.addAction(self._action("Cancel inference", self.cancel_inference, "Esc"))
-        device_menu = model_menu.addMenu("Device")
-        device_group = QActionGroup(self)
-        self.device_actions: dict[str, QAction] = {}
-        for device in ("auto", "cpu", "cuda"):
-            action = self._action(device, lambda _=False, d=device: self.set_device(d), checkable=True)
-            device_group.addAction(action)
-            device_menu.addAction(action)
-            self.device_actions[device] = action
-
-        tools_menu = menu.addMenu("&Tools")
-        tools_menu.addAction(self._action("Reader study…", self.reader_study_dialog,
-                                          tip="Blinded A/B: which output looks more like the NDCT?"))
-
-        help_menu = menu.addMenu("&Help")
-        help_menu.addAction(self._action("Keyboard and mouse…", self.show_shortcuts, ["F1", "?"]))
-        help_menu.addAction(self._action("About ldct-viewer…", self.show_about))
 
     def _connect(self) -> None:
         s = self.state
@@ -522,7 +332,7 @@ class MainWindow(QMainWindow):
         worker.start()
         return worker
 
-    def _choose_and_open(self, kind: str, folder: bool) -> None:
+    def choose_and_open(self, kind: str, folder: bool) -> None:
         start = str(self.settings.value(f"last_dir/{kind}", "") or "")
         title = f"Open {kind.upper()} {'folder' if folder else 'files'}"
         if folder:
@@ -583,7 +393,7 @@ class MainWindow(QMainWindow):
         if start and self.case is not None:
             self.start_inference()
 
-    def _choose_checkpoint(self, key: str) -> None:
+    def choose_checkpoint(self, key: str) -> None:
         start = str(self.settings.value("last_dir/checkpoint", "") or "")
         path, _ = QFileDialog.getOpenFileName(self, f"Choose {METHOD_LABELS[key]} checkpoint", start,
                                               "Checkpoints (*.pt *.pth);;All files (*)")
@@ -679,7 +489,7 @@ class MainWindow(QMainWindow):
     def _refresh_all(self) -> None:
         self._refresh_panels(PANELS)
         self._update_slice_label()
-        self._sync_controls()
+        sync_controls(self)
 
     def _ndct_slice(self, i: int) -> np.ndarray | None:
         if self.case is not None:
@@ -858,31 +668,6 @@ class MainWindow(QMainWindow):
             pass
         self.slice_label.setText(text)
 
-    def _sync_controls(self) -> None:
-        """Make the toolbar and menus show the state (without feeding back into it)."""
-        w = self.state.window
-        for widget, value in ((self.width_spin, int(round(w.width))), (self.level_spin, int(round(w.level))),
-                              (self.diff_spin, int(round(self.state.diff_range))),
-                              (self.fps_spin, int(round(self.state.cine_fps)))):
-            widget.blockSignals(True)
-            widget.setValue(value)
-            widget.blockSignals(False)
-        for name, button in self.preset_buttons.items():
-            button.setChecked(PRESETS[name] == (w.width, w.level))
-        self.diff_combo.blockSignals(True)
-        self.diff_combo.setCurrentIndex(self.diff_combo.findData(self.state.diff_mode))
-        self.diff_combo.blockSignals(False)
-        self.diff_actions[self.state.diff_mode].setChecked(True)
-        self.layout_action.setChecked(self.state.layout == "2x2")
-        self.layout_button.setText("▦ 2×2" if self.state.layout == "1x4" else "▥ 1×4")
-        for kind, action in self.sync_actions.items():
-            action.setChecked(self.state.sync[kind])
-        diff = self.state.diff_mode != "none"
-        self.colorbar.setVisible(diff)
-        if diff:
-            base = PANEL_TITLES[reference_of(self.state.diff_mode)]
-            self.colorbar.set_range(self.state.diff_range, f"− {base}")
-
     def _apply_layout(self) -> None:
         for panel in self.panels.values():
             self.grid.removeWidget(panel)
@@ -894,7 +679,7 @@ class MainWindow(QMainWindow):
             self.grid.setRowStretch(r, 1 if (r == 0 or self.state.layout == "2x2") else 0)
         for c in range(4):
             self.grid.setColumnStretch(c, 1 if (c < 2 or self.state.layout == "1x4") else 0)
-        self._sync_controls()
+        sync_controls(self)
 
     # ================================================================== state events
     def _on_slice(self, panels: tuple[str, ...]) -> None:
@@ -910,7 +695,7 @@ class MainWindow(QMainWindow):
             if not getattr(panel, "is_diff", False):
                 panel.set_levels(self.state.window_of(key).levels)
         self._update_panel_subtitles(panels)
-        self._sync_controls()
+        sync_controls(self)
 
     def _on_view(self, panels: tuple[str, ...], range: Any) -> None:  # noqa: A002
         if range is None:
@@ -942,14 +727,14 @@ class MainWindow(QMainWindow):
             self._update_panel_subtitles(PANELS)
         if kind == "crosshair":
             self._on_crosshair(self.state.crosshair, self.state.crosshair_panel)
-        self._sync_controls()
+        sync_controls(self)
 
     def _on_diff(self, mode: str, range: float) -> None:  # noqa: A002
         self._refresh_panels(PANELS)
-        self._sync_controls()
+        sync_controls(self)
         self._update_hu_readout()
 
-    def _cycle_diff(self) -> None:
+    def cycle_diff(self) -> None:
         modes = list(DIFF_LABELS)
         self.state.set_diff_mode(modes[(modes.index(self.state.diff_mode) + 1) % len(modes)])
 
@@ -960,7 +745,7 @@ class MainWindow(QMainWindow):
     def apply_preset(self, name: str) -> None:
         w, lv = PRESETS[name]
         self.state.set_window(w, lv, self._window_target())
-        self._sync_controls()
+        sync_controls(self)
 
     def _queue_drag(self, dx: float, dy: float, key: str) -> None:
         """Coalesce mouse moves: apply the summed drag at most every ``DRAG_INTERVAL_MS``."""
@@ -1026,7 +811,7 @@ class MainWindow(QMainWindow):
     def _on_cine_fps(self, fps: float) -> None:
         if self._cine_timer.isActive():
             self._cine_timer.setInterval(int(1000 / fps))
-        self._sync_controls()
+        sync_controls(self)
 
     def _cine_step(self) -> None:
         n = self.state.n_slices
