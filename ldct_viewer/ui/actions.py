@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QSpinBox, QToolBar, QToolButton
 
 from ldct_viewer.display import DIFF_LABELS, PANEL_TITLES, reference_of
 from ldct_viewer.methods import METHOD_LABELS, METHODS
+from ldct_viewer.ui.settings import DEVICES, recent_entries
 from ldct_viewer.windowing import PRESETS
 
 PAGE_STEP = 10
@@ -194,7 +195,7 @@ def build_menus(window) -> None:
     device_menu = model_menu.addMenu("Device")
     device_group = QActionGroup(window)
     window.device_actions: dict[str, QAction] = {}
-    for device in ("auto", "cpu", "cuda"):
+    for device in DEVICES:
         action = _action(window, device, lambda _=False, d=device: window.set_device(d), checkable=True)
         device_group.addAction(action)
         device_menu.addAction(action)
@@ -233,3 +234,15 @@ def sync_controls(window) -> None:
     if diff:
         base = PANEL_TITLES[reference_of(window.state.diff_mode)]
         window.colorbar.set_range(window.state.diff_range, f"− {base}")
+
+
+def fill_recent_menu(window) -> None:
+    """File → Open recent: the recently opened series, newest first."""
+    window.recent_menu.clear()
+    recent = recent_entries(window.settings)
+    for entry in recent:
+        paths = entry["paths"]
+        label = f"{entry['kind'].upper()}: {paths[0]}" + (f" (+{len(paths) - 1})" if len(paths) > 1 else "")
+        action = window.recent_menu.addAction(label)
+        action.triggered.connect(lambda _=False, e=entry: window.open_paths(e["paths"], e["kind"]))
+    window.recent_menu.setEnabled(bool(recent))

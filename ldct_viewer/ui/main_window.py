@@ -7,7 +7,6 @@ can go wrong with a user's files or checkpoints ends in an error dialog, never a
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -39,19 +38,24 @@ from ldct_viewer.display import (
     panel_image,
 )
 from ldct_viewer.methods import METHOD_LABELS, METHODS
-from ldct_viewer.ui.actions import SHORTCUTS, build_menus, build_toolbar, sync_controls
+from ldct_viewer.ui.actions import SHORTCUTS, build_menus, build_toolbar, fill_recent_menu, sync_controls
 from ldct_viewer.ui.colorbar import ColorBar
 from ldct_viewer.ui.inference_controller import InferenceController, checkpoint_path
 from ldct_viewer.ui.messages import error_text, show_error
 from ldct_viewer.ui.metrics_controller import MetricsController
 from ldct_viewer.ui.metrics_table import MetricsTable
 from ldct_viewer.ui.panel import ImagePanel
-from ldct_viewer.ui.settings import default_settings, migrate_settings
+from ldct_viewer.ui.settings import (
+    default_settings,
+    migrate_settings,
+    remember_opened,
+    restore_window,
+    save_window,
+)
 from ldct_viewer.ui.workers import GeneratorWorker, guarded
 from ldct_viewer.viewstate import ViewState
 from ldct_viewer.windowing import DIVERGING_LUT, PRESETS
 
-MAX_RECENT = 8
 DRAG_INTERVAL_MS = 15  # W/L drags are applied at most ~60 times a second
 
 
@@ -87,7 +91,11 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         build_menus(self)
         self._connect()
-        self._restore_settings(checkpoints, device)
+        restore_window(self, checkpoints, device)
+        self.device_actions[self.inference.device].setChecked(True)
+        fill_recent_menu(self)
+        self._update_titles()
+        self._update_device_label()
         self._apply_layout()
         self._refresh_all()
 
@@ -229,7 +237,8 @@ class MainWindow(QMainWindow):
             return False
         QApplication.restoreOverrideCursor()
         if ok:
-            self._remember(kind, paths)
+            remember_opened(self.settings, kind, paths)
+            fill_recent_menu(self)
         return ok
 
     def _choose_series(self, candidates: list, role: str):
@@ -342,32 +351,6 @@ class MainWindow(QMainWindow):
             paths, _ = QFileDialog.getOpenFileNames(self, title, start, "DICOM (*.dcm *.IMA *.ima *);;All files (*)")
         if paths:
             self.open_paths(paths, kind)
-
-    def _remember(self, kind: str, paths: list[Path]) -> None:
-        first = paths[0]
-        self.settings.setValue(f"last_dir/{kind}", str(first if first.is_dir() else first.parent))
-        entry = {"kind": kind, "paths": [str(p) for p in paths]}
-        recent = [r for r in self._recent() if r != entry]
-        recent.insert(0, entry)
-        self.settings.setValue("recent", json.dumps(recent[:MAX_RECENT]))
-        self._rebuild_recent_menu()
-
-    def _recent(self) -> list[dict]:
-        try:
-            data = json.loads(str(self.settings.value("recent", "[]") or "[]"))
-            return [r for r in data if isinstance(r, dict) and r.get("kind") in ("ldct", "ndct") and r.get("paths")]
-        except (TypeError, ValueError):
-            return []
-
-    def _rebuild_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        recent = self._recent()
-        for entry in recent:
-            paths = entry["paths"]
-            label = f"{entry['kind'].upper()}: {paths[0]}" + (f" (+{len(paths) - 1})" if len(paths) > 1 else "")
-            action = self.recent_menu.addAction(label)
-            action.triggered.connect(lambda _=False, e=entry: self.open_paths(e["paths"], e["kind"]))
-        self.recent_menu.setEnabled(bool(recent))
 
     # drag and drop: onto the NDCT panel opens an NDCT, anywhere else an LDCT
     def dragEnterEvent(self, event):  # noqa: N802
@@ -947,46 +930,6 @@ class MainWindow(QMainWindow):
         show_error(self, title, message)
 
     # ================================================================== persistence
-    def _restore_settings(self, checkpoints: dict[str, str | None] | None, device: str) -> None:
-        s = self.settings
-        geometry = s.value("geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:  # first run: wide enough for four panels, but never larger than the screen
-            screen = self.screen()
-            area = screen.availableGeometry() if screen is not None else None
-            if area is not None and area.width() > 0:
-                self.resize(min(1680, int(area.width() * 0.95)), min(760, int(area.height() * 0.9)))
-            else:
-                self.resize(1680, 760)
-        try:
-            self.state.restore(json.loads(str(s.value("view", "{}") or "{}")))
-        except (TypeError, ValueError):
-            pass
-        for key in METHODS:
-            spec = (checkpoints or {}).get(key) if checkpoints and checkpoints.get(key) else None
-            if spec is None and not (checkpoints and key in checkpoints):
-                spec = str(s.value(f"checkpoint/{key}", "") or "") or None
-            if spec is not None and not checkpoints and not Path(spec).is_file():
-                spec = None  # a remembered checkpoint that has gone: fall back to the bundled one
-            self.inference.set_checkpoint(key, spec)
-        if device == "auto":
-            saved = str(s.value("device", "auto") or "auto")
-            device = saved if saved in self.device_actions else "auto"
-        self.inference.set_device(device)
-        self.device_actions[device].setChecked(True)
-        self._rebuild_recent_menu()
-        self._update_titles()
-        self._update_device_label()
-
-    def save_settings(self) -> None:
-        s = self.settings
-        s.setValue("geometry", self.saveGeometry())
-        s.setValue("view", json.dumps(self.state.to_dict()))
-        for key in METHODS:
-            s.setValue(f"checkpoint/{key}", self.inference.slots[key].spec or "")
-        s.sync()
-
     def _close_nps(self) -> None:
         """Delete the NPS window with the viewer, while Qt is still up."""
         if self.nps_dialog is not None:
@@ -996,7 +939,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event):  # noqa: N802
         self._close_nps()
-        self.save_settings()
+        save_window(self)
         self._cine_timer.stop()
         self.inference.cancel()
         self.metrics.stop()
