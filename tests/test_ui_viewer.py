@@ -734,8 +734,8 @@ def test_nps_window_follows_the_slice_and_shows_every_panel_s_spectrum(qtbot, en
 # ---------------------------------------------------------------------------------------- layout, help
 def test_layout_toggle(viewer, qtbot):
     def position(key):
-        index = viewer.grid.indexOf(viewer.panels[key])
-        return viewer.grid.getItemPosition(index)[:2]
+        index = viewer.panel_grid.grid.indexOf(viewer.panels[key])
+        return viewer.panel_grid.grid.getItemPosition(index)[:2]
 
     assert [position(k) for k in PANELS] == [(0, 0), (0, 1), (0, 2), (0, 3)]
     qtbot.keyClick(viewer, Qt.Key.Key_L)

@@ -16,7 +16,6 @@ from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -27,14 +26,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ldct_viewer.analysis.profile import Line
-from ldct_viewer.analysis.roi import EllipseRoi, RoiStats, roi_stats
+from ldct_viewer.analysis.roi import RoiStats, roi_stats
 from ldct_viewer.display import (
     DIFF_LABELS,
     PANEL_TITLES,
     PANELS,
-    difference_note,
-    difference_title,
     panel_image,
 )
 from ldct_viewer.methods import METHOD_LABELS, METHODS
@@ -44,7 +40,7 @@ from ldct_viewer.ui.inference_controller import InferenceController, checkpoint_
 from ldct_viewer.ui.messages import error_text, show_error
 from ldct_viewer.ui.metrics_controller import MetricsController
 from ldct_viewer.ui.metrics_table import MetricsTable
-from ldct_viewer.ui.panel import ImagePanel
+from ldct_viewer.ui.panel_grid import PanelGrid
 from ldct_viewer.ui.settings import (
     default_settings,
     migrate_settings,
@@ -54,9 +50,8 @@ from ldct_viewer.ui.settings import (
 )
 from ldct_viewer.ui.workers import GeneratorWorker, guarded
 from ldct_viewer.viewstate import ViewState
-from ldct_viewer.windowing import DIVERGING_LUT, PRESETS
+from ldct_viewer.windowing import PRESETS
 
-DRAG_INTERVAL_MS = 15  # W/L drags are applied at most ~60 times a second
 
 
 class MainWindow(QMainWindow):
@@ -80,12 +75,12 @@ class MainWindow(QMainWindow):
         self.nps_dialog = None  # ldct_viewer.ui.nps_dialog.NpsDialog, made when first opened
         self.profile_dialog = None  # ldct_viewer.ui.profile_dialog.ProfileDialog, made when first opened
         self.study_window = None  # ldct_viewer.ui.reader_study.ReaderStudyWindow of the last study started
-        self._pending_drag: list[Any] = [0.0, 0.0, None]
         self._busy_workers: list[GeneratorWorker] = []
         self._busy_message = ""  # shown on every panel while a case is being prepared
         self.last_export: list[Path] = []
 
-        self.panels = {key: ImagePanel(key, PANEL_TITLES[key]) for key in PANELS}
+        self.panel_grid = PanelGrid(self.state)
+        self.panels = self.panel_grid.panels
         self._build_central()
         build_toolbar(self)
         self._build_status_bar()
@@ -96,11 +91,8 @@ class MainWindow(QMainWindow):
         fill_recent_menu(self)
         self._update_titles()
         self._update_device_label()
-        self._apply_layout()
         self._refresh_all()
 
-        self._drag_timer = QTimer(self, singleShot=True, interval=DRAG_INTERVAL_MS)
-        self._drag_timer.timeout.connect(self._apply_drag)
         self._cine_timer = QTimer(self)
         self._cine_timer.timeout.connect(self._cine_step)
 
@@ -112,11 +104,7 @@ class MainWindow(QMainWindow):
         outer.setSpacing(4)
 
         row = QHBoxLayout()
-        self.grid_host = QWidget()
-        self.grid = QGridLayout(self.grid_host)
-        self.grid.setContentsMargins(0, 0, 0, 0)
-        self.grid.setSpacing(4)
-        row.addWidget(self.grid_host, 1)
+        row.addWidget(self.panel_grid, 1)
         self.colorbar = ColorBar()
         self.colorbar.hide()
         row.addWidget(self.colorbar)
@@ -140,11 +128,6 @@ class MainWindow(QMainWindow):
         outer.addLayout(metrics_row)
         self.setCentralWidget(central)
 
-        lead = self.panels["ldct"].view
-        for key in PANELS[1:]:
-            self.panels[key].view.setXLink(lead)
-            self.panels[key].view.setYLink(lead)
-
     def _build_status_bar(self) -> None:
         status = self.statusBar()
         self.hu_label = QLabel("")
@@ -166,26 +149,16 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         s = self.state
         s.subscribe("slice", self._on_slice)
-        s.subscribe("window", self._on_window)
-        s.subscribe("view", self._on_view)
-        s.subscribe("sync", self._on_sync)
+        s.subscribe("window", lambda panels: sync_controls(self))
+        s.subscribe("sync", lambda kind, enabled: (self._update_hu_readout(), sync_controls(self)))
         s.subscribe("diff", self._on_diff)
-        s.subscribe("layout", lambda layout: self._apply_layout())
-        s.subscribe("crosshair", self._on_crosshair)
+        s.subscribe("layout", lambda layout: sync_controls(self))
+        s.subscribe("crosshair", lambda pos, panel: self._update_hu_readout())
         s.subscribe("cine", lambda fps: self._on_cine_fps(fps))
         s.subscribe("n_slices", lambda n: self._update_slider())
         s.subscribe("roi", lambda roi: self._update_roi(PANELS))
-        s.subscribe("line", lambda line: self._update_line())
-        for key, panel in self.panels.items():
-            panel.view.windowDragged.connect(lambda dx, dy, k=key: self._queue_drag(dx, dy, k))
-            panel.view.sliceStepped.connect(lambda step, k=key: self.state.step_slice(step, k))
-            panel.view.sigRangeChangedManually.connect(lambda *_, k=key: self._record_view(k))
-            panel.view.sigResized.connect(lambda *_, k=key: self._panel_resized(k))
-            panel.hovered.connect(lambda pos, k=key: self.state.set_crosshair(pos, k if pos else None))
-            panel.view.roiDragged.connect(self._on_roi_drag)
-            panel.roiEdited.connect(self.state.set_roi)
-            panel.view.lineDragged.connect(self._on_line_drag)
-            panel.lineEdited.connect(self.state.set_line)
+        s.subscribe("line", lambda line: self.profile_dialog.schedule() if self.profile_dialog is not None else None)
+        self.panel_grid.lineDrawn.connect(self.show_profile)
         self.slider.valueChanged.connect(lambda v: self.state.set_slice(v))
         self.width_spin.valueChanged.connect(
             lambda v: self.state.set_window(v, self.state.window.level, self._window_target()))
@@ -507,47 +480,14 @@ class MainWindow(QMainWindow):
         return texts
 
     def _refresh_panels(self, keys: Sequence[str]) -> None:
-        lut = DIVERGING_LUT
-        r = self.state.diff_range
         images_at: dict[int, dict[str, np.ndarray | None]] = {}  # panels show one slice unless unsynced
         for key in keys:
-            panel = self.panels[key]
             i = self.state.slice_of(key)
             if i not in images_at:
                 images_at[i] = {k: self.source_slice(k, i) for k in PANELS}
-            shown = panel_image(key, images_at[i], self.state.diff_mode, self._missing_texts(i))
-            panel.is_diff = shown.is_difference
-            if shown.image is None:
-                panel.set_placeholder(shown.placeholder)
-            elif shown.is_difference:
-                panel.set_image(shown.image, (-r, r), lut)
-            else:
-                panel.set_image(shown.image, self.state.window_of(key).levels)
-        self._update_panel_subtitles(keys)
+            self.panel_grid.show(key, panel_image(key, images_at[i], self.state.diff_mode, self._missing_texts(i)))
+        self.panel_grid.update_subtitles(keys)
         self._update_roi(keys)
-        if self.profile_dialog is not None:
-            self.profile_dialog.schedule()
-
-    def _on_roi_drag(self, start: tuple[float, float], now: tuple[float, float], finished: bool) -> None:
-        """Shift + left drag draws the ROI live; a drag smaller than a pixel (a Shift-click) removes it."""
-        roi = EllipseRoi.from_corners(start, now)
-        if finished and (roi.width < 1 or roi.height < 1):
-            roi = None
-        self.state.set_roi(roi)
-
-    def _on_line_drag(self, start: tuple[float, float], now: tuple[float, float], finished: bool) -> None:
-        """Ctrl + left drag draws the profile line live and opens the profile window when released;
-        a drag shorter than a pixel (a Ctrl-click) removes the line."""
-        line = Line(start[0], start[1], now[0], now[1])
-        if finished and line.length_px() < 1:
-            line = None
-        self.state.set_line(line)
-        if finished and line is not None:
-            self.show_profile()
-
-    def _update_line(self) -> None:
-        for panel in self.panels.values():
-            panel.set_line(self.state.line)
         if self.profile_dialog is not None:
             self.profile_dialog.schedule()
 
@@ -612,22 +552,6 @@ class MainWindow(QMainWindow):
         for key, panel in self.panels.items():
             panel.set_title(titles[key])
 
-    def _update_panel_subtitles(self, keys: Sequence[str]) -> None:
-        mode = self.state.diff_mode
-        for key in keys:
-            panel = self.panels[key]
-            if getattr(panel, "is_diff", False):
-                note = difference_note(key, mode)
-                text = difference_title(key, mode) + (f" ({note})" if note else "")
-                panel.subtitle.setText(f"{text}  ·  ±{self.state.diff_range:g} HU")
-            else:
-                w = self.state.window_of(key)
-                i = self.state.slice_of(key)
-                text = f"W {w.width:g} / L {w.level:g}"
-                if not self.state.sync["slice"]:
-                    text += f"  ·  slice {i + 1}"
-                panel.subtitle.setText(text)
-
     def _update_slider(self) -> None:
         n = self.state.n_slices
         self.slider.blockSignals(True)
@@ -651,19 +575,6 @@ class MainWindow(QMainWindow):
             pass
         self.slice_label.setText(text)
 
-    def _apply_layout(self) -> None:
-        for panel in self.panels.values():
-            self.grid.removeWidget(panel)
-        positions = ([(0, c) for c in range(4)] if self.state.layout == "1x4"
-                     else [(0, 0), (0, 1), (1, 0), (1, 1)])
-        for key, (row, col) in zip(PANELS, positions):
-            self.grid.addWidget(self.panels[key], row, col)
-        for r in range(2):
-            self.grid.setRowStretch(r, 1 if (r == 0 or self.state.layout == "2x2") else 0)
-        for c in range(4):
-            self.grid.setColumnStretch(c, 1 if (c < 2 or self.state.layout == "1x4") else 0)
-        sync_controls(self)
-
     # ================================================================== state events
     def _on_slice(self, panels: tuple[str, ...]) -> None:
         self._refresh_panels(panels)
@@ -671,46 +582,6 @@ class MainWindow(QMainWindow):
         self.inference.set_focus(self.state.slice_of("ldct"))
         self._schedule_metrics()
         self._update_hu_readout()
-
-    def _on_window(self, panels: tuple[str, ...]) -> None:
-        for key in panels:
-            panel = self.panels[key]
-            if not getattr(panel, "is_diff", False):
-                panel.set_levels(self.state.window_of(key).levels)
-        self._update_panel_subtitles(panels)
-        sync_controls(self)
-
-    def _on_view(self, panels: tuple[str, ...], range: Any) -> None:  # noqa: A002
-        if range is None:
-            self._fit(panels)
-
-    def _fit(self, panels: Sequence[str] = PANELS) -> None:
-        """Fit the images to their panels (all the same size: a paired case shares one grid)."""
-        shape = next((p.image_shape() for p in self.panels.values() if p.image_shape() is not None), None)
-        for key in panels:
-            self.panels[key].fit(shape)
-
-    def _panel_resized(self, key: str) -> None:
-        """Keep the images fitted while the user has not zoomed (layout toggle, window resize)."""
-        if self.state.view_range(key) is None:
-            self._fit((key,))
-
-    def _record_view(self, key: str) -> None:
-        self.state.active_panel = key
-        x0, x1, y0, y1 = self.panels[key].view_range()
-        self.state.set_view_range((x0, x1, y0, y1), key)
-
-    def _on_sync(self, kind: str, enabled: bool) -> None:
-        if kind == "view":
-            lead = self.panels["ldct"].view
-            for key in PANELS[1:]:
-                self.panels[key].view.setXLink(lead if enabled else None)
-                self.panels[key].view.setYLink(lead if enabled else None)
-        if kind == "slice":
-            self._update_panel_subtitles(PANELS)
-        if kind == "crosshair":
-            self._on_crosshair(self.state.crosshair, self.state.crosshair_panel)
-        sync_controls(self)
 
     def _on_diff(self, mode: str, range: float) -> None:  # noqa: A002
         self._refresh_panels(PANELS)
@@ -729,27 +600,6 @@ class MainWindow(QMainWindow):
         w, lv = PRESETS[name]
         self.state.set_window(w, lv, self._window_target())
         sync_controls(self)
-
-    def _queue_drag(self, dx: float, dy: float, key: str) -> None:
-        """Coalesce mouse moves: apply the summed drag at most every ``DRAG_INTERVAL_MS``."""
-        pending = self._pending_drag
-        pending[0] += dx
-        pending[1] += dy
-        pending[2] = key
-        if not self._drag_timer.isActive():
-            self._drag_timer.start()
-
-    def _apply_drag(self) -> None:
-        dx, dy, key = self._pending_drag
-        self._pending_drag = [0.0, 0.0, None]
-        if key is not None and (dx or dy):
-            self.state.drag_window(dx, dy, key)
-
-    def _on_crosshair(self, pos: tuple[float, float] | None, panel: str | None) -> None:
-        shown = self.state.crosshair_panels()
-        for key, p in self.panels.items():
-            p.set_crosshair(pos if key in shown else None)
-        self._update_hu_readout()
 
     def hu_values(self, row: int, col: int) -> dict[str, float | None]:
         """HU of each source at pixel (row, col) of its current slice (None where there is no image)."""
