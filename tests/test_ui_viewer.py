@@ -28,6 +28,7 @@ from PySide6.QtWidgets import QMessageBox
 from ldct_viewer.model import load_checkpoint
 from ldct_viewer.display import PANELS
 from ldct_viewer.methods import METHODS
+from ldct_viewer.ui.reader_study import reader_study_dialog, start_reader_study, study_slices
 from ldct_viewer.windowing import DIVERGING_LUT, PRESETS, window_to_uint8
 
 N_SLICES = 6
@@ -147,7 +148,7 @@ def test_open_pair_shows_inputs_and_model_outputs(viewer, series_pair, checkpoin
     assert "RED-CNN-WGAN-GP" in viewer.panels["wgan-gp"].title.text()
     assert viewer.slice_label.text().startswith(f"slice {i + 1} / {N_SLICES}")
     assert "mm" in viewer.slice_label.text()
-    assert viewer.device_label.text().startswith("CPU")
+    assert viewer.inference_status.device_label.text().startswith("CPU")
     assert dialogs == []
 
 
@@ -445,9 +446,9 @@ def test_ctrl_drag_draws_one_profile_line_and_the_profile_window_plots_every_ima
 def test_reader_study_shows_blinded_pairs_and_records_every_answer(viewer, qtbot, env, dialogs):
     from ldct_viewer.reader_study import plan_trials, read_answers
 
-    assert viewer.study_slices() == list(range(N_SLICES))
+    assert study_slices(viewer) == list(range(N_SLICES))
     path = env / "study.csv"
-    study = viewer.start_reader_study(str(path), n_trials=4, reader="QA", seed=11)
+    study = start_reader_study(viewer, str(path), n_trials=4, reader="QA", seed=11)
     qtbot.addWidget(study)
     plan = plan_trials(list(range(N_SLICES)), 4, seed=11)
     assert study.plan == plan
@@ -475,11 +476,11 @@ def test_reader_study_shows_blinded_pairs_and_records_every_answer(viewer, qtbot
     study.buttons["A"].click()  # after the end: nothing more is recorded
     assert len(read_answers(path)) == 4
 
-    assert viewer.start_reader_study(str(path), n_trials=2) is None  # never written over
+    assert start_reader_study(viewer, str(path), n_trials=2) is None  # never written over
     assert "already exists" in dialogs[-1][1]
 
     # another case opened mid-study: the study stops with the answers so far, and shows nothing else
-    second = viewer.start_reader_study(str(env / "second.csv"), n_trials=3, seed=2)
+    second = start_reader_study(viewer, str(env / "second.csv"), n_trials=3, seed=2)
     qtbot.addWidget(second)
     second.buttons["A"].click()
     viewer.set_case(viewer.case.__class__(ldct=viewer.case.ldct, ndct=viewer.case.ndct, pairing=viewer.case.pairing))
@@ -492,7 +493,7 @@ def test_reader_study_needs_ndct_and_both_outputs(qtbot, env, series_pair, check
     window = make_window(qtbot, env, checkpoints)
     try:
         assert window.open_paths([series_pair["ldct"]], "ldct")
-        window.reader_study_dialog()
+        reader_study_dialog(window)
         assert dialogs and "needs an NDCT" in dialogs[-1][1]
     finally:
         window.shutdown()

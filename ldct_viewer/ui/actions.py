@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QSpinBox, QToolBar, QToolButton
 
 from ldct_viewer.display import DIFF_LABELS, PANEL_TITLES, reference_of
 from ldct_viewer.methods import METHOD_LABELS, METHODS
+from ldct_viewer.ui.reader_study import reader_study_dialog
 from ldct_viewer.ui.settings import DEVICES, recent_entries
 from ldct_viewer.windowing import PRESETS
 
@@ -202,7 +203,7 @@ def build_menus(window) -> None:
         window.device_actions[device] = action
 
     tools_menu = menu.addMenu("&Tools")
-    tools_menu.addAction(_action(window, "Reader study…", window.reader_study_dialog,
+    tools_menu.addAction(_action(window, "Reader study…", lambda: reader_study_dialog(window),
                                       tip="Blinded A/B: which output looks more like the NDCT?"))
 
     help_menu = menu.addMenu("&Help")

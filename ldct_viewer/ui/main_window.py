@@ -7,7 +7,6 @@ can go wrong with a user's files or checkpoints ends in an error dialog, never a
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -19,8 +18,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QProgressBar,
-    QPushButton,
     QSlider,
     QVBoxLayout,
     QWidget,
@@ -37,6 +34,7 @@ from ldct_viewer.methods import METHOD_LABELS, METHODS
 from ldct_viewer.ui.actions import SHORTCUTS, build_menus, build_toolbar, fill_recent_menu, sync_controls
 from ldct_viewer.ui.colorbar import ColorBar
 from ldct_viewer.ui.inference_controller import InferenceController, checkpoint_path
+from ldct_viewer.ui.inference_status import InferenceStatus
 from ldct_viewer.ui.messages import error_text, show_error
 from ldct_viewer.ui.metrics_controller import MetricsController
 from ldct_viewer.ui.metrics_table import MetricsTable
@@ -83,14 +81,16 @@ class MainWindow(QMainWindow):
         self.panels = self.panel_grid.panels
         self._build_central()
         build_toolbar(self)
-        self._build_status_bar()
+        self.hu_label = QLabel("")
+        self.statusBar().addWidget(self.hu_label, 1)
+        self.inference_status = InferenceStatus(self.inference, self.statusBar(), self.cancel_inference)
         build_menus(self)
         self._connect()
         restore_window(self, checkpoints, device)
         self.device_actions[self.inference.device].setChecked(True)
         fill_recent_menu(self)
         self._update_titles()
-        self._update_device_label()
+        self.inference_status.update_device()
         self._refresh_all()
 
         self._cine_timer = QTimer(self)
@@ -128,24 +128,6 @@ class MainWindow(QMainWindow):
         outer.addLayout(metrics_row)
         self.setCentralWidget(central)
 
-    def _build_status_bar(self) -> None:
-        status = self.statusBar()
-        self.hu_label = QLabel("")
-        status.addWidget(self.hu_label, 1)
-        self.device_label = QLabel("")
-        self.device_label.setObjectName("hint")
-        self.progress = QProgressBar()
-        self.progress.setFixedWidth(180)
-        self.progress.setFormat("%v / %m slices")
-        self.progress.hide()
-        self.eta_label = QLabel("")
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop background inference (Esc); finished slices are kept")
-        self.cancel_button.clicked.connect(self.cancel_inference)
-        self.cancel_button.hide()
-        for widget in (self.device_label, self.progress, self.eta_label, self.cancel_button):
-            status.addPermanentWidget(widget)
-
     def _connect(self) -> None:
         s = self.state
         s.subscribe("slice", self._on_slice)
@@ -172,9 +154,7 @@ class MainWindow(QMainWindow):
         inf = self.inference
         inf.sliceReady.connect(self._on_result)
         inf.modelFailed.connect(self._on_model_failed)
-        inf.progressChanged.connect(self._on_progress)
         inf.runningChanged.connect(self._on_running)
-        inf.engineReady.connect(lambda key: self._update_device_label())
 
     # ================================================================== opening data
     def set_case(self, case, *, start: bool = True) -> None:
@@ -376,7 +356,7 @@ class MainWindow(QMainWindow):
         self.inference.set_device(device)
         self.device_actions[device].setChecked(True)
         self.settings.setValue("device", device)
-        self._update_device_label()
+        self.inference_status.update_device()
         if self.case is not None:
             self.start_inference()
 
@@ -386,7 +366,7 @@ class MainWindow(QMainWindow):
         case = self.case
         self.inference.start(case.ldct_slice, case.n_slices, self.state.slice_of("ldct"))
         self._refresh_panels(METHODS)
-        self._update_device_label()
+        self.inference_status.update_device()
 
     def cancel_inference(self) -> None:
         if self.inference.is_running:
@@ -422,24 +402,9 @@ class MainWindow(QMainWindow):
             self._refresh_panels(METHODS)
         self.report_error("Inference error", message)
 
-    def _on_progress(self, done: int, total: int, eta: float) -> None:
-        self.progress.setMaximum(max(total, 1))
-        self.progress.setValue(done)
-        if self.inference.is_running and total:
-            self.eta_label.setText(f"ETA {_format_eta(eta)}" if math.isfinite(eta) else "ETA …")
-        else:
-            self.eta_label.setText("")
-
     def _on_running(self, running: bool) -> None:
-        self.progress.setVisible(running)
-        self.cancel_button.setVisible(running)
         if not running:
-            self.eta_label.setText("")
             self._refresh_panels(METHODS)  # "computing…" becomes "not computed" after a cancel
-        self._update_device_label()
-
-    def _update_device_label(self) -> None:
-        self.device_label.setText(self.inference.device_description())
 
     # ================================================================== display
     def _refresh_all(self) -> None:
@@ -673,49 +638,6 @@ class MainWindow(QMainWindow):
         self.metrics_table.show_slice(i, has_ndct, lambda key: self.metrics.values(key, i),
                                       lambda key: key == "ldct" or self.inference.slots[key].problem is None)
 
-    # ================================================================== reader study
-    def study_slices(self) -> list[int]:
-        """LDCT slices with an NDCT slice and both networks' outputs: what a reader study can show."""
-        if self.case is None or self.case.ndct is None:
-            return []
-        return [i for i in range(self.case.n_slices) if self.case.ndct_index(i) is not None
-                and all(self.inference.result(key, i) is not None for key in METHODS)]
-
-    def reader_study_dialog(self) -> None:
-        available = len(self.study_slices())
-        if not available:
-            self.report_error("Reader study", "A reader study needs an NDCT and both networks' outputs: open an "
-                                              "LDCT/NDCT pair and let the networks finish (Models → Run inference).")
-            return
-        import secrets
-
-        from ldct_viewer.ui.reader_study import ReaderStudySetup
-
-        dialog = ReaderStudySetup(self, available, str(self.settings.value("last_dir/study", "") or ""),
-                                  seed=secrets.randbelow(10**6))
-        if dialog.exec() != ReaderStudySetup.DialogCode.Accepted:
-            return
-        options = dialog.options()
-        self.settings.setValue("last_dir/study", str(Path(options["path"]).parent))
-        self.start_reader_study(**options)
-
-    def start_reader_study(self, path: str, n_trials: int, reader: str = "", seed: int = 0):
-        """Plan ``n_trials`` blinded trials over ``study_slices()`` with ``seed`` and open the study
-        window; answers go to the new CSV ``path``. Returns the window (None after an error dialog)."""
-        from ldct_viewer.errors import InputError
-        from ldct_viewer.reader_study import StudyLog, plan_trials
-        from ldct_viewer.ui.reader_study import ReaderStudyWindow
-
-        try:
-            plan = plan_trials(self.study_slices(), n_trials, seed)
-            log = StudyLog(path, reader, seed)  # creates the file: only once there is a plan
-        except InputError as err:
-            self.report_error("Reader study", str(err))
-            return None
-        self.study_window = ReaderStudyWindow(self, plan, log)
-        self.study_window.show()
-        return self.study_window
-
     # ================================================================== export, help, errors
     def export_dialog(self) -> None:
         if self.case is None:
@@ -806,9 +728,3 @@ class MainWindow(QMainWindow):
             worker.abort()
             worker.wait(timeout)
 
-
-def _format_eta(seconds: float) -> str:
-    seconds = max(0, int(round(seconds)))
-    if seconds < 60:
-        return f"{seconds} s"
-    return f"{seconds // 60} min {seconds % 60:02d} s"
