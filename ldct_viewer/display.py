@@ -88,3 +88,50 @@ def panel_image(key: str, images: Mapping[str, np.ndarray | None], diff_mode: st
         return PanelImage(own)
     absent = next(k for k in difference_terms(key, diff_mode) if images.get(k) is None)
     return PanelImage(None, f"{difference_title(key, diff_mode)} needs an {PANEL_TITLES[absent]} slice")
+
+
+def missing_texts(case, ndct_alone, i: int, outputs: Mapping[str, str], busy: str = "") -> dict[str, str]:
+    """Each panel's text for when it has no image on LDCT slice ``i``.
+
+    ``case`` is the open ``Case`` (or None), ``ndct_alone`` an NDCT series opened without an LDCT,
+    ``outputs`` each method's reason for having no output, ``busy`` what is being prepared.
+    """
+    if case is None and busy:
+        return {key: busy for key in PANELS}
+    if case is None:
+        ldct = ("no LDCT open\nFile → Simulate low dose from NDCT…" if ndct_alone is not None
+                else "no LDCT open\nFile → Open LDCT… (Ctrl+O) or drop a folder here")
+        texts = {key: "no LDCT open" for key in PANELS} | {"ldct": ldct}
+    else:
+        texts = {key: outputs[key] for key in METHODS}
+    no_ndct = case is None or case.ndct is None
+    texts["ndct"] = ("no NDCT open\nFile → Open NDCT… (Ctrl+Shift+O)" if no_ndct
+                     else f"no NDCT slice paired with LDCT slice {i + 1}")
+    return texts
+
+
+def panel_titles(case, ndct_alone, checkpoint_names: Mapping[str, str]) -> dict[str, str]:
+    """Each panel's title: the image and where it comes from (series description, checkpoint file)."""
+    titles = {**PANEL_TITLES, **{key: f"{PANEL_TITLES[key]}  ·  {name}" for key, name in checkpoint_names.items()}}
+    if case is not None:
+        desc = getattr(case.ldct, "description", "") or ""
+        if case.simulated:
+            desc = desc or f"simulated {case.simulated.get('dose', 0):.0%} dose"
+        titles["ldct"] = f"LDCT  ·  {desc}" if desc else "LDCT"
+    ndct = case.ndct if case is not None else ndct_alone
+    if ndct is not None and getattr(ndct, "description", ""):
+        titles["ndct"] = f"NDCT  ·  {ndct.description}"
+    return titles
+
+
+def slice_caption(case, ndct_alone, i: int, n_slices: int) -> str:
+    """``"slice 3 / 40  ·  z = -12.5 mm"`` beside the slider; "no case open" when nothing is."""
+    if case is None and ndct_alone is None:
+        return "no case open"
+    text = f"slice {i + 1} / {n_slices}"
+    try:
+        z = case.position_mm(i) if case is not None else float(ndct_alone.slice_locations[i])
+        text += f"  ·  z = {z:.1f} mm"
+    except (AttributeError, IndexError, TypeError):
+        pass
+    return text

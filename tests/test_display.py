@@ -54,3 +54,24 @@ def test_missing_images_give_placeholders(images):
 def test_unknown_mode_is_refused(images):
     with pytest.raises(ValueError):
         panel_image("mse", images, "ratio", MISSING)
+
+
+def test_texts_titles_and_caption_say_what_is_open(tmp_path):
+    from dicom_factory import phantom_volume, write_ct_series
+
+    from ldct_viewer.display import missing_texts, panel_titles, slice_caption
+    from ldct_viewer.io import load_series
+    from ldct_viewer.opening import open_case
+
+    assert "Open LDCT" in missing_texts(None, None, 0, {})["ldct"]
+    assert set(missing_texts(None, None, 0, {}, busy="Preparing…").values()) == {"Preparing…"}
+    assert slice_caption(None, None, 0, 1) == "no case open"
+    write_ct_series(tmp_path / "ndct", phantom_volume(3, 16, seed=1), description="reference scan")
+    ndct = load_series(tmp_path / "ndct")
+    assert "Simulate" in missing_texts(None, ndct, 0, {})["ldct"]
+    case = open_case(tmp_path / "ndct")  # an LDCT alone
+    texts = missing_texts(case, None, 2, {"mse": "computing…", "wgan-gp": "failed"})
+    assert (texts["mse"], texts["wgan-gp"]) == ("computing…", "failed") and "no NDCT open" in texts["ndct"]
+    titles = panel_titles(case, None, {"mse": "a.pt", "wgan-gp": "b.pt"})
+    assert titles["mse"].endswith("a.pt") and titles["ldct"] == "LDCT  ·  reference scan" and titles["ndct"] == "NDCT"
+    assert slice_caption(case, None, 1, 3).startswith("slice 2 / 3  ·  z = ")

@@ -28,7 +28,10 @@ from ldct_viewer.display import (
     DIFF_LABELS,
     PANEL_TITLES,
     PANELS,
+    missing_texts,
     panel_image,
+    panel_titles,
+    slice_caption,
 )
 from ldct_viewer.methods import METHOD_LABELS, METHODS
 from ldct_viewer.ui.actions import SHORTCUTS, build_menus, build_toolbar, fill_recent_menu, sync_controls
@@ -429,28 +432,16 @@ class MainWindow(QMainWindow):
             return self.case.ldct_slice(i)
         return self.inference.result(key, i)
 
-    def _missing_texts(self, i: int) -> dict[str, str]:
-        """Each panel's text for when it has no image on LDCT slice ``i``."""
-        if self.case is None and self._busy_message:
-            return {key: self._busy_message for key in PANELS}
-        if self.case is None:
-            ldct = ("no LDCT open\nFile → Simulate low dose from NDCT…" if self.ndct_only is not None
-                    else "no LDCT open\nFile → Open LDCT… (Ctrl+O) or drop a folder here")
-            texts = {key: "no LDCT open" for key in PANELS} | {"ldct": ldct}
-        else:
-            texts = {key: self.inference.placeholder(key) for key in METHODS}
-        no_ndct = self.case is None or self.case.ndct is None
-        texts["ndct"] = ("no NDCT open\nFile → Open NDCT… (Ctrl+Shift+O)" if no_ndct
-                         else f"no NDCT slice paired with LDCT slice {i + 1}")
-        return texts
-
     def _refresh_panels(self, keys: Sequence[str]) -> None:
-        images_at: dict[int, dict[str, np.ndarray | None]] = {}  # panels show one slice unless unsynced
+        outputs = {key: self.inference.placeholder(key) for key in METHODS}
+        sources: dict[int, tuple] = {}  # the panels show one slice unless slice sync is off
         for key in keys:
             i = self.state.slice_of(key)
-            if i not in images_at:
-                images_at[i] = {k: self.source_slice(k, i) for k in PANELS}
-            self.panel_grid.show(key, panel_image(key, images_at[i], self.state.diff_mode, self._missing_texts(i)))
+            if i not in sources:
+                sources[i] = ({k: self.source_slice(k, i) for k in PANELS},
+                              missing_texts(self.case, self.ndct_only, i, outputs, self._busy_message))
+            images, missing = sources[i]
+            self.panel_grid.show(key, panel_image(key, images, self.state.diff_mode, missing))
         self.panel_grid.update_subtitles(keys)
         self._update_roi(keys)
         if self.profile_dialog is not None:
@@ -502,20 +493,12 @@ class MainWindow(QMainWindow):
         return roi_stats(image, self.state.roi, self.pixel_spacing())
 
     def _update_titles(self) -> None:
-        titles = dict(PANEL_TITLES)
-        for key in METHODS:
-            slot = self.inference.slots[key]
-            titles[key] = f"{PANEL_TITLES[key]}  ·  {checkpoint_path(key, slot.spec).name}"
-        if self.case is not None:
-            desc = getattr(self.case.ldct, "description", "") or ""
-            if self.case.simulated:
-                desc = desc or f"simulated {self.case.simulated.get('dose', 0):.0%} dose"
-            titles["ldct"] = f"LDCT  ·  {desc}" if desc else "LDCT"
-        ndct = self.case.ndct if self.case is not None else self.ndct_only
-        if ndct is not None and getattr(ndct, "description", ""):
-            titles["ndct"] = f"NDCT  ·  {ndct.description}"
-        for key, panel in self.panels.items():
-            panel.set_title(titles[key])
+        names = {key: checkpoint_path(key, self.inference.slots[key].spec).name for key in METHODS}
+        for key, title in panel_titles(self.case, self.ndct_only, names).items():
+            self.panels[key].set_title(title)
+
+    def _update_slice_label(self) -> None:
+        self.slice_label.setText(slice_caption(self.case, self.ndct_only, self.state.slice_index, self.state.n_slices))
 
     def _update_slider(self) -> None:
         n = self.state.n_slices
@@ -524,21 +507,6 @@ class MainWindow(QMainWindow):
         self.slider.setValue(self.state.slice_index)
         self.slider.blockSignals(False)
         self._update_slice_label()
-
-    def _update_slice_label(self) -> None:
-        if self.case is None and self.ndct_only is None:
-            self.slice_label.setText("no case open")
-            return
-        i = self.state.slice_index
-        text = f"slice {i + 1} / {self.state.n_slices}"
-        try:
-            if self.case is not None:
-                text += f"  ·  z = {self.case.position_mm(i):.1f} mm"
-            else:
-                text += f"  ·  z = {float(self.ndct_only.slice_locations[i]):.1f} mm"
-        except (AttributeError, IndexError, TypeError):
-            pass
-        self.slice_label.setText(text)
 
     # ================================================================== state events
     def _on_slice(self, panels: tuple[str, ...]) -> None:
