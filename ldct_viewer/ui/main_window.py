@@ -167,17 +167,21 @@ class MainWindow(QMainWindow):
         self.metrics.forget()
         self.remove_roi_and_line()  # another patient: the old ROI and line mean nothing there
         self.inference.forget_finished()
-        self.state.set_n_slices(case.n_slices)
-        self.state.set_slice(case.n_slices // 2)
-        self._update_titles()
-        self._refresh_all()
-        self.state.reset_view()
-        self._update_slider()
-        self.simulate_action.setEnabled(case.ndct is not None)
+        self._show_new_series(case.n_slices, simulate=case.ndct is not None)
         self.setWindowTitle(f"ldct-viewer — {case.describe()}")
         self.caseChanged.emit()
         if start:
             self.start_inference()
+
+    def _show_new_series(self, n_slices: int, *, simulate: bool) -> None:
+        """Another series is on screen: its middle slice, fitted, titled; File → Simulate if an NDCT is open."""
+        self.state.set_n_slices(n_slices)
+        self.state.set_slice(n_slices // 2)
+        self._update_titles()
+        self._refresh_all()
+        self.state.reset_view()
+        self._update_slider()
+        self.simulate_action.setEnabled(simulate)
 
     def open_paths(self, paths: Sequence[str | Path], kind: str = "ldct") -> bool:
         """Open LDCT (or NDCT) files/folders; pairs automatically; dialogs on errors. True on success."""
@@ -221,13 +225,7 @@ class MainWindow(QMainWindow):
         if self.case is None:
             self.ndct_only = ndct
             self.metrics.forget()
-            self.state.set_n_slices(len(ndct))
-            self.state.set_slice(len(ndct) // 2)
-            self._update_titles()
-            self._refresh_all()
-            self.state.reset_view()
-            self._update_slider()
-            self.simulate_action.setEnabled(True)
+            self._show_new_series(len(ndct), simulate=True)
             self.statusBar().showMessage("NDCT open without LDCT: File → Simulate low dose from NDCT… "
                                          "or File → Open LDCT", 10000)
             return True
