@@ -359,7 +359,7 @@ def test_shift_drag_draws_one_roi_on_every_panel_with_each_image_s_statistics(vi
     for key in PANELS:
         assert shown(key) == pytest.approx((roi.x0, roi.y0, roi.width, roi.height))
     assert labels_match(roi)
-    sds = {key: viewer.roi_stats_of(key).sd for key in PANELS}
+    sds = {key: viewer.panel_grid.roi_stats_of(key).sd for key in PANELS}
     assert sds["ldct"] > sds["ndct"]  # the LDCT's added noise (SD 30 HU) shows in its SD
 
     # moved on one panel: the state and every other panel follow
@@ -375,7 +375,7 @@ def test_shift_drag_draws_one_roi_on_every_panel_with_each_image_s_statistics(vi
     qtbot.keyClick(viewer, Qt.Key.Key_Delete)
     assert viewer.state.roi is None
     assert all(shown(key) is None and not viewer.panels[key].roi_label.isVisible() for key in PANELS)
-    assert viewer.roi_stats_of("ldct") is None
+    assert viewer.panel_grid.roi_stats_of("ldct") is None
 
     viewer.state.set_roi(EllipseRoi(2, 2, 10, 10))  # a new case drops the ROI
     viewer.set_case(viewer.case)
@@ -543,7 +543,7 @@ def test_crosshair_reports_hu_of_all_four_images(viewer, qtbot, series_pair):
     row, col = 20, 30
     viewer.panels["wgan-gp"].hovered.emit((row + 0.4, col + 0.7))
     text = viewer.hu_label.text()
-    values = viewer.hu_values(row, col)
+    values = viewer.panel_grid.hu_values(row, col)
     assert values["ldct"] == series_pair["ldct_hu"][i, row, col]
     assert values["ndct"] == series_pair["ndct_hu"][i, row, col]
     assert values["mse"] == pytest.approx(float(viewer.panels["mse"].displayed[row, col]))
@@ -814,8 +814,8 @@ def test_export_writes_pngs_of_the_expected_size_and_content(viewer, qtbot, env,
     recorded = json.loads(read_png_text(viewer.last_export[0])["roi"])
     assert recorded["ellipse_px"] == [10.0, 12.0, 20.0, 14.0]
     for key, panel in (("ldct", "ldct"), ("mse", "mse"), ("wgan-gp", "wgan-gp"), ("ndct", "ndct")):
-        assert recorded["stats"][key]["sd"] == pytest.approx(viewer.roi_stats_of(panel).sd)
-        assert recorded["stats"][key]["mean"] == pytest.approx(viewer.roi_stats_of(panel).mean)
+        assert recorded["stats"][key]["sd"] == pytest.approx(viewer.panel_grid.roi_stats_of(panel).sd)
+        assert recorded["stats"][key]["mean"] == pytest.approx(viewer.panel_grid.roi_stats_of(panel).mean)
 
 
 def test_export_dialog_options(viewer, qtbot, env):

@@ -23,10 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ldct_viewer.analysis.roi import RoiStats, roi_stats
 from ldct_viewer.display import (
     DIFF_LABELS,
-    PANEL_TITLES,
     PANELS,
     missing_texts,
     panel_image,
@@ -80,7 +78,7 @@ class MainWindow(QMainWindow):
         self._busy_message = ""  # shown on every panel while a case is being prepared
         self.last_export: list[Path] = []
 
-        self.panel_grid = PanelGrid(self.state)
+        self.panel_grid = PanelGrid(self.state, self.source_slice, self.pixel_spacing)
         self.panels = self.panel_grid.panels
         self._build_central()
         build_toolbar(self)
@@ -135,13 +133,12 @@ class MainWindow(QMainWindow):
         s = self.state
         s.subscribe("slice", self._on_slice)
         s.subscribe("window", lambda panels: sync_controls(self))
-        s.subscribe("sync", lambda kind, enabled: (self._update_hu_readout(), sync_controls(self)))
+        s.subscribe("sync", lambda kind, enabled: (self.hu_label.setText(self.panel_grid.readout()), sync_controls(self)))
         s.subscribe("diff", self._on_diff)
         s.subscribe("layout", lambda layout: sync_controls(self))
-        s.subscribe("crosshair", lambda pos, panel: self._update_hu_readout())
+        s.subscribe("crosshair", lambda pos, panel: self.hu_label.setText(self.panel_grid.readout()))
         s.subscribe("cine", lambda fps: self._on_cine_fps(fps))
         s.subscribe("n_slices", lambda n: self._update_slider())
-        s.subscribe("roi", lambda roi: self._update_roi(PANELS))
         s.subscribe("line", lambda line: self.profile_dialog.schedule() if self.profile_dialog is not None else None)
         self.panel_grid.lineDrawn.connect(self.show_profile)
         self.slider.valueChanged.connect(lambda v: self.state.set_slice(v))
@@ -394,7 +391,7 @@ class MainWindow(QMainWindow):
         if self.state.slice_of(key) == index:
             self._refresh_panels((key,))
             self._schedule_metrics()
-            self._update_hu_readout()
+            self.hu_label.setText(self.panel_grid.readout())
 
     def _on_model_failed(self, key: str, message: str) -> None:
         if key:
@@ -441,7 +438,7 @@ class MainWindow(QMainWindow):
             images, missing = sources[i]
             self.panel_grid.show(key, panel_image(key, images, self.state.diff_mode, missing))
         self.panel_grid.update_subtitles(keys)
-        self._update_roi(keys)
+        self.panel_grid.show_roi(keys)
         if self.profile_dialog is not None:
             self.profile_dialog.schedule()
 
@@ -472,24 +469,6 @@ class MainWindow(QMainWindow):
             return (1.0, 1.0)
         return (dy, dx)
 
-    def _update_roi(self, keys: Sequence[str]) -> None:
-        """Draw the ROI on ``keys``' panels with the statistics of each one's HU image (the source image
-        also in difference mode: the label says HU)."""
-        roi = self.state.roi
-        for key in keys:
-            if roi is None:
-                self.panels[key].set_roi(None)
-                continue
-            stats = self.roi_stats_of(key)
-            self.panels[key].set_roi(roi, stats.text() if stats is not None else "")
-
-    def roi_stats_of(self, key: str) -> RoiStats | None:
-        """The ROI statistics of ``key``'s image on its current slice (None without ROI or image)."""
-        image = self.source_slice(key, self.state.slice_of(key))
-        if self.state.roi is None or image is None:
-            return None
-        return roi_stats(image, self.state.roi, self.pixel_spacing())
-
     def _update_titles(self) -> None:
         names = {key: checkpoint_path(key, self.inference.slots[key].spec).name for key in METHODS}
         for key, title in panel_titles(self.case, self.ndct_only, names).items():
@@ -512,12 +491,12 @@ class MainWindow(QMainWindow):
         self._update_slider()
         self.inference.set_focus(self.state.slice_of("ldct"))
         self._schedule_metrics()
-        self._update_hu_readout()
+        self.hu_label.setText(self.panel_grid.readout())
 
     def _on_diff(self, mode: str, range: float) -> None:  # noqa: A002
         self._refresh_panels(PANELS)
         sync_controls(self)
-        self._update_hu_readout()
+        self.hu_label.setText(self.panel_grid.readout())
 
     def cycle_diff(self) -> None:
         modes = list(DIFF_LABELS)
@@ -531,33 +510,6 @@ class MainWindow(QMainWindow):
         w, lv = PRESETS[name]
         self.state.set_window(w, lv, self._window_target())
         sync_controls(self)
-
-    def hu_values(self, row: int, col: int) -> dict[str, float | None]:
-        """HU of each source at pixel (row, col) of its current slice (None where there is no image)."""
-        values: dict[str, float | None] = {}
-        for key in PANELS:
-            image = self.source_slice(key, self.state.slice_of(key))
-            if image is not None and 0 <= row < image.shape[0] and 0 <= col < image.shape[1]:
-                values[key] = float(image[row, col])
-            else:
-                values[key] = None
-        return values
-
-    def _update_hu_readout(self) -> None:
-        pos = self.state.crosshair
-        if pos is None:
-            self.hu_label.setText("")
-            return
-        row, col = int(pos[0]), int(pos[1])
-        values = self.hu_values(row, col)
-        shown = self.state.crosshair_panels()
-        parts = []
-        for key in PANELS:
-            if key not in shown:
-                continue
-            v = values[key]
-            parts.append(f"{PANEL_TITLES[key]} {v:.0f}" if v is not None else f"{PANEL_TITLES[key]} —")
-        self.hu_label.setText(f"({col}, {row})  " + "   ".join(parts) + "  HU")
 
     # ================================================================== cine
     def set_cine_playing(self, playing: bool) -> None:

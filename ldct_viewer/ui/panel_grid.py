@@ -2,18 +2,21 @@
 
 The grid draws what it is handed (``display.PanelImage``) and turns mouse input on the panels into
 ``ViewState`` changes: window/level drags (coalesced), slice steps, zoom and pan, crosshair, ROI and
-profile line. Which image each panel shows is decided by the caller.
+profile line. Which image each panel shows is decided by the caller; the ROI statistics and the HU
+read-out are measured on each panel's HU image (``source_slice``), also while it shows a difference map.
 """
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
+
+import numpy as np
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QGridLayout, QWidget
 
 from ldct_viewer.analysis.profile import Line
-from ldct_viewer.analysis.roi import EllipseRoi
+from ldct_viewer.analysis.roi import EllipseRoi, RoiStats, roi_stats
 from ldct_viewer.display import PANEL_TITLES, PANELS, PanelImage, difference_note, difference_title
 from ldct_viewer.ui.panel import ImagePanel
 from ldct_viewer.viewstate import ViewState
@@ -27,9 +30,12 @@ class PanelGrid(QWidget):
 
     lineDrawn = Signal()  # the user finished drawing a profile line
 
-    def __init__(self, state: ViewState) -> None:
+    def __init__(self, state: ViewState, source_slice: Callable[[str, int], np.ndarray | None],
+                 pixel_spacing: Callable[[], tuple[float, float]]) -> None:
         super().__init__()
         self.state = state
+        self._source_slice = source_slice
+        self._pixel_spacing = pixel_spacing
         self.panels = {key: ImagePanel(key, PANEL_TITLES[key]) for key in PANELS}
         self.grid = QGridLayout(self)
         self.grid.setContentsMargins(0, 0, 0, 0)
@@ -54,6 +60,7 @@ class PanelGrid(QWidget):
         state.subscribe("crosshair", lambda pos, panel: self.show_crosshair())
         state.subscribe("line", lambda line: [p.set_line(line) for p in self.panels.values()])
         state.subscribe("sync", self._on_sync)
+        state.subscribe("roi", lambda roi: self.show_roi())
         self.apply_layout()
 
     # ------------------------------------------------------------------ drawing
@@ -84,6 +91,44 @@ class PanelGrid(QWidget):
                 if not self.state.sync["slice"]:
                     text += f"  ·  slice {self.state.slice_of(key) + 1}"
                 panel.subtitle.setText(text)
+
+    def show_roi(self, keys: Sequence[str] = PANELS) -> None:
+        """Draw the ROI on ``keys``' panels, labelled with the statistics of each one's HU image."""
+        roi = self.state.roi
+        for key in keys:
+            if roi is None:
+                self.panels[key].set_roi(None)
+                continue
+            stats = self.roi_stats_of(key)
+            self.panels[key].set_roi(roi, stats.text() if stats is not None else "")
+
+    def roi_stats_of(self, key: str) -> RoiStats | None:
+        """The ROI statistics of ``key``'s image on its current slice (None without ROI or image)."""
+        image = self._source_slice(key, self.state.slice_of(key))
+        if self.state.roi is None or image is None:
+            return None
+        return roi_stats(image, self.state.roi, self._pixel_spacing())
+
+    def hu_values(self, row: int, col: int) -> dict[str, float | None]:
+        """HU of each panel's image at pixel (row, col) of its current slice (None where there is none)."""
+        values: dict[str, float | None] = {}
+        for key in PANELS:
+            image = self._source_slice(key, self.state.slice_of(key))
+            inside = image is not None and 0 <= row < image.shape[0] and 0 <= col < image.shape[1]
+            values[key] = float(image[row, col]) if inside else None
+        return values
+
+    def readout(self) -> str:
+        """``"(col, row)  LDCT 41   …  HU"`` under the crosshair, for the status bar; "" without one."""
+        pos = self.state.crosshair
+        if pos is None:
+            return ""
+        row, col = int(pos[0]), int(pos[1])
+        values = self.hu_values(row, col)
+        shown = self.state.crosshair_panels()
+        parts = [f"{PANEL_TITLES[key]} {values[key]:.0f}" if values[key] is not None else f"{PANEL_TITLES[key]} —"
+                 for key in PANELS if key in shown]
+        return f"({col}, {row})  " + "   ".join(parts) + "  HU"
 
     def show_crosshair(self) -> None:
         shown = self.state.crosshair_panels()
