@@ -52,7 +52,6 @@ from ldct_viewer.viewstate import ViewState
 from ldct_viewer.windowing import PRESETS
 
 
-
 class MainWindow(QMainWindow):
     """Four synchronized panels, toolbar, slice slider, metrics table and inference status."""
 
@@ -133,10 +132,10 @@ class MainWindow(QMainWindow):
         s = self.state
         s.subscribe("slice", self._on_slice)
         s.subscribe("window", lambda panels: sync_controls(self))
-        s.subscribe("sync", lambda kind, enabled: (self.hu_label.setText(self.panel_grid.readout()), sync_controls(self)))
+        s.subscribe("sync", lambda kind, enabled: (self._show_readout(), sync_controls(self)))
         s.subscribe("diff", self._on_diff)
         s.subscribe("layout", lambda layout: sync_controls(self))
-        s.subscribe("crosshair", lambda pos, panel: self.hu_label.setText(self.panel_grid.readout()))
+        s.subscribe("crosshair", lambda pos, panel: self._show_readout())
         s.subscribe("cine", lambda fps: self._on_cine_fps(fps))
         s.subscribe("n_slices", lambda n: self._update_slider())
         s.subscribe("line", lambda line: self.profile_dialog.schedule() if self.profile_dialog is not None else None)
@@ -391,7 +390,7 @@ class MainWindow(QMainWindow):
         if self.state.slice_of(key) == index:
             self._refresh_panels((key,))
             self._schedule_metrics()
-            self.hu_label.setText(self.panel_grid.readout())
+            self._show_readout()
 
     def _on_model_failed(self, key: str, message: str) -> None:
         if key:
@@ -491,11 +490,14 @@ class MainWindow(QMainWindow):
         self._update_slider()
         self.inference.set_focus(self.state.slice_of("ldct"))
         self._schedule_metrics()
-        self.hu_label.setText(self.panel_grid.readout())
+        self._show_readout()
 
     def _on_diff(self, mode: str, range: float) -> None:  # noqa: A002
         self._refresh_panels(PANELS)
         sync_controls(self)
+        self._show_readout()
+
+    def _show_readout(self) -> None:
         self.hu_label.setText(self.panel_grid.readout())
 
     def cycle_diff(self) -> None:
@@ -619,7 +621,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message, 10000)
         show_error(self, title, message)
 
-    # ================================================================== persistence
+    # ================================================================== closing
     def _close_nps(self) -> None:
         """Delete the NPS window with the viewer, while Qt is still up."""
         if self.nps_dialog is not None:
