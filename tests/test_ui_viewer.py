@@ -286,7 +286,7 @@ def test_cine_plays_through_slices(viewer, qtbot):
     assert viewer.play_button.isChecked()
     qtbot.waitUntil(lambda: viewer.state.slice_index != start, timeout=3000)
     qtbot.keyClick(viewer, Qt.Key.Key_P)
-    assert not viewer.play_button.isChecked() and not viewer._cine_timer.isActive()
+    assert not viewer.play_button.isChecked() and not viewer.cine.timer.isActive()
 
 
 # ---------------------------------------------------------------------------------------- window / level

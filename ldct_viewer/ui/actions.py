@@ -93,7 +93,6 @@ def build_toolbar(window) -> None:
     window.play_button.setText("▶ Cine")
     window.play_button.setCheckable(True)
     window.play_button.setToolTip("Cine play / pause (P)")
-    window.play_button.toggled.connect(window.set_cine_playing)
     bar.addWidget(window.play_button)
     window.fps_spin = QSpinBox()
     window.fps_spin.setRange(1, 60)

@@ -33,6 +33,7 @@ from ldct_viewer.display import (
 )
 from ldct_viewer.methods import METHOD_LABELS, METHODS
 from ldct_viewer.ui.actions import SHORTCUTS, build_menus, build_toolbar, fill_recent_menu, sync_controls
+from ldct_viewer.ui.cine import Cine
 from ldct_viewer.ui.colorbar import ColorBar
 from ldct_viewer.ui.inference_controller import InferenceController, checkpoint_path
 from ldct_viewer.ui.inference_status import InferenceStatus
@@ -85,6 +86,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.hu_label, 1)
         self.inference_status = InferenceStatus(self.inference, self.statusBar(), self.cancel_inference)
         build_menus(self)
+        self.cine = Cine(self.state, self.play_button, self.cine_action, self)
         self._connect()
         restore_window(self, checkpoints, device)
         self.device_actions[self.inference.device].setChecked(True)
@@ -93,8 +95,6 @@ class MainWindow(QMainWindow):
         self.inference_status.update_device()
         self._refresh_all()
 
-        self._cine_timer = QTimer(self)
-        self._cine_timer.timeout.connect(self._cine_step)
 
     # ================================================================== construction
     def _build_central(self) -> None:
@@ -136,7 +136,7 @@ class MainWindow(QMainWindow):
         s.subscribe("diff", self._on_diff)
         s.subscribe("layout", lambda layout: sync_controls(self))
         s.subscribe("crosshair", lambda pos, panel: self._show_readout())
-        s.subscribe("cine", lambda fps: self._on_cine_fps(fps))
+        s.subscribe("cine", lambda fps: sync_controls(self))
         s.subscribe("n_slices", lambda n: self._update_slider())
         s.subscribe("line", lambda line: self.profile_dialog.schedule() if self.profile_dialog is not None else None)
         self.panel_grid.lineDrawn.connect(self.show_profile)
@@ -513,28 +513,6 @@ class MainWindow(QMainWindow):
         self.state.set_window(w, lv, self._window_target())
         sync_controls(self)
 
-    # ================================================================== cine
-    def set_cine_playing(self, playing: bool) -> None:
-        self.cine_action.setChecked(playing)
-        if self.play_button.isChecked() != playing:
-            self.play_button.setChecked(playing)
-            return
-        if playing:
-            self._cine_timer.start(int(1000 / self.state.cine_fps))
-            self.play_button.setText("⏸ Cine")
-        else:
-            self._cine_timer.stop()
-            self.play_button.setText("▶ Cine")
-
-    def _on_cine_fps(self, fps: float) -> None:
-        if self._cine_timer.isActive():
-            self._cine_timer.setInterval(int(1000 / fps))
-        sync_controls(self)
-
-    def _cine_step(self) -> None:
-        n = self.state.n_slices
-        self.state.set_slice((self.state.slice_index + 1) % n if n else 0)
-
     # ================================================================== metrics
     def show_nps(self) -> None:
         """Open (or raise) the noise-power-spectrum window, which follows the slice while open."""
@@ -632,7 +610,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event):  # noqa: N802
         self._close_nps()
         save_window(self)
-        self._cine_timer.stop()
+        self.cine.timer.stop()
         self.inference.cancel()
         self.metrics.stop()
         for worker in self._busy_workers:
