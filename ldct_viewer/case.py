@@ -10,7 +10,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -102,35 +102,6 @@ def _pair(ldct, ndct):
     from ldct_viewer.io import pair_series
 
     return pair_series(ldct, ndct)
-
-
-def open_case(ldct_path: PathLike | Sequence[PathLike], ndct_path: PathLike | Sequence[PathLike] | None = None,
-              *, series_uid: str | None = None) -> Case:
-    """Load an LDCT series (and its NDCT reference) into a ``Case``.
-
-    With ``ndct_path`` the two series are loaded and paired by slice position. Without it, a
-    folder holding a recognised LDCT/NDCT layout (Mayo ``quarter_1mm``/``full_1mm``, TCIA
-    low/full dose) is paired automatically; otherwise the LDCT is opened alone.
-    ``series_uid`` picks the LDCT series when the path holds several.
-    """
-    from ldct_viewer.io import find_pairs, load_series
-
-    if ndct_path is not None:
-        ldct = load_series(ldct_path, series_uid)
-        ndct = load_series(ndct_path)
-        return Case(ldct=ldct, ndct=ndct, pairing=_pair(ldct, ndct))
-
-    paths = [ldct_path] if isinstance(ldct_path, (str, Path)) else list(ldct_path)
-    pairs = find_pairs(paths)
-    if series_uid is not None:
-        pairs = [p for p in pairs if p[0].uid == series_uid]
-    if len(pairs) == 1:
-        ldct, ndct, pairing = pairs[0]
-        return Case(ldct=ldct, ndct=ndct, pairing=pairing)
-    if len(pairs) > 1:
-        uids = ", ".join(p[0].uid for p in pairs)
-        raise InputError(f"{ldct_path}: holds {len(pairs)} LDCT/NDCT pairs; choose one LDCT series UID: {uids}")
-    return Case(ldct=load_series(ldct_path, series_uid))
 
 
 SIMULATION_VERSION = "sim-case/2"

@@ -142,7 +142,7 @@ def open_demo_case(overrides: dict | None = None, *,
                    progress: Callable[[str], None] | None = None):
     """The demo ``Case`` (simulated LDCT and NDCT scans of one phantom, paired), loaded through the DICOM
     loader. A recipe without ``reference`` uses the noise-free phantom itself as NDCT."""
-    from ldct_viewer.case import open_case
+    from ldct_viewer.opening import open_case
 
     recipe = load_recipe(overrides)
     ldct_dir, ndct_dir = demo_case_dirs(overrides, progress=progress)

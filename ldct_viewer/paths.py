@@ -7,16 +7,21 @@ from pathlib import Path
 
 import platformdirs
 
-_PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+_PACKAGE = Path(__file__).resolve().parent
+_REPOSITORY_RESOURCES = _PACKAGE.parent / "resources"  # a checkout or an editable install
+_INSTALLED_RESOURCES = _PACKAGE / "resources"  # a wheel: copied in by ldct_viewer._packaging
 
 
 def resources_dir() -> Path:
-    """The repository's ``resources/`` folder (checkpoints, demo recipe).
+    """The folder with the bundled checkpoints and the demo recipe.
 
-    ``LDCT_VIEWER_RESOURCES`` overrides it, e.g. for a system-wide install.
+    ``LDCT_VIEWER_RESOURCES`` overrides it (e.g. a system-wide install); else the repository's
+    ``resources/`` when the package runs from a checkout, else the copy a wheel ships inside the package.
     """
     override = os.environ.get("LDCT_VIEWER_RESOURCES")
-    return Path(override) if override else _PACKAGE_ROOT / "resources"
+    if override:
+        return Path(override)
+    return _REPOSITORY_RESOURCES if _REPOSITORY_RESOURCES.is_dir() else _INSTALLED_RESOURCES
 
 
 def checkpoints_dir() -> Path:

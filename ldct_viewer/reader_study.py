@@ -21,9 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from ldct_viewer.errors import InputError
+from ldct_viewer.methods import METHOD_LABELS, METHODS
 
-METHODS = ("mse", "wgan")
-METHOD_LABELS = {"mse": "RED-CNN-MSE", "wgan": "RED-CNN-WGAN-GP"}
 CHOICES = ("A", "B", "none")
 COLUMNS = ("trial", "slice", "position_mm", "A", "B", "choice", "chosen", "response_s", "reader", "seed")
 
@@ -51,7 +50,7 @@ def plan_trials(slices: list[int], n_trials: int, seed: int) -> list[Trial]:
     mse_left = np.zeros(n_trials, dtype=bool)
     mse_left[: (n_trials + int(rng.integers(2))) // 2] = True
     rng.shuffle(mse_left)
-    return [Trial(number=k + 1, index=int(i), left="mse" if m else "wgan", right="wgan" if m else "mse")
+    return [Trial(number=k + 1, index=int(i), left="mse" if m else "wgan-gp", right="wgan-gp" if m else "mse")
             for k, (i, m) in enumerate(zip(order, mse_left))]
 
 
@@ -64,7 +63,7 @@ class Answer:
 
     @property
     def chosen(self) -> str:
-        """The method the reader picked ("mse", "wgan") or "none"."""
+        """The method the reader picked ("mse", "wgan-gp") or "none"."""
         return {"A": self.trial.left, "B": self.trial.right}.get(self.choice, "none")
 
 
@@ -116,16 +115,16 @@ def read_answers(path: str | Path) -> list[dict[str, str]]:
 @dataclass(frozen=True)
 class Summary:
     mse: int
-    wgan: int
+    wgan_gp: int
     none: int
-    p_value: float  # exact two-sided binomial test of wgan vs mse among decided trials, H0: 50 %
+    p_value: float  # exact two-sided binomial test of wgan-gp vs mse among decided trials, H0: 50 %
 
     def text(self) -> str:
-        decided = self.mse + self.wgan
+        decided = self.mse + self.wgan_gp
         if not decided:
             return f"No preference in any of {self.none} trial(s)."
-        return (f"{METHOD_LABELS['wgan']} chosen in {self.wgan} of {decided} decided trials "
-                f"({100 * self.wgan / decided:.0f} %), {METHOD_LABELS['mse']} in {self.mse}; "
+        return (f"{METHOD_LABELS['wgan-gp']} chosen in {self.wgan_gp} of {decided} decided trials "
+                f"({100 * self.wgan_gp / decided:.0f} %), {METHOD_LABELS['mse']} in {self.mse}; "
                 f"no difference in {self.none}. Two-sided binomial test against 50 %: p = {self.p_value:.3g}.")
 
 
@@ -140,5 +139,5 @@ def binomial_two_sided_p(k: int, n: int) -> float:
 
 def summarize(answers: list[Answer]) -> Summary:
     counts = {m: sum(a.chosen == m for a in answers) for m in (*METHODS, "none")}
-    return Summary(mse=counts["mse"], wgan=counts["wgan"], none=counts["none"],
-                   p_value=binomial_two_sided_p(counts["wgan"], counts["mse"] + counts["wgan"]))
+    return Summary(mse=counts["mse"], wgan_gp=counts["wgan-gp"], none=counts["none"],
+                   p_value=binomial_two_sided_p(counts["wgan-gp"], counts["mse"] + counts["wgan-gp"]))

@@ -13,10 +13,9 @@ from typing import Any, Callable
 
 from ldct_viewer.analysis.profile import Line
 from ldct_viewer.analysis.roi import EllipseRoi
+from ldct_viewer.display import DIFF_MODES, PANELS
 
-PANELS: tuple[str, ...] = ("ldct", "mse", "wgan", "ndct")
 SYNC_KINDS: tuple[str, ...] = ("slice", "window", "view", "crosshair")
-DIFF_MODES: tuple[str, ...] = ("none", "minus_ldct", "minus_ndct")
 LAYOUTS: tuple[str, ...] = ("1x4", "2x2")
 EVENTS: tuple[str, ...] = ("slice", "window", "view", "sync", "diff", "layout", "crosshair", "cine", "n_slices",
                            "roi", "line")

@@ -7,7 +7,8 @@ import pytest
 from dicom_factory import phantom_volume, write_ct_series
 from pydicom.uid import generate_uid
 
-from ldct_viewer.case import Case, open_case
+from ldct_viewer.case import Case
+from ldct_viewer.opening import open_case
 from ldct_viewer.errors import InputError
 from ldct_viewer.io import load_series
 

@@ -48,7 +48,7 @@ def test_export_end_to_end_writes_expected_pngs(workspace):
     tmp_path, patient, ldct, ckpt = workspace
     out = tmp_path / "out" / "pngs"
     result = run_cli(tmp_path, patient / "quarter_1mm", "--ndct", patient / "full_1mm", "--out", out,
-                     "--slices", "2:3", "--window", "lung", "--diff", "ldct", "--diff-range", "80",
+                     "--slices", "2:3", "--window", "lung", "--diff", "minus_ldct", "--diff-range", "80",
                      "--mse", ckpt["mse"], "--wgan", ckpt["wgan-gp"], "--device", "cpu")
     assert result.returncode == 0, result.stderr
     names = sorted(p.name for p in out.iterdir())
@@ -56,7 +56,7 @@ def test_export_end_to_end_writes_expected_pngs(workspace):
     assert result.stdout.split() == [str(out / n) for n in names]
     assert "2/2" in result.stderr  # progress bar reached the end
     text = read_png_text(out / "slice_0002.png")
-    assert text["window"] == "1500/-600" and text["slice"] == "2/5" and text["diff"] == "ldct +-80 HU"
+    assert text["window"] == "1500/-600" and text["slice"] == "2/5" and text["diff"] == "minus_ldct +-80 HU"
     assert len(text["mse.checkpoint_sha256"]) == 64 and len(text["wgan-gp.checkpoint_sha256"]) == 64
     with Image.open(out / "slice_0002.png") as image:
         rgb = np.asarray(image)

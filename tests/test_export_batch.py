@@ -12,7 +12,7 @@ from dicom_factory import phantom_volume, write_ct_series
 from PIL import Image
 from pydicom.uid import generate_uid
 
-from ldct_viewer.case import open_case
+from ldct_viewer.opening import open_case
 from ldct_viewer.errors import InputError
 from ldct_viewer.export import compose_comparison, export_comparisons, parse_slices, read_png_text
 from ldct_viewer.export.compose import PLACEHOLDER_FILL
@@ -58,13 +58,13 @@ def test_export_writes_exact_panels_and_provenance(env):
     case, engines, tmp_path = env
     out = tmp_path / "png" / "nested"
     seen = []
-    paths = export_comparisons(case, engines, out, [1, 3], (400, 40), "ndct", 40.0,
+    paths = export_comparisons(case, engines, out, [1, 3], (400, 40), "minus_ndct", 40.0,
                                progress=lambda done, total: seen.append((done, total)))
     assert [p.name for p in paths] == ["slice_0002.png", "slice_0004.png"]
     assert seen == [(1, 2), (2, 2)]
     ldct = case.ldct_slice(1)
     expected = compose_comparison(ldct, engines["mse"].denoise(ldct), engines["wgan-gp"].denoise(ldct),
-                                  case.ndct_slice(1), window=(400, 40), diff_mode="ndct", diff_range=40.0)
+                                  case.ndct_slice(1), window=(400, 40), diff_mode="minus_ndct", diff_range=40.0)
     with Image.open(paths[0]) as image:
         rgb = np.asarray(image)
     assert rgb.shape == expected.rgb.shape == (expected.header_height + 2 * (expected.band_height + SIZE) + 4,
@@ -82,7 +82,7 @@ def test_export_writes_exact_panels_and_provenance(env):
     assert text["ndct.series_uid"] == case.ndct.uid
     assert text["mse.checkpoint_sha256"] == engines["mse"].checkpoint.sha256
     assert text["wgan-gp.checkpoint_sha256"] == engines["wgan-gp"].checkpoint.sha256
-    assert text["diff"] == "ndct +-40 HU"
+    assert text["diff"] == "minus_ndct +-40 HU"
     metrics = json.loads(text["metrics"])
     assert set(metrics) == {"ldct", "mse", "wgan-gp"}
     assert metrics["mse"]["rmse"] == pytest.approx(expected.metrics["mse"]["rmse"], abs=1e-4)
@@ -104,7 +104,7 @@ def test_never_overwrites_and_names_stay_unique(env):
 
 def test_missing_engine_gives_a_placeholder_panel(env):
     case, engines, tmp_path = env
-    paths = export_comparisons(case, {"mse": None, "wgan": engines["wgan-gp"]}, tmp_path / "p", [0], (400, 40))
+    paths = export_comparisons(case, {"mse": None, "wgan-gp": engines["wgan-gp"]}, tmp_path / "p", [0], (400, 40))
     text = read_png_text(paths[0])
     assert "mse.checkpoint_sha256" not in text and "wgan-gp.checkpoint_sha256" in text
     layout = compose_comparison(case.ldct_slice(0), None, None, None, window=(400, 40), with_metrics=False)

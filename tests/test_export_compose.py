@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from ldct_viewer.analysis.metrics import psnr, rmse, ssim
-from ldct_viewer.export import PANELS, compose_comparison
+from ldct_viewer.display import PANELS
+from ldct_viewer.export import compose_comparison
 from ldct_viewer.export.compose import BACKGROUND, GAP, PLACEHOLDER_FILL, ROI_COLOUR, roi_outline
 from ldct_viewer.windowing import DIVERGING_LUT, diverging_rgb, window_to_uint8
 
@@ -104,7 +105,7 @@ def test_metrics_are_computed_against_ndct(slices):
     assert comp.metrics["mse"]["rmse"] < comp.metrics["ldct"]["rmse"]
 
 
-@pytest.mark.parametrize("mode, base", [("ndct", 3), ("ldct", 0)])
+@pytest.mark.parametrize("mode, base", [("minus_ndct", 3), ("minus_ldct", 0)])
 def test_diff_row_values_are_the_differences_through_the_lut(slices, mode, base):
     ldct, mse, wgan, ndct = slices
     images = (ldct, mse, wgan, ndct)
@@ -117,15 +118,15 @@ def test_diff_row_values_are_the_differences_through_the_lut(slices, mode, base)
     for key, index in (("mse", 1), ("wgan-gp", 2)):
         expected = diverging_rgb(images[index] - images[base], 30.0)
         np.testing.assert_array_equal(comp.tile(f"diff:{key}"), expected)
-    first = (ndct - ldct) if mode == "ldct" else (ldct - ndct)
+    first = (ndct - ldct) if mode == "minus_ldct" else (ldct - ndct)
     np.testing.assert_array_equal(comp.tile("diff:ldct"), diverging_rgb(first, 30.0))
     # where the network output equals the base exactly, the map is white
-    same = compose_comparison(ldct, ldct.copy(), wgan, ndct, window=(400, 40), diff_mode="ldct", diff_range=30.0)
+    same = compose_comparison(ldct, ldct.copy(), wgan, ndct, window=(400, 40), diff_mode="minus_ldct", diff_range=30.0)
     assert (same.tile("diff:mse") == DIVERGING_LUT[128]).all()
 
 
 def test_diff_row_has_a_colour_bar(slices):
-    comp = compose_comparison(*slices, window=(400, 40), diff_mode="ndct", diff_range=50.0)
+    comp = compose_comparison(*slices, window=(400, 40), diff_mode="minus_ndct", diff_range=50.0)
     bar = comp.tile("colorbar")
     colours = {tuple(c) for c in bar.reshape(-1, 3)}
     assert tuple(DIVERGING_LUT[255]) in colours and tuple(DIVERGING_LUT[1]) in colours
@@ -134,14 +135,14 @@ def test_diff_row_has_a_colour_bar(slices):
 
 def test_diff_against_missing_ndct_is_a_placeholder(slices):
     ldct, mse, wgan, _ = slices
-    comp = compose_comparison(ldct, mse, wgan, None, window=(400, 40), diff_mode="ndct")
+    comp = compose_comparison(ldct, mse, wgan, None, window=(400, 40), diff_mode="minus_ndct")
     fill = (comp.tile("diff:mse") == np.array(PLACEHOLDER_FILL, np.uint8)).all(axis=2)
     assert fill.mean() > 0.6
 
 
 def test_native_resolution_of_a_full_size_slice():
     ldct = np.zeros((512, 512), np.float32)
-    comp = compose_comparison(ldct, None, None, None, window=(400, 40), diff_mode="ldct")
+    comp = compose_comparison(ldct, None, None, None, window=(400, 40), diff_mode="minus_ldct")
     assert comp.rgb.shape[1] == 4 * 512 + 3 * GAP
     assert comp.tiles["diff:mse"][2:] == (512, 512)
 

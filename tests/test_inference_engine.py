@@ -137,6 +137,28 @@ def test_set_focus_from_another_thread_reorders_remaining_work(checkpoint):
     assert progress == [(d, 10) for d in range(1, 11)]
 
 
+
+def test_cached_answers_from_the_cache_without_computing(checkpoint):
+    hu = _slices(n=2)
+    engine = Engine(checkpoint, device="cpu", disk_cache=False)
+    assert engine.cached(hu[0]) is None and engine.stats.forward_calls == 0
+    out = engine.denoise(hu[0])
+    calls = engine.stats.forward_calls
+    np.testing.assert_array_equal(engine.cached(hu[0]), out)
+    assert engine.cached(hu[1]) is None and engine.stats.forward_calls == calls
+
+
+def test_a_second_concurrent_run_does_not_take_over_the_focus(checkpoint):
+    hu = _slices(n=10, h=48, w=48)
+    engine = Engine(checkpoint, device="cpu", disk_cache=False)
+    order = []
+    for i, _ in engine.run(lambda i: hu[i], 10, focus=5):
+        order.append(i)
+        if len(order) == 2:  # e.g. an export denoising another slice meanwhile
+            engine.denoise(hu[0] + 1.0)
+            engine.set_focus(1)
+    assert order[2:] == [1, 2, 0, 3, 4, 7, 8, 9]
+
 def test_cancel_stops_at_slice_boundary(checkpoint):
     hu = _slices(n=8, h=48, w=48)
     engine = Engine(checkpoint, device="cpu", disk_cache=False)

@@ -35,33 +35,33 @@ def test_focus_progress_cancel_and_resume(qtbot, tmp_path, monkeypatch):
     assert focus == N_SLICES // 2
     qtbot.waitUntil(lambda: len(order) >= 1, timeout=60000)
     assert order[0][1] == focus  # the slice on screen first
-    assert window.progress.isVisible() and window.cancel_button.isVisible()
-    assert window.progress.maximum() == 2 * N_SLICES
-    assert window.device_label.text().startswith("CPU")
+    assert window.inference_status.progress.isVisible() and window.inference_status.cancel_button.isVisible()
+    assert window.inference_status.progress.maximum() == 2 * N_SLICES
+    assert window.inference_status.device_label.text().startswith("CPU")
 
     qtbot.keyClick(window, Qt.Key.Key_Home)  # the user jumps to slice 1: it is computed next
     assert window.inference._focus == 0
     qtbot.waitUntil(lambda: ("mse", 0) in order, timeout=60000)
-    window.cancel_button.click()  # Cancel while most slices are still to do
+    window.inference_status.cancel_button.click()  # Cancel while most slices are still to do
     assert not window.inference.is_running
-    assert not window.progress.isVisible() and not window.cancel_button.isVisible()
+    assert not window.inference_status.progress.isVisible() and not window.inference_status.cancel_button.isVisible()
     mse_order = [i for key, i in order if key == "mse"]
     assert mse_order.index(0) <= 2  # slice 0 was last in the original order (4, 3, 5, 2, 6, 1, 7, 0)
     qtbot.wait(300)
-    done = {key: len(slot.results) for key, slot in window.inference.slots.items()}
-    missing = [i for i in range(N_SLICES) if window.inference.result("wgan", i) is None]
+    done = {key: len(slot.finished) for key, slot in window.inference.slots.items()}
+    missing = [i for i in range(N_SLICES) if window.inference.result("wgan-gp", i) is None]
     assert missing, "everything finished before Cancel could act"
     window.state.set_slice(missing[-1])
-    assert window.panels["wgan"].placeholder.text().startswith("not computed")
+    assert window.panels["wgan-gp"].placeholder.text().startswith("not computed")
     qtbot.wait(300)
-    assert {key: len(slot.results) for key, slot in window.inference.slots.items()} == done  # really stopped
+    assert {key: len(slot.finished) for key, slot in window.inference.slots.items()} == done  # really stopped
 
     qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)  # Models → Run inference
-    qtbot.waitUntil(lambda: all(len(s.results) == N_SLICES for s in window.inference.slots.values()),
+    qtbot.waitUntil(lambda: all(len(s.finished) == N_SLICES for s in window.inference.slots.values()),
                     timeout=120000)
     qtbot.waitUntil(lambda: not window.inference.is_running, timeout=10000)
-    assert window.panels["wgan"].has_image
-    assert window.progress.maximum() == 2 * N_SLICES
+    assert window.panels["wgan-gp"].has_image
+    assert window.inference_status.progress.maximum() == 2 * N_SLICES
     assert shown == []
     assert any(np.isfinite(eta) and eta > 0 for eta in etas)
     window.shutdown()
@@ -71,7 +71,7 @@ def test_focus_progress_cancel_and_resume(qtbot, tmp_path, monkeypatch):
     again_etas: list[float] = []
     again.inference.progressChanged.connect(lambda done, total, eta: again_etas.append(eta))
     again.open_paths([tmp_path / "ldct"], "ldct")
-    qtbot.waitUntil(lambda: all(len(s.results) == N_SLICES for s in again.inference.slots.values()),
+    qtbot.waitUntil(lambda: all(len(s.finished) == N_SLICES for s in again.inference.slots.values()),
                     timeout=30000)
     engine = again.inference.slots["mse"].engine
     assert engine.stats.slices_computed == 0 and engine.stats.cache_hits == N_SLICES

@@ -26,7 +26,9 @@ from PySide6.QtGui import QDropEvent, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QMessageBox
 
 from ldct_viewer.model import load_checkpoint
-from ldct_viewer.viewstate import PANELS
+from ldct_viewer.display import PANELS
+from ldct_viewer.methods import METHODS
+from ldct_viewer.ui.reader_study import reader_study_dialog, start_reader_study, study_slices
 from ldct_viewer.windowing import DIVERGING_LUT, PRESETS, window_to_uint8
 
 N_SLICES = 6
@@ -73,7 +75,7 @@ def checkpoints(env):
 
 
 def wait_all_results(qtbot, window, n=N_SLICES, timeout=30000):
-    qtbot.waitUntil(lambda: all(len(s.results) == n for s in window.inference.slots.values())
+    qtbot.waitUntil(lambda: all(len(s.finished) == n for s in window.inference.slots.values())
                     and not window.inference.is_running, timeout=timeout)
 
 
@@ -138,15 +140,15 @@ def test_open_pair_shows_inputs_and_model_outputs(viewer, series_pair, checkpoin
     assert i == N_SLICES // 2
     np.testing.assert_array_equal(viewer.panels["ldct"].displayed, series_pair["ldct_hu"][i])
     np.testing.assert_array_equal(viewer.panels["ndct"].displayed, series_pair["ndct_hu"][i])
-    for key in ("mse", "wgan"):
+    for key in ("mse", "wgan-gp"):
         np.testing.assert_allclose(viewer.panels[key].displayed,
                                    expected_output(checkpoints[key], series_pair["ldct_hu"][i]), atol=1e-3)
-    assert not np.allclose(viewer.panels["mse"].displayed, viewer.panels["wgan"].displayed)
+    assert not np.allclose(viewer.panels["mse"].displayed, viewer.panels["wgan-gp"].displayed)
     assert "RED-CNN-MSE" in viewer.panels["mse"].title.text() and "mse.pt" in viewer.panels["mse"].title.text()
-    assert "RED-CNN-WGAN-GP" in viewer.panels["wgan"].title.text()
+    assert "RED-CNN-WGAN-GP" in viewer.panels["wgan-gp"].title.text()
     assert viewer.slice_label.text().startswith(f"slice {i + 1} / {N_SLICES}")
     assert "mm" in viewer.slice_label.text()
-    assert viewer.device_label.text().startswith("CPU")
+    assert viewer.inference_status.device_label.text().startswith("CPU")
     assert dialogs == []
 
 
@@ -161,7 +163,7 @@ def test_placeholders_before_results_and_without_ndct(qtbot, env, series_pair, c
     if not window.panels["mse"].has_image:  # the slice may already be done on a fast machine
         assert window.panels["mse"].placeholder.text() == "computing…"
     wait_all_results(qtbot, window)
-    assert window.panels["mse"].has_image and window.panels["wgan"].has_image
+    assert window.panels["mse"].has_image and window.panels["wgan-gp"].has_image
     window.shutdown()
 
 
@@ -173,7 +175,7 @@ def test_missing_bundled_checkpoints_show_placeholder_and_app_keeps_working(qtbo
     window = make_window(qtbot, env, None)
     assert window.open_paths([series_pair["ldct"]], "ldct")
     assert window.panels["mse"].placeholder.text() == "checkpoint redcnn-mse.pt not found"
-    assert window.panels["wgan"].placeholder.text() == "checkpoint redcnn-wgangp.pt not found"
+    assert window.panels["wgan-gp"].placeholder.text() == "checkpoint redcnn-wgangp.pt not found"
     assert not window.inference.is_running
     window.state.step_slice(+1)
     assert window.panels["ldct"].has_image
@@ -199,9 +201,9 @@ def test_bad_input_opens_error_dialogs_not_crashes(qtbot, env, series_pair, chec
     window.set_checkpoint("mse", str(bad))
     qtbot.waitUntil(lambda: len(dialogs) == 3, timeout=20000)
     assert "bad.pt" in dialogs[2][1]
-    qtbot.waitUntil(lambda: len(window.inference.slots["wgan"].results) == N_SLICES, timeout=20000)
+    qtbot.waitUntil(lambda: len(window.inference.slots["wgan-gp"].finished) == N_SLICES, timeout=20000)
     assert "failed" in window.panels["mse"].placeholder.text()
-    assert window.panels["wgan"].has_image and window.panels["ldct"].has_image
+    assert window.panels["wgan-gp"].has_image and window.panels["ldct"].has_image
     window.shutdown()
 
 
@@ -284,7 +286,7 @@ def test_cine_plays_through_slices(viewer, qtbot):
     assert viewer.play_button.isChecked()
     qtbot.waitUntil(lambda: viewer.state.slice_index != start, timeout=3000)
     qtbot.keyClick(viewer, Qt.Key.Key_P)
-    assert not viewer.play_button.isChecked() and not viewer._cine_timer.isActive()
+    assert not viewer.play_button.isChecked() and not viewer.cine.timer.isActive()
 
 
 # ---------------------------------------------------------------------------------------- window / level
@@ -296,7 +298,7 @@ def test_presets_and_numeric_fields_change_all_panels(viewer, qtbot):
             assert levels(viewer.panels[key]) == (lv - w / 2, lv + w / 2), (name, key)
         assert viewer.preset_buttons[name].isChecked()
     viewer.preset_buttons["liver"].click()
-    assert levels(viewer.panels["wgan"]) == (90 - 75, 90 + 75)
+    assert levels(viewer.panels["wgan-gp"]) == (90 - 75, 90 + 75)
     viewer.width_spin.setValue(600)
     viewer.level_spin.setValue(-100)
     for key in PANELS:
@@ -309,12 +311,12 @@ def test_presets_and_numeric_fields_change_all_panels(viewer, qtbot):
     assert levels(viewer.panels["ldct"]) == (-400.0, 200.0)
     qtbot.keyClick(viewer, Qt.Key.Key_7)
     assert levels(viewer.panels["mse"]) == (20.0, 60.0)
-    assert levels(viewer.panels["wgan"]) == (-400.0, 200.0)
+    assert levels(viewer.panels["wgan-gp"]) == (-400.0, 200.0)
 
 
 def test_left_drag_adjusts_window_level_in_all_panels(viewer, qtbot):
     viewer.apply_preset("abdomen")
-    send_drag(qtbot, viewer.panels["wgan"], Qt.MouseButton.LeftButton, dx=60, dy=0)
+    send_drag(qtbot, viewer.panels["wgan-gp"], Qt.MouseButton.LeftButton, dx=60, dy=0)
     qtbot.waitUntil(lambda: viewer.state.window.width > 400, timeout=2000)
     w = viewer.state.window
     assert w.level == 40
@@ -357,7 +359,7 @@ def test_shift_drag_draws_one_roi_on_every_panel_with_each_image_s_statistics(vi
     for key in PANELS:
         assert shown(key) == pytest.approx((roi.x0, roi.y0, roi.width, roi.height))
     assert labels_match(roi)
-    sds = {key: viewer.roi_stats_of(key).sd for key in PANELS}
+    sds = {key: viewer.panel_grid.roi_stats_of(key).sd for key in PANELS}
     assert sds["ldct"] > sds["ndct"]  # the LDCT's added noise (SD 30 HU) shows in its SD
 
     # moved on one panel: the state and every other panel follow
@@ -373,7 +375,7 @@ def test_shift_drag_draws_one_roi_on_every_panel_with_each_image_s_statistics(vi
     qtbot.keyClick(viewer, Qt.Key.Key_Delete)
     assert viewer.state.roi is None
     assert all(shown(key) is None and not viewer.panels[key].roi_label.isVisible() for key in PANELS)
-    assert viewer.roi_stats_of("ldct") is None
+    assert viewer.panel_grid.roi_stats_of("ldct") is None
 
     viewer.state.set_roi(EllipseRoi(2, 2, 10, 10))  # a new case drops the ROI
     viewer.set_case(viewer.case)
@@ -402,7 +404,7 @@ def test_ctrl_drag_draws_one_profile_line_and_the_profile_window_plots_every_ima
         return True
 
     viewer.state.reset_view()
-    send_drag(qtbot, viewer.panels["wgan"], Qt.MouseButton.LeftButton, dx=-50, dy=20,
+    send_drag(qtbot, viewer.panels["wgan-gp"], Qt.MouseButton.LeftButton, dx=-50, dy=20,
               modifiers=Qt.KeyboardModifier.ControlModifier)
     line = viewer.state.line
     assert line is not None and line.x1 < line.x0 and line.y1 > line.y0  # drawn to the lower left
@@ -444,9 +446,9 @@ def test_ctrl_drag_draws_one_profile_line_and_the_profile_window_plots_every_ima
 def test_reader_study_shows_blinded_pairs_and_records_every_answer(viewer, qtbot, env, dialogs):
     from ldct_viewer.reader_study import plan_trials, read_answers
 
-    assert viewer.study_slices() == list(range(N_SLICES))
+    assert study_slices(viewer) == list(range(N_SLICES))
     path = env / "study.csv"
-    study = viewer.start_reader_study(str(path), n_trials=4, reader="QA", seed=11)
+    study = start_reader_study(viewer, str(path), n_trials=4, reader="QA", seed=11)
     qtbot.addWidget(study)
     plan = plan_trials(list(range(N_SLICES)), 4, seed=11)
     assert study.plan == plan
@@ -474,11 +476,11 @@ def test_reader_study_shows_blinded_pairs_and_records_every_answer(viewer, qtbot
     study.buttons["A"].click()  # after the end: nothing more is recorded
     assert len(read_answers(path)) == 4
 
-    assert viewer.start_reader_study(str(path), n_trials=2) is None  # never written over
+    assert start_reader_study(viewer, str(path), n_trials=2) is None  # never written over
     assert "already exists" in dialogs[-1][1]
 
     # another case opened mid-study: the study stops with the answers so far, and shows nothing else
-    second = viewer.start_reader_study(str(env / "second.csv"), n_trials=3, seed=2)
+    second = start_reader_study(viewer, str(env / "second.csv"), n_trials=3, seed=2)
     qtbot.addWidget(second)
     second.buttons["A"].click()
     viewer.set_case(viewer.case.__class__(ldct=viewer.case.ldct, ndct=viewer.case.ndct, pairing=viewer.case.pairing))
@@ -491,7 +493,7 @@ def test_reader_study_needs_ndct_and_both_outputs(qtbot, env, series_pair, check
     window = make_window(qtbot, env, checkpoints)
     try:
         assert window.open_paths([series_pair["ldct"]], "ldct")
-        window.reader_study_dialog()
+        reader_study_dialog(window)
         assert dialogs and "needs an NDCT" in dialogs[-1][1]
     finally:
         window.shutdown()
@@ -503,12 +505,12 @@ def test_zoom_and_pan_are_linked_and_space_resets(viewer, qtbot):
         return {k: viewer.panels[k].view.viewRange() for k in PANELS}
 
     full = ranges()["ldct"]
-    send_wheel(viewer.panels["wgan"], +3, ctrl=True)  # Ctrl+wheel zooms, no slice change
+    send_wheel(viewer.panels["wgan-gp"], +3, ctrl=True)  # Ctrl+wheel zooms, no slice change
     qtbot.wait(50)
     zoomed = ranges()
-    assert zoomed["wgan"][0][1] - zoomed["wgan"][0][0] < full[0][1] - full[0][0]
+    assert zoomed["wgan-gp"][0][1] - zoomed["wgan-gp"][0][0] < full[0][1] - full[0][0]
     for key in PANELS:
-        np.testing.assert_allclose(zoomed[key], zoomed["wgan"], atol=1e-6)
+        np.testing.assert_allclose(zoomed[key], zoomed["wgan-gp"], atol=1e-6)
 
     send_drag(qtbot, viewer.panels["ldct"], Qt.MouseButton.MiddleButton, dx=40, dy=0)
     panned = ranges()
@@ -539,9 +541,9 @@ def test_zoom_and_pan_are_linked_and_space_resets(viewer, qtbot):
 def test_crosshair_reports_hu_of_all_four_images(viewer, qtbot, series_pair):
     i = viewer.state.slice_index
     row, col = 20, 30
-    viewer.panels["wgan"].hovered.emit((row + 0.4, col + 0.7))
+    viewer.panels["wgan-gp"].hovered.emit((row + 0.4, col + 0.7))
     text = viewer.hu_label.text()
-    values = viewer.hu_values(row, col)
+    values = viewer.panel_grid.hu_values(row, col)
     assert values["ldct"] == series_pair["ldct_hu"][i, row, col]
     assert values["ndct"] == series_pair["ndct_hu"][i, row, col]
     assert values["mse"] == pytest.approx(float(viewer.panels["mse"].displayed[row, col]))
@@ -552,9 +554,9 @@ def test_crosshair_reports_hu_of_all_four_images(viewer, qtbot, series_pair):
         assert viewer.panels[key].vline.isVisible()
         assert viewer.panels[key].vline.value() == col + 0.5
     viewer.state.set_sync("crosshair", False)
-    assert viewer.panels["wgan"].vline.isVisible() and not viewer.panels["ldct"].vline.isVisible()
-    viewer.panels["wgan"].hovered.emit(None)
-    assert viewer.hu_label.text() == "" and not viewer.panels["wgan"].vline.isVisible()
+    assert viewer.panels["wgan-gp"].vline.isVisible() and not viewer.panels["ldct"].vline.isVisible()
+    viewer.panels["wgan-gp"].hovered.emit(None)
+    assert viewer.hu_label.text() == "" and not viewer.panels["wgan-gp"].vline.isVisible()
 
 
 def test_mouse_move_over_panel_updates_crosshair(viewer, qtbot):
@@ -576,12 +578,12 @@ def test_difference_maps_equal_the_array_differences(viewer, qtbot, series_pair)
     i = viewer.state.slice_index
     ldct, ndct = series_pair["ldct_hu"][i], series_pair["ndct_hu"][i]
     mse = viewer.inference.result("mse", i)
-    wgan = viewer.inference.result("wgan", i)
+    wgan = viewer.inference.result("wgan-gp", i)
 
     viewer.diff_combo.setCurrentIndex(viewer.diff_combo.findData("minus_ldct"))
     assert viewer.state.diff_mode == "minus_ldct"
     np.testing.assert_array_equal(viewer.panels["mse"].displayed, mse - ldct)
-    np.testing.assert_array_equal(viewer.panels["wgan"].displayed, wgan - ldct)
+    np.testing.assert_array_equal(viewer.panels["wgan-gp"].displayed, wgan - ldct)
     np.testing.assert_array_equal(viewer.panels["ldct"].displayed, ndct - ldct)  # ideal removal
     np.testing.assert_array_equal(viewer.panels["ndct"].displayed, ndct)  # reference stays an image
     r = viewer.state.diff_range
@@ -593,13 +595,13 @@ def test_difference_maps_equal_the_array_differences(viewer, qtbot, series_pair)
     assert viewer.state.diff_mode == "minus_ndct"
     np.testing.assert_array_equal(viewer.panels["mse"].displayed, mse - ndct)
     np.testing.assert_array_equal(viewer.panels["ldct"].displayed, ldct - ndct)
-    assert "− NDCT" in viewer.panels["wgan"].subtitle.text()
+    assert "− NDCT" in viewer.panels["wgan-gp"].subtitle.text()
 
     viewer.diff_spin.setValue(75)
-    assert levels(viewer.panels["wgan"]) == (-75.0, 75.0)
+    assert levels(viewer.panels["wgan-gp"]) == (-75.0, 75.0)
     assert viewer.colorbar.range_hu == 75
     viewer.apply_preset("lung")  # W/L does not touch the difference maps
-    assert levels(viewer.panels["wgan"]) == (-75.0, 75.0)
+    assert levels(viewer.panels["wgan-gp"]) == (-75.0, 75.0)
     assert levels(viewer.panels["ndct"]) == (-1350.0, 150.0)
 
     qtbot.keyClick(viewer, Qt.Key.Key_D)
@@ -614,12 +616,12 @@ def test_metrics_follow_the_slice(viewer, qtbot, series_pair):
     from ldct_viewer.analysis.nps import flat_rois
 
     def check(i):
-        qtbot.waitUntil(lambda: all(viewer.metrics(k, i) is not None for k in ("ldct", "mse", "wgan")),
+        qtbot.waitUntil(lambda: all(viewer.metrics.values(k, i) is not None for k in ("ldct", "mse", "wgan-gp")),
                         timeout=10000)
         ndct = series_pair["ndct_hu"][i]
-        for row, key in enumerate(("ldct", "mse", "wgan")):
+        for row, key in enumerate(("ldct", "mse", "wgan-gp")):
             image = series_pair["ldct_hu"][i] if key == "ldct" else viewer.inference.result(key, i)
-            m = viewer.metrics(key, i)
+            m = viewer.metrics.values(key, i)
             assert m["rmse"] == pytest.approx(rmse(image, ndct))
             assert m["psnr"] == pytest.approx(psnr(image, ndct))
             assert m["ssim"] == pytest.approx(ssim(image, ndct))
@@ -633,7 +635,7 @@ def test_metrics_follow_the_slice(viewer, qtbot, series_pair):
     check(viewer.state.slice_index)
     viewer.state.set_slice(1)
     check(1)
-    assert viewer.metrics_caption.text().endswith("slice 2")
+    assert viewer.metrics_table.caption.text().endswith("slice 2")
     assert viewer.metrics_table.horizontalHeaderItem(3).text() == "Grain vs NDCT (dB)"
     assert "over-smoothed" in viewer.metrics_table.horizontalHeaderItem(3).toolTip()
 
@@ -656,15 +658,15 @@ def test_grain_column_says_which_way_each_image_is_off_from_ndct(qtbot, env, che
         assert window.open_paths([env / "grain" / "ndct"], "ndct")
         wait_all_results(qtbot, window, n=2)
         i = window.state.slice_index
-        qtbot.waitUntil(lambda: all(window.metrics(k, i) is not None for k in ("ldct", "mse", "wgan")), timeout=10000)
+        qtbot.waitUntil(lambda: all(window.metrics.values(k, i) is not None for k in ("ldct", "mse", "wgan-gp")), timeout=10000)
         rois = flat_rois(ndct[i])
         assert rois and all(not (y < 50 and x < 50) for _, y, x in rois)
-        for row, key in enumerate(("ldct", "mse", "wgan")):
+        for row, key in enumerate(("ldct", "mse", "wgan-gp")):
             image = ldct[i] if key == "ldct" else window.inference.result(key, i)
-            m = window.metrics(key, i)
+            m = window.metrics.values(key, i)
             assert m["grain_db"] == pytest.approx(high_frequency_power_ratio(image, ndct[i], rois=rois))
             assert window.metrics_table.item(row, 3).text() == f"{m['grain_db']:+.1f}"
-        assert window.metrics("ldct", i)["grain_db"] > 6.0   # 17x NDCT's noise power: ~+12 dB
+        assert window.metrics.values("ldct", i)["grain_db"] > 6.0   # 17x NDCT's noise power: ~+12 dB
     finally:
         window.shutdown()
 
@@ -702,7 +704,7 @@ def test_nps_window_follows_the_slice_and_shows_every_panel_s_spectrum(qtbot, en
         wait_all_results(qtbot, window, n=3)
 
         def shows(i):
-            images = {k: window.source_slice(k, i) for k in ("ldct", "mse", "wgan", "ndct")}
+            images = {k: window.source_slice(k, i) for k in ("ldct", "mse", "wgan-gp", "ndct")}
             expected = slice_spectra(images, ndct[i], window.case.spacing[1:], rois=flat_rois(ndct[i], 32))
             if set(dialog.spectra) != set(expected) or not dialog.info.text().startswith(f"Slice {i + 1}:"):
                 return False
@@ -723,7 +725,7 @@ def test_nps_window_follows_the_slice_and_shows_every_panel_s_spectrum(qtbot, en
         window.state.set_slice(0)
         qtbot.waitUntil(lambda: shows(0), timeout=10000)
         assert "flat 32 px regions" in dialog.info.text()
-        qtbot.waitUntil(lambda: window.metrics("wgan", 0) is not None, timeout=10000)
+        qtbot.waitUntil(lambda: window.metrics.values("wgan-gp", 0) is not None, timeout=10000)
         # the metrics job and the NPS window share one search per slice shown (slice 1, then 0)
         assert sorted(searches) == [0, 1]
     finally:
@@ -733,8 +735,8 @@ def test_nps_window_follows_the_slice_and_shows_every_panel_s_spectrum(qtbot, en
 # ---------------------------------------------------------------------------------------- layout, help
 def test_layout_toggle(viewer, qtbot):
     def position(key):
-        index = viewer.grid.indexOf(viewer.panels[key])
-        return viewer.grid.getItemPosition(index)[:2]
+        index = viewer.panel_grid.grid.indexOf(viewer.panels[key])
+        return viewer.panel_grid.grid.getItemPosition(index)[:2]
 
     assert [position(k) for k in PANELS] == [(0, 0), (0, 1), (0, 2), (0, 3)]
     qtbot.keyClick(viewer, Qt.Key.Key_L)
@@ -755,10 +757,10 @@ def test_help_about_and_checkpoint_info(viewer, qtbot, monkeypatch, dialogs, che
     assert opened[-1].table.rowCount() >= 10
     viewer.show_about()
     assert dialogs[-1][0] == "about" and "PySide6" in dialogs[-1][1] and "CPU" in dialogs[-1][1]
-    viewer.checkpoint_info("wgan")
+    viewer.checkpoint_info("wgan-gp")
     text = opened[-1].text.toPlainText()
     assert "wgan-gp" in text and "unit-test phantom" in text and "rmse_hu" in text
-    assert load_checkpoint(str(checkpoints["wgan"])).sha256 in text
+    assert load_checkpoint(str(checkpoints["wgan-gp"])).sha256 in text
 
 
 # ---------------------------------------------------------------------------------------- export
@@ -767,14 +769,20 @@ def test_export_writes_pngs_of_the_expected_size_and_content(viewer, qtbot, env,
 
     out = env / "png"
     viewer.apply_preset("bone")
+    engines = {key: viewer.inference.slots[key].engine for key in METHODS}
+    computed = {key: engine.stats.slices_computed for key, engine in engines.items()}
     worker = viewer.export(str(out), [0, 2], with_diff=False)
     qtbot.waitUntil(lambda: len(viewer.last_export) == 2, timeout=20000)
     qtbot.waitUntil(lambda: worker.is_done, timeout=5000)
+    # one result store: the export reads the slices on screen from the engines' caches
+    assert {key: engine.stats.slices_computed for key, engine in engines.items()} == computed
+    for key, engine in engines.items():
+        assert viewer.inference.result(key, 2) is engine.cached(series_pair["ldct_hu"][2])
     names = sorted(p.name for p in out.iterdir())
     assert names == ["slice_0001.png", "slice_0003.png"]
     i = 2
     expected = compose_comparison(series_pair["ldct_hu"][i], viewer.inference.result("mse", i),
-                                  viewer.inference.result("wgan", i), series_pair["ndct_hu"][i],
+                                  viewer.inference.result("wgan-gp", i), series_pair["ndct_hu"][i],
                                   window=PRESETS["bone"], with_metrics=False)
     png = np.asarray(Image.open(out / "slice_0003.png").convert("RGB"))
     assert png.shape == expected.rgb.shape
@@ -805,9 +813,9 @@ def test_export_writes_pngs_of_the_expected_size_and_content(viewer, qtbot, env,
                     timeout=20000)
     recorded = json.loads(read_png_text(viewer.last_export[0])["roi"])
     assert recorded["ellipse_px"] == [10.0, 12.0, 20.0, 14.0]
-    for key, panel in (("ldct", "ldct"), ("mse", "mse"), ("wgan-gp", "wgan"), ("ndct", "ndct")):
-        assert recorded["stats"][key]["sd"] == pytest.approx(viewer.roi_stats_of(panel).sd)
-        assert recorded["stats"][key]["mean"] == pytest.approx(viewer.roi_stats_of(panel).mean)
+    for key, panel in (("ldct", "ldct"), ("mse", "mse"), ("wgan-gp", "wgan-gp"), ("ndct", "ndct")):
+        assert recorded["stats"][key]["sd"] == pytest.approx(viewer.panel_grid.roi_stats_of(panel).sd)
+        assert recorded["stats"][key]["mean"] == pytest.approx(viewer.panel_grid.roi_stats_of(panel).mean)
 
 
 def test_export_dialog_options(viewer, qtbot, env):
@@ -855,6 +863,23 @@ def test_settings_restore_layout_window_checkpoints_and_recent(qtbot, env, serie
     second.shutdown()
 
 
+
+def test_settings_saved_under_the_old_wgan_key_are_migrated_once(qtbot, env, checkpoints, dialogs):
+    from PySide6.QtCore import QSettings
+
+    old = QSettings(str(env / "old.ini"), QSettings.Format.IniFormat)
+    old.setValue("checkpoint/wgan", str(checkpoints["wgan-gp"]))  # as saved before the vocabulary was one
+    old.sync()
+    del old
+    window = make_window(qtbot, env, None, "old.ini")
+    assert window.inference.slots["wgan-gp"].spec == str(checkpoints["wgan-gp"])
+    assert window.settings.value("checkpoint/wgan-gp") == str(checkpoints["wgan-gp"])
+    assert not window.settings.contains("checkpoint/wgan")
+    window.shutdown()
+    window.close()
+    again = QSettings(str(env / "old.ini"), QSettings.Format.IniFormat)
+    assert not again.contains("checkpoint/wgan") and again.value("checkpoint/wgan-gp") == str(checkpoints["wgan-gp"])
+
 # ---------------------------------------------------------------------------------------- simulation
 def test_simulate_low_dose_from_an_ndct_opened_alone(qtbot, env, series_pair, checkpoints, dialogs):
     import ldct_viewer.ct
@@ -880,7 +905,7 @@ def test_simulate_low_dose_from_an_ndct_opened_alone(qtbot, env, series_pair, ch
 def test_view_command_runs_the_app_and_saves_a_screenshot(env, series_pair, checkpoints):
     shot = env / "shot.png"
     cmd = [sys.executable, "-m", "ldct_viewer", "view", str(series_pair["ldct"]), "--ndct", str(series_pair["ndct"]),
-           "--mse", str(checkpoints["mse"]), "--wgan", str(checkpoints["wgan"]), "--device", "cpu",
+           "--mse", str(checkpoints["mse"]), "--wgan", str(checkpoints["wgan-gp"]), "--device", "cpu",
            "--screenshot", str(shot)]
     envvars = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "LDCT_VIEWER_CACHE": str(env / "cache"),
                "XDG_CONFIG_HOME": str(env / "config"), "HOME": str(env / "home")}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ldct_viewer.viewstate import PANELS, ViewState, Window
+from ldct_viewer.display import PANELS
+from ldct_viewer.viewstate import ViewState, Window
 
 
 def recorder(state: ViewState, event: str) -> list[dict]:
@@ -64,8 +65,8 @@ def test_window_sync_presets_drag_and_clamping():
         state.set_window(float("nan"), 0)
 
     state.set_sync("window", False)
-    state.set_window(80, 40, panel="wgan")
-    assert state.window_of("wgan") == Window(80, 40)
+    state.set_window(80, 40, panel="wgan-gp")
+    assert state.window_of("wgan-gp") == Window(80, 40)
     assert state.window_of("ldct") != Window(80, 40)
 
 

@@ -21,7 +21,7 @@ def make_checkpoint(path: Path, mode: str, seed: int, width: int = 4) -> Path:
 def make_checkpoints(folder: Path, width: int = 4) -> dict[str, Path]:
     """The viewer's two model slots filled with different random models of ``width`` filters."""
     return {"mse": make_checkpoint(folder / "mse.pt", "mse", 1, width),
-            "wgan": make_checkpoint(folder / "wgan.pt", "wgan-gp", 2, width)}
+            "wgan-gp": make_checkpoint(folder / "wgan.pt", "wgan-gp", 2, width)}
 
 
 def make_window(qtbot, tmp_path, checkpoints=None, settings_name="settings.ini", size=(1200, 600)):

@@ -6,6 +6,7 @@ import argparse
 import sys
 import time
 
+from ldct_viewer.display import DIFF_MODES
 from ldct_viewer.errors import CheckpointError, InputError
 
 DESCRIPTION = """\
@@ -21,7 +22,7 @@ LDCT/NDCT pair (Mayo quarter_1mm/full_1mm, TCIA low/full dose), the NDCT is foun
 EPILOG = """\
 examples:
   ldct-viewer export L067/quarter_1mm --ndct L067/full_1mm --out png/ --slices 40:60
-  ldct-viewer export L067 --out png/ --window lung --diff ndct --diff-range 100
+  ldct-viewer export L067 --out png/ --window lung --diff minus_ndct --diff-range 100
   ldct-viewer export --demo --out png/ --slices 14
   ldct-viewer export --demo --out png/ --slices 15 --roi 90,200,70,55   # liver ROI with mean and SD
 """
@@ -42,7 +43,7 @@ def register(subparsers) -> None:
     p.add_argument("--window", default="abdomen", metavar="PRESET|W/L",
                    help="window preset (abdomen, lung, bone, brain, liver, mediastinum, stroke) "
                         "or width/level in HU, e.g. 400/40 (default abdomen)")
-    p.add_argument("--diff", default="none", choices=("none", "ldct", "ndct"),
+    p.add_argument("--diff", default="none", choices=DIFF_MODES,
                    help="add a row of difference maps: output - LDCT or output - NDCT (default none)")
     p.add_argument("--diff-range", type=float, default=50.0, metavar="HU",
                    help="difference colour scale is +-HU (default 50)")
@@ -51,7 +52,7 @@ def register(subparsers) -> None:
                         "top-left corner, width, height) on every image, with each image's mean and SD")
     p.add_argument("--mse", default="mse", metavar="CKPT",
                    help="RED-CNN-MSE checkpoint file (default: the bundled one; 'none' leaves the panel empty)")
-    p.add_argument("--wgan", default="wgan-gp", metavar="CKPT",
+    p.add_argument("--wgan-gp", "--wgan", default="wgan-gp", metavar="CKPT",
                    help="RED-CNN-WGAN-GP checkpoint file (default: the bundled one; 'none' leaves the panel empty)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
                    help="where the networks run (default auto: CUDA if available)")
@@ -117,7 +118,7 @@ def parse_roi(text: str):
 
 
 def run(args: argparse.Namespace) -> int:
-    from ldct_viewer.case import open_case
+    from ldct_viewer.opening import open_case
     from ldct_viewer.export import export_comparisons, parse_slices
     from ldct_viewer.windowing import parse_window
 
@@ -136,12 +137,12 @@ def run(args: argparse.Namespace) -> int:
     else:
         case = open_case(args.ldct, args.ndct, series_uid=args.series_uid)
     indices = parse_slices(args.slices, case.n_slices)
-    if args.diff == "ndct" and case.ndct is None:
-        print("ldct-viewer: warning: --diff ndct without an NDCT series: the difference tiles stay empty",
+    if args.diff == "minus_ndct" and case.ndct is None:
+        print("ldct-viewer: warning: --diff minus_ndct without an NDCT series: the difference tiles stay empty",
               file=sys.stderr)
 
     engines = {"mse": _engine(args.mse, "mse", args.device, not args.no_cache),
-               "wgan-gp": _engine(args.wgan, "wgan-gp", args.device, not args.no_cache)}
+               "wgan-gp": _engine(args.wgan_gp, "wgan-gp", args.device, not args.no_cache)}
     devices = {e.device_description for e in engines.values() if e is not None}
     print(f"{case.describe()}; exporting {len(indices)} slice(s)"
           + (f" on {', '.join(sorted(devices))}" if devices else ""), file=sys.stderr)

@@ -17,7 +17,7 @@ examples:
   ldct-viewer                                   # demo case, bundled checkpoints
   ldct-viewer view L067/quarter_1mm --ndct L067/full_1mm
   ldct-viewer view L067                         # Mayo layout: pairs quarter/full dose itself
-  ldct-viewer view scan/ --mse runs/mse/best.pt --wgan runs/wgan/best.pt --device cpu
+  ldct-viewer view scan/ --mse runs/mse/best.pt --wgan-gp runs/wgan/best.pt --device cpu
 """
 
 
@@ -29,7 +29,8 @@ def register(subparsers) -> None:
     p.add_argument("ldct", nargs="*", metavar="LDCT", help="low-dose series: folder(s), files or DICOMDIR")
     p.add_argument("--ndct", nargs="+", metavar="NDCT", help="normal-dose reference series (folder or files)")
     p.add_argument("--mse", metavar="CKPT", help="RED-CNN-MSE checkpoint (default: bundled redcnn-mse.pt)")
-    p.add_argument("--wgan", metavar="CKPT", help="RED-CNN-WGAN-GP checkpoint (default: bundled redcnn-wgangp.pt)")
+    p.add_argument("--wgan-gp", "--wgan", metavar="CKPT",
+                   help="RED-CNN-WGAN-GP checkpoint (default: bundled redcnn-wgangp.pt)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
                    help="where the networks run (default auto: CUDA if available)")
     p.add_argument("--screenshot", metavar="PNG", help=argparse.SUPPRESS)
@@ -42,5 +43,5 @@ def run(args) -> int:
 
     choose_device(args.device)  # an absent CUDA is a one-line error (exit 2), not a GUI full of dialogs
 
-    return run_viewer(args.ldct or None, args.ndct, mse=args.mse, wgan=args.wgan, device=args.device,
+    return run_viewer(args.ldct or None, args.ndct, mse=args.mse, wgan_gp=args.wgan_gp, device=args.device,
                       screenshot=args.screenshot)

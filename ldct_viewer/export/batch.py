@@ -14,12 +14,11 @@ import numpy as np
 from ldct_viewer import __version__
 from ldct_viewer.analysis.roi import EllipseRoi, RoiStats
 from ldct_viewer.errors import InputError
-from ldct_viewer.export.compose import DIFF_MODES, PANEL_TITLES, compose_comparison
+from ldct_viewer.display import DIFF_MODES, PANEL_TITLES
+from ldct_viewer.export.compose import compose_comparison
+from ldct_viewer.methods import METHODS
 from ldct_viewer.export.png import write_png
 from ldct_viewer.windowing import parse_window
-
-#: Engine keys in ``export_comparisons(engines=...)``; "wgan" is accepted for "wgan-gp".
-ENGINE_KEYS = ("mse", "wgan-gp")
 
 
 def parse_slices(text: str, n_slices: int) -> list[int]:
@@ -67,14 +66,11 @@ def unique_path(folder: Path, name: str) -> Path:
     return path
 
 
-def _normalise_engines(engines: Mapping[str, object | None] | None) -> dict[str, object | None]:
-    out: dict[str, object | None] = {key: None for key in ENGINE_KEYS}
-    for key, engine in (engines or {}).items():
-        canonical = "wgan-gp" if key in ("wgan", "wgan-gp", "wgangp") else key
-        if canonical not in ENGINE_KEYS:
-            raise ValueError(f"engine key {key!r}: expected one of {ENGINE_KEYS}")
-        out[canonical] = engine
-    return out
+def _engines_by_method(engines: Mapping[str, object | None] | None) -> dict[str, object | None]:
+    unknown = set(engines or {}) - set(METHODS)
+    if unknown:
+        raise ValueError(f"engine keys {sorted(unknown)}: expected {', '.join(METHODS)}")
+    return {key: (engines or {}).get(key) for key in METHODS}
 
 
 def checkpoint_caption(engine: object | None) -> str:
@@ -153,7 +149,7 @@ def export_comparisons(
     for i in indices:
         if not 0 <= i < case.n_slices:
             raise InputError(f"slice {i + 1}: the series has slices 1..{case.n_slices}")
-    engines = _normalise_engines(engines)
+    engines = _engines_by_method(engines)
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: is not a folder")

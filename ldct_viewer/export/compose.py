@@ -18,6 +18,15 @@ import numpy as np
 
 from ldct_viewer.analysis.comparison import grain_rois, slice_metrics
 from ldct_viewer.analysis.roi import EllipseRoi, RoiStats, roi_stats
+from ldct_viewer.display import (
+    DIFF_MODES,
+    PANEL_TITLES,
+    PANELS,
+    difference_note,
+    difference_title,
+    panel_image,
+    reference_of,
+)
 from ldct_viewer.export.text import line_height, text_block
 from ldct_viewer.windowing import (
     colorbar_rgb,
@@ -27,13 +36,8 @@ from ldct_viewer.windowing import (
     window_to_uint8,
 )
 
-#: Panel keys in column order, and their titles.
-PANELS: tuple[str, ...] = ("ldct", "mse", "wgan-gp", "ndct")
-PANEL_TITLES: dict[str, str] = {"ldct": "LDCT", "mse": "RED-CNN-MSE", "wgan-gp": "RED-CNN-WGAN-GP",
-                                "ndct": "NDCT"}
-DIFF_MODES: tuple[str, ...] = ("none", "ldct", "ndct")
-DEFAULT_PLACEHOLDERS: dict[str, str] = {"ldct": "LDCT not loaded", "mse": "RED-CNN-MSE: no output",
-                                        "wgan-gp": "RED-CNN-WGAN-GP: no output", "ndct": "NDCT not loaded"}
+DEFAULT_PLACEHOLDERS: dict[str, str] = {
+    key: f"{title} not loaded" if key in ("ldct", "ndct") else f"{title}: no output" for key, title in PANEL_TITLES.items()}
 
 GAP = 4  # px between columns and between the two rows
 BACKGROUND = (18, 18, 18)
@@ -107,17 +111,10 @@ def _colorbar_tile(h: int, w: int, diff_range: float, label: str, size: int) -> 
     return tile
 
 
-def _diff_terms(mode: str) -> dict[str, tuple[str, str]]:
-    """For each diff-row column: (minuend panel, subtrahend panel)."""
-    if mode == "ldct":  # what each network removed; NDCT - LDCT is what an ideal denoiser would remove
-        return {"ldct": ("ndct", "ldct"), "mse": ("mse", "ldct"), "wgan-gp": ("wgan-gp", "ldct")}
-    return {"ldct": ("ldct", "ndct"), "mse": ("mse", "ndct"), "wgan-gp": ("wgan-gp", "ndct")}
-
-
 def compose_comparison(
     ldct: np.ndarray,
     mse: np.ndarray | None,
-    wgan: np.ndarray | None,
+    wgan_gp: np.ndarray | None,
     ndct: np.ndarray | None,
     *,
     window: tuple[float, float] | str = "abdomen",
@@ -135,10 +132,10 @@ def compose_comparison(
 ) -> Composition:
     """Compose the four windowed panels (and optionally the difference row) at native resolution.
 
-    All images are float32 HU [H, W] of the same shape; ``mse``/``wgan``/``ndct`` may be None,
+    All images are float32 HU [H, W] of the same shape; ``mse``/``wgan_gp``/``ndct`` may be None,
     which draws a labelled placeholder tile (text from ``placeholders`` or a default).
-    ``diff_mode``: "none", "ldct" (output − LDCT: what the network removed) or "ndct"
-    (output − NDCT: the remaining error), shown with a symmetric ±``diff_range`` HU scale.
+    ``diff_mode``: "none", "minus_ldct" (output − LDCT: what the network removed) or
+    "minus_ndct" (output − NDCT: the remaining error), shown with a symmetric ±``diff_range`` HU scale.
     ``slice_number`` is the 1-based number shown to the user. ``captions`` adds a second title
     line per panel (e.g. the checkpoint file and hash). Metrics (vs NDCT) are computed when
     ``with_metrics`` and the NDCT is present. ``roi`` (image pixels) is outlined on every image
@@ -151,7 +148,7 @@ def compose_comparison(
     ldct = np.asarray(ldct, dtype=np.float32)
     if ldct.ndim != 2:
         raise ValueError(f"expected a 2-D LDCT slice, got shape {ldct.shape}")
-    images: dict[str, np.ndarray | None] = {"ldct": ldct, "mse": mse, "wgan-gp": wgan, "ndct": ndct}
+    images: dict[str, np.ndarray | None] = {"ldct": ldct, "mse": mse, "wgan-gp": wgan_gp, "ndct": ndct}
     for key, image in images.items():
         if image is not None:
             images[key] = np.asarray(image, dtype=np.float32)
@@ -195,7 +192,7 @@ def compose_comparison(
         parts.append(f"z = {position_mm:.1f} mm")
     parts.append(format_window(width, level))
     if diff_mode != "none":
-        base = "LDCT" if diff_mode == "ldct" else "NDCT"
+        base = PANEL_TITLES[reference_of(diff_mode)]
         parts.append(f"difference: image \u2212 {base}, \u00b1{diff_range:g} HU")
     if header:
         parts.append(header)
@@ -218,11 +215,11 @@ def compose_comparison(
             lines.append((f"ROI mean {stats.mean:.1f}  SD {stats.sd:.1f} HU", ROI_COLOUR))
         canvas[top:top + band_h, left:left + w] = text_block(w, band_h, lines, size=size, background=BACKGROUND)
         y = top + band_h
-        image = images[key]
-        if image is None:
-            canvas[y:y + h, left:left + w] = _placeholder(h, w, notes[key], size)
+        shown = panel_image(key, images, "none", notes)
+        if shown.image is None:
+            canvas[y:y + h, left:left + w] = _placeholder(h, w, shown.placeholder, size)
         else:
-            canvas[y:y + h, left:left + w] = window_to_uint8(image, width, level)[..., None]
+            canvas[y:y + h, left:left + w] = window_to_uint8(shown.image, width, level)[..., None]
             if outline is not None:
                 canvas[y:y + h, left:left + w][outline] = ROI_COLOUR
         comp.tiles[key] = (y, left, h, w)
@@ -230,24 +227,22 @@ def compose_comparison(
     # second row: difference maps and the colour bar
     if diff_mode != "none":
         top = header_h + band_h + h + GAP
-        for col, (key, (a, b)) in enumerate(_diff_terms(diff_mode).items()):
+        for col, key in enumerate(PANELS[:-1]):  # the NDCT column holds the colour bar
             left = col * (w + GAP)
-            title = f"{PANEL_TITLES[a]} \u2212 {PANEL_TITLES[b]}"
-            note = "ideal removal" if (a, b) == ("ndct", "ldct") else ("input error" if (a, b) == ("ldct", "ndct") else "")
-            lines = [(title, TITLE_COLOUR), (note, CAPTION_COLOUR)]
+            lines = [(difference_title(key, diff_mode), TITLE_COLOUR), (difference_note(key, diff_mode), CAPTION_COLOUR)]
             canvas[top:top + band_h, left:left + w] = text_block(w, band_h, lines, size=size, background=BACKGROUND)
             y = top + band_h
-            if images[a] is None or images[b] is None:
-                missing = a if images[a] is None else b
-                canvas[y:y + h, left:left + w] = _placeholder(h, w, notes[missing], size)
-            else:
-                canvas[y:y + h, left:left + w] = diverging_rgb(images[a] - images[b], diff_range)
+            shown = panel_image(key, images, diff_mode, notes)
+            if shown.is_difference:
+                canvas[y:y + h, left:left + w] = diverging_rgb(shown.image, diff_range)
+            else:  # the first row already shows an LDCT that has no NDCT to be compared with
+                canvas[y:y + h, left:left + w] = _placeholder(h, w, shown.placeholder or notes["ndct"], size)
             comp.tiles[f"diff:{key}"] = (y, left, h, w)
         left = 3 * (w + GAP)
         lines = [("Colour scale", TITLE_COLOUR), (f"\u00b1{diff_range:g} HU", CAPTION_COLOUR)]
         canvas[top:top + band_h, left:left + w] = text_block(w, band_h, lines, size=size, background=BACKGROUND)
         y = top + band_h
-        base = "LDCT" if diff_mode == "ldct" else "NDCT"
+        base = PANEL_TITLES[reference_of(diff_mode)]
         canvas[y:y + h, left:left + w] = _colorbar_tile(h, w, diff_range, f"image \u2212 {base}", size)
         comp.tiles["colorbar"] = (y, left, h, w)
     return comp

@@ -229,7 +229,8 @@ class Engine:
         current one computes (so a new focus takes effect one batch later there).
         """
         scheduler = FocusScheduler(n, focus)
-        self._scheduler = scheduler
+        if self._scheduler is None:  # a concurrent run (an export's denoise) leaves set_focus to the first
+            self._scheduler = scheduler
         picker = _BatchPicker(self, scheduler, get_slice)
         executor = ThreadPoolExecutor(max_workers=1) if self._pipelined else None
         in_flight: tuple[Future, list[tuple[int, np.ndarray, str]]] | None = None
@@ -281,6 +282,13 @@ class Engine:
                 executor.shutdown(wait=True)
             if self._scheduler is scheduler:
                 self._scheduler = None
+
+    def cached(self, hu: np.ndarray) -> np.ndarray | None:
+        """The denoised ``[H, W]`` slice if this engine has already computed it (read-only), else None.
+
+        Never computes: the viewer shows and exports what the cache holds, one store for results.
+        """
+        return self.cache.get(slice_key(hu))
 
     def denoise(
         self, hu: np.ndarray, *, progress: Callable[[int, int], None] | None = None

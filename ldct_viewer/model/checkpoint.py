@@ -25,13 +25,12 @@ from torch import nn
 
 from ldct_viewer import __version__
 from ldct_viewer.errors import CheckpointError
+from ldct_viewer.methods import BUNDLED_FILES, METHODS
 from ldct_viewer.model.normalization import Normalization
 from ldct_viewer.model.redcnn import ARCHITECTURE, REDCNN
 from ldct_viewer.paths import checkpoints_dir
 
 FORMAT = "ldct-viewer-checkpoint/1"
-MODES = ("mse", "wgan-gp")
-BUNDLED = {"mse": "redcnn-mse.pt", "wgan-gp": "redcnn-wgangp.pt", "wgangp": "redcnn-wgangp.pt"}
 
 
 @dataclass
@@ -139,12 +138,12 @@ def atomic_torch_save(obj: Any, path: Path) -> None:
 def resolve_checkpoint(name_or_path: str | os.PathLike) -> Path:
     """``"mse"`` / ``"wgan-gp"`` → the bundled file; anything else is a path that must exist."""
     key = str(name_or_path)
-    if key in BUNDLED:
+    if key in BUNDLED_FILES:
         folder = checkpoints_dir()
-        path = folder / BUNDLED[key]
+        path = folder / BUNDLED_FILES[key]
         if not path.is_file():
             raise CheckpointError(
-                f"bundled checkpoint {BUNDLED[key]} not found in {folder}; train it with ldct-train fit"
+                f"bundled checkpoint {BUNDLED_FILES[key]} not found in {folder}; train it with ldct-train fit"
             )
         return path
     path = Path(key).expanduser()
@@ -183,7 +182,7 @@ def load_checkpoint(path_or_name: str | os.PathLike, map_location: str | torch.d
         state = payload["state_dict"]
         if arch.get("name") != ARCHITECTURE:
             raise CheckpointError(f"{path}: architecture {arch.get('name')!r} is not {ARCHITECTURE}")
-        if metadata.get("mode") not in MODES:
+        if metadata.get("mode") not in METHODS:  # the training mode is the method key
             raise CheckpointError(f"{path}: unknown training mode {metadata.get('mode')!r}")
         normalization = Normalization.from_dict(metadata["normalization"])
         model = REDCNN(width=int(arch["width"]), kernel_size=int(arch["kernel_size"]))

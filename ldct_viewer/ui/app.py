@@ -27,7 +27,7 @@ def get_app() -> QApplication:
 
 
 def run_viewer(ldct: Sequence[str] | None = None, ndct: Sequence[str] | None = None, *,
-               mse: str | None = None, wgan: str | None = None, device: str = "auto",
+               mse: str | None = None, wgan_gp: str | None = None, device: str = "auto",
                screenshot: str | None = None, settings=None) -> int:
     """Open the viewer on ``ldct``/``ndct`` paths, or on the demo case when no LDCT is given.
 
@@ -38,8 +38,8 @@ def run_viewer(ldct: Sequence[str] | None = None, ndct: Sequence[str] | None = N
     from ldct_viewer.ui.main_window import MainWindow
 
     checkpoints = None
-    if mse is not None or wgan is not None:
-        checkpoints = {"mse": mse, "wgan": wgan}
+    if mse is not None or wgan_gp is not None:
+        checkpoints = {"mse": mse, "wgan-gp": wgan_gp}
     window = MainWindow(settings=settings, device=device, checkpoints=checkpoints)
     if screenshot:  # a fixed, screen-filling size so README screenshots are comparable
         area = app.primaryScreen().availableGeometry()
@@ -75,7 +75,7 @@ def _arm_screenshot(app: QApplication, window, path: Path) -> None:
         for key, slot in window.inference.slots.items():
             if slot.problem is None and window.inference.result(key, i) is None:
                 return False
-        return window.metrics("ldct", i) is not None or window.case.ndct is None
+        return window.metrics.values("ldct", i) is not None or window.case.ndct is None
 
     def grab() -> None:
         if state["done"]:

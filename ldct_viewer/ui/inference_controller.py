@@ -1,7 +1,7 @@
 """Background denoising for the viewer: both models on one pool thread, the slice on screen first.
 
-The controller owns the engines and the finished slices; the GUI asks it for results and listens
-to its signals. Loading a checkpoint and every ``Engine.run`` step happen on the worker thread;
+The controller owns the engines and knows which slices are finished; the pixels live only in each
+engine's result cache (``Engine.cached``). The GUI asks it for results and listens to its signals. Loading a checkpoint and every ``Engine.run`` step happen on the worker thread;
 the two models' generators are interleaved so the on-screen slice appears for both before either
 moves on. A failure of one model (bad checkpoint, out of memory) is reported for that model only.
 """
@@ -18,28 +18,25 @@ from typing import Any, Callable, Iterator
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from ldct_viewer.methods import BUNDLED_FILES, METHOD_LABELS, METHODS
 from ldct_viewer.ui.workers import GeneratorWorker, guarded
 
-MODEL_KEYS: tuple[str, ...] = ("mse", "wgan")
-MODEL_LABELS = {"mse": "RED-CNN-MSE", "wgan": "RED-CNN-WGAN-GP"}
-BUNDLED_NAMES = {"mse": "mse", "wgan": "wgan-gp"}
-BUNDLED_FILES = {"mse": "redcnn-mse.pt", "wgan": "redcnn-wgangp.pt"}
 
 
 @dataclass
 class ModelSlot:
-    """One model column of the viewer: which checkpoint, its engine once loaded, its results."""
+    """One model column of the viewer: which checkpoint, its engine once loaded, the slices it finished."""
 
     key: str
     spec: str | None = None  # a path, or None for the bundled checkpoint
     engine: Any = None
     checkpoint: Any = None
-    results: dict[int, np.ndarray] = field(default_factory=dict)
+    finished: set[int] = field(default_factory=set)  # LDCT slice indices whose output the engine's cache holds
     problem: str | None = None  # why there is no output (shown as the panel placeholder)
 
     @property
     def label(self) -> str:
-        return MODEL_LABELS[self.key]
+        return METHOD_LABELS[self.key]
 
 
 def checkpoint_path(key: str, spec: str | None) -> Path:
@@ -55,7 +52,7 @@ def _inference_job(slots: dict[str, tuple[str | None, Any]], device: str, get_sl
                    n: int, focus: int, cancel) -> Iterator[tuple]:
     """Worker body: load what is missing, then interleave the models' ``Engine.run`` generators.
 
-    Yields ``("engine", key, engine, checkpoint)``, ``("slice", key, index, hu, seconds, computed)``
+    Yields ``("engine", key, engine, checkpoint)``, ``("slice", key, index, seconds, computed)``
     and ``("error", key, exception)`` events; ``computed`` = slices the network ran on while this one
     was produced (a batch's first slice carries the batch; cache hits and the batch's other slices 0).
     """
@@ -81,7 +78,7 @@ def _inference_job(slots: dict[str, tuple[str | None, Any]], device: str, get_sl
         for key in list(running):
             t0, before = time.perf_counter(), engines[key].stats.slices_computed
             try:
-                index, hu = next(running[key])
+                index, _ = next(running[key])
             except StopIteration:
                 del running[key]
                 continue
@@ -89,8 +86,7 @@ def _inference_job(slots: dict[str, tuple[str | None, Any]], device: str, get_sl
                 del running[key]
                 yield ("error", key, err)
                 continue
-            yield ("slice", key, int(index), np.ascontiguousarray(hu, dtype=np.float32), time.perf_counter() - t0,
-                   engines[key].stats.slices_computed - before)
+            yield ("slice", key, int(index), time.perf_counter() - t0, engines[key].stats.slices_computed - before)
 
 
 class InferenceController(QObject):
@@ -105,7 +101,7 @@ class InferenceController(QObject):
     def __init__(self, device: str = "auto", parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.device = device
-        self.slots = {key: ModelSlot(key) for key in MODEL_KEYS}
+        self.slots = {key: ModelSlot(key) for key in METHODS}
         self._worker: GeneratorWorker | None = None
         self._old_workers: list[GeneratorWorker] = []
         self._get_slice: Callable[[int], np.ndarray] | None = None
@@ -120,14 +116,20 @@ class InferenceController(QObject):
         slot = self.slots[key]
         slot.spec = str(spec) if spec else None
         slot.engine = slot.checkpoint = None
-        slot.results = {}
+        slot.finished = set()
         slot.problem = None
 
     def set_device(self, device: str) -> None:
         if device != self.device:
             self.device = device
-            for slot in self.slots.values():
+            for slot in self.slots.values():  # the results go with the engine's cache (the disk level stays)
                 slot.engine = slot.checkpoint = None
+                slot.finished = set()
+
+    def forget_finished(self) -> None:
+        """Another case: none of its slices is finished yet (cached ones come back at once)."""
+        for slot in self.slots.values():
+            slot.finished = set()
 
     def device_description(self) -> str:
         for slot in self.slots.values():
@@ -142,7 +144,11 @@ class InferenceController(QObject):
 
     # ------------------------------------------------------------------ queries
     def result(self, key: str, index: int) -> np.ndarray | None:
-        return self.slots[key].results.get(int(index))
+        """Model ``key``'s output for LDCT slice ``index`` from its engine's cache, None until finished."""
+        slot = self.slots[key]
+        if slot.engine is None or self._get_slice is None or int(index) not in slot.finished:
+            return None
+        return slot.engine.cached(self._get_slice(int(index)))
 
     def placeholder(self, key: str) -> str:
         """What the panel says while there is no output for the current slice."""
@@ -161,7 +167,7 @@ class InferenceController(QObject):
 
     def progress(self) -> tuple[int, int]:
         active = [s for s in self.slots.values() if s.problem is None]
-        return sum(len(s.results) for s in active), self._n * len(active)
+        return sum(len(s.finished) for s in active), self._n * len(active)
 
     # ------------------------------------------------------------------ running
     def start(self, get_slice: Callable[[int], np.ndarray] | None, n: int, focus: int = 0,
@@ -172,8 +178,7 @@ class InferenceController(QObject):
         self._get_slice, self._n, self._focus = get_slice, int(n), int(focus)
         self._durations.clear()
         if not keep_results:
-            for slot in self.slots.values():
-                slot.results = {}
+            self.forget_finished()
         if get_slice is None or n <= 0:
             return
         jobs: dict[str, tuple[str | None, Any]] = {}
@@ -186,7 +191,7 @@ class InferenceController(QObject):
                 if slot.spec:  # a checkpoint the user chose: tell them; a missing bundled one is expected
                     self.modelFailed.emit(key, f"{path}: checkpoint not found")
                 continue
-            if len(slot.results) >= self._n:
+            if len(slot.finished) >= self._n:
                 continue
             jobs[key] = (slot.spec, slot.engine)
         if not jobs:
@@ -240,8 +245,8 @@ class InferenceController(QObject):
             slot.engine.set_focus(self._focus)
             self.engineReady.emit(key)
         elif kind == "slice":
-            _, _, index, hu, seconds, computed = item
-            slot.results[index] = hu
+            _, _, index, seconds, computed = item
+            slot.finished.add(index)
             if computed:  # cache hits cost ~nothing and would make the ETA promise seconds for minutes of work
                 self._durations.append((seconds, computed))
             self.sliceReady.emit(key, index)
@@ -256,7 +261,7 @@ class InferenceController(QObject):
         if generation != self._generation:
             return
         for slot in self.slots.values():
-            if len(slot.results) < self._n and slot.problem is None:
+            if len(slot.finished) < self._n and slot.problem is None:
                 slot.problem = f"inference stopped: {_one_line(err)}"
         self.modelFailed.emit("", f"Inference stopped: {_one_line(err)}")
 
@@ -287,5 +292,5 @@ def _describe_error(key: str, spec: str | None, err: BaseException) -> str:
     if isinstance(err, LdctError):
         return _one_line(err)
     if isinstance(err, MemoryError) or "out of memory" in str(err).lower():
-        return f"{MODEL_LABELS[key]}: out of memory while denoising ({_one_line(err)}); try --device cpu"
-    return f"{MODEL_LABELS[key]} ({checkpoint_path(key, spec).name}): {type(err).__name__}: {_one_line(err)}"
+        return f"{METHOD_LABELS[key]}: out of memory while denoising ({_one_line(err)}); try --device cpu"
+    return f"{METHOD_LABELS[key]} ({checkpoint_path(key, spec).name}): {type(err).__name__}: {_one_line(err)}"

@@ -7,112 +7,56 @@ can go wrong with a user's files or checkpoints ends in an error dialog, never a
 
 from __future__ import annotations
 
-import json
-import math
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QApplication,
-    QComboBox,
     QFileDialog,
-    QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMainWindow,
-    QProgressBar,
-    QPushButton,
     QSlider,
-    QSpinBox,
-    QTableWidget,
-    QTableWidgetItem,
-    QToolBar,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from ldct_viewer.analysis.profile import Line
-from ldct_viewer.analysis.roi import EllipseRoi, RoiStats, roi_stats
-from ldct_viewer.ui.colorbar import ColorBar
-from ldct_viewer.ui.inference_controller import MODEL_KEYS, MODEL_LABELS, InferenceController, checkpoint_path
-from ldct_viewer.ui.messages import error_text, show_error
-from ldct_viewer.ui.panel import ImagePanel
-from ldct_viewer.ui.workers import GeneratorWorker, guarded
-from ldct_viewer.viewstate import PANELS, ViewState
-from ldct_viewer.windowing import DIVERGING_LUT, PRESETS
-
-TITLES = {"ldct": "LDCT", "mse": MODEL_LABELS["mse"], "wgan": MODEL_LABELS["wgan"], "ndct": "NDCT"}
-DIFF_LABELS = {"none": "No difference map", "minus_ldct": "Output − LDCT (removed)",
-               "minus_ndct": "Output − NDCT (error)"}
-EXPORT_DIFF = {"none": "none", "minus_ldct": "ldct", "minus_ndct": "ndct"}
-EXPORT_PANEL = {"ldct": "ldct", "mse": "mse", "wgan": "wgan-gp", "ndct": "ndct"}
-MAX_RECENT = 8
-DRAG_INTERVAL_MS = 15  # W/L drags are applied at most ~60 times a second
-PAGE_STEP = 10
-
-#: (key sequences, description) for the help dialog; actions are built from the same table.
-SHORTCUTS: list[tuple[str, str]] = [
-    ("1 … 7", "window presets: " + ", ".join(f"{i + 1} {n}" for i, n in enumerate(PRESETS))),
-    ("Wheel, ↑/↓, ←/→", "previous / next slice"),
-    ("PgUp / PgDn", f"{PAGE_STEP} slices back / forward"),
-    ("Home / End", "first / last slice"),
-    ("Left drag", "window/level: horizontal = width, vertical = level"),
-    ("Middle drag", "pan"),
-    ("Right drag, Ctrl+wheel", "zoom"),
-    ("Shift + left drag", "elliptical ROI on every panel: mean, SD, range, area (drag it or its handles)"),
-    ("Ctrl + left drag", "profile line on every panel; F shows the HU along it (drag its ends or the line)"),
-    ("Del", "remove the ROI and the line"),
-    ("Space", "reset zoom and pan"),
-    ("P", "cine play / pause"),
-    ("L", "layout 1×4 ↔ 2×2"),
-    ("D", "cycle difference map: none → output − LDCT → output − NDCT"),
-    ("N", "noise power spectra of the slice (where over-smoothing shows)"),
-    ("F", "line profile: HU along the line on the four images (where a softened edge shows)"),
-    ("Ctrl+O / Ctrl+Shift+O", "open LDCT / open NDCT"),
-    ("Ctrl+E", "export comparison PNG"),
-    ("Esc", "cancel background inference"),
-    ("F1, ?", "this help"),
-]
-
-
-METRIC_COLUMNS = (  # (key in metrics(), header, header tooltip)
-    ("rmse", "RMSE (HU)", "Root-mean-square difference from NDCT, whole slice"),
-    ("psnr", "PSNR (dB)", "Peak signal-to-noise ratio vs NDCT, data range 4096 HU"),
-    ("ssim", "SSIM", "Structural similarity to NDCT, data range 4096 HU"),
-    ("grain_db", "Grain vs NDCT (dB)",
-     "High-frequency noise power (0.25-0.5 cycles/px) relative to NDCT's, in NDCT's flat 32 px regions:\n"
-     "below 0 = smoother than NDCT (over-smoothed), above 0 = grainier (noise left in), 0 = NDCT's grain"),
+from ldct_viewer.display import (
+    DIFF_LABELS,
+    PANELS,
+    missing_texts,
+    panel_image,
+    panel_titles,
+    slice_caption,
 )
-
-
-def _metric_text(name: str, values: dict[str, float] | None, pending: bool) -> str:
-    if values is None:
-        return "…" if pending else "—"
-    v = values[name]
-    if math.isnan(v):
-        return "—"
-    if name == "ssim":
-        return f"{v:.4f}"
-    if name == "grain_db":
-        return f"{v:+.1f}"
-    return "∞" if math.isinf(v) else f"{v:.1f}"
-
-
-def default_settings() -> QSettings:
-    return QSettings("ldct-viewer", "ldct-viewer")
+from ldct_viewer.methods import METHOD_LABELS, METHODS
+from ldct_viewer.ui.actions import SHORTCUTS, build_menus, build_toolbar, fill_recent_menu, sync_controls
+from ldct_viewer.ui.cine import Cine
+from ldct_viewer.ui.colorbar import ColorBar
+from ldct_viewer.ui.inference_controller import InferenceController, checkpoint_path
+from ldct_viewer.ui.inference_status import InferenceStatus
+from ldct_viewer.ui.messages import error_text, show_error
+from ldct_viewer.ui.metrics_controller import MetricsController
+from ldct_viewer.ui.metrics_table import MetricsTable
+from ldct_viewer.ui.panel_grid import PanelGrid
+from ldct_viewer.ui.settings import (
+    default_settings,
+    migrate_settings,
+    remember_opened,
+    restore_window,
+    save_window,
+)
+from ldct_viewer.ui.workers import GeneratorWorker, guarded
+from ldct_viewer.viewstate import ViewState
+from ldct_viewer.windowing import PRESETS
 
 
 class MainWindow(QMainWindow):
     """Four synchronized panels, toolbar, slice slider, metrics table and inference status."""
 
     caseChanged = Signal()
-    metricsUpdated = Signal(int)  # slice index whose metrics are now shown
 
     def __init__(self, *, settings: QSettings | None = None, device: str = "auto",
                  checkpoints: dict[str, str | None] | None = None) -> None:
@@ -120,38 +64,37 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("ldct-viewer")
         self.setAcceptDrops(True)
         self.settings = settings if settings is not None else default_settings()
+        migrate_settings(self.settings)
         self.state = ViewState()
         self.case = None
         self.ndct_only = None  # an NDCT series opened without an LDCT (for "Simulate low dose")
         self.inference = InferenceController(device, self)
         self.errors: list[str] = []  # every message shown in an error dialog (for logs and tests)
-        self._metrics: dict[tuple[str, int], dict[str, float] | None] = {}
-        # NDCT's flat ROIs per slice: the Grain column and the NPS window measure in the same ones
-        self._grain_rois: dict[int, list[tuple[int, int, int]]] = {}
-        self._metrics_worker: GeneratorWorker | None = None
-        self._metrics_dirty = False
+        self.metrics = MetricsController(self.source_slice, self)
         self.nps_dialog = None  # ldct_viewer.ui.nps_dialog.NpsDialog, made when first opened
         self.profile_dialog = None  # ldct_viewer.ui.profile_dialog.ProfileDialog, made when first opened
         self.study_window = None  # ldct_viewer.ui.reader_study.ReaderStudyWindow of the last study started
-        self._pending_drag: list[Any] = [0.0, 0.0, None]
         self._busy_workers: list[GeneratorWorker] = []
         self._busy_message = ""  # shown on every panel while a case is being prepared
         self.last_export: list[Path] = []
 
-        self.panels = {key: ImagePanel(key, TITLES[key]) for key in PANELS}
+        self.panel_grid = PanelGrid(self.state, self.source_slice, self.pixel_spacing)
+        self.panels = self.panel_grid.panels
         self._build_central()
-        self._build_toolbar()
-        self._build_status_bar()
-        self._build_actions_and_menus()
+        build_toolbar(self)
+        self.hu_label = QLabel("")
+        self.statusBar().addWidget(self.hu_label, 1)
+        self.inference_status = InferenceStatus(self.inference, self.statusBar(), self.cancel_inference)
+        build_menus(self)
+        self.cine = Cine(self.state, self.play_button, self.cine_action, self)
         self._connect()
-        self._restore_settings(checkpoints, device)
-        self._apply_layout()
+        restore_window(self, checkpoints, device)
+        self.device_actions[self.inference.device].setChecked(True)
+        fill_recent_menu(self)
+        self._update_titles()
+        self.inference_status.update_device()
         self._refresh_all()
 
-        self._drag_timer = QTimer(self, singleShot=True, interval=DRAG_INTERVAL_MS)
-        self._drag_timer.timeout.connect(self._apply_drag)
-        self._cine_timer = QTimer(self)
-        self._cine_timer.timeout.connect(self._cine_step)
 
     # ================================================================== construction
     def _build_central(self) -> None:
@@ -161,11 +104,7 @@ class MainWindow(QMainWindow):
         outer.setSpacing(4)
 
         row = QHBoxLayout()
-        self.grid_host = QWidget()
-        self.grid = QGridLayout(self.grid_host)
-        self.grid.setContentsMargins(0, 0, 0, 0)
-        self.grid.setSpacing(4)
-        row.addWidget(self.grid_host, 1)
+        row.addWidget(self.panel_grid, 1)
         self.colorbar = ColorBar()
         self.colorbar.hide()
         row.addWidget(self.colorbar)
@@ -182,232 +121,25 @@ class MainWindow(QMainWindow):
         slider_row.addWidget(self.slice_label)
         outer.addLayout(slider_row)
 
-        self.metrics_table = QTableWidget(3, len(METRIC_COLUMNS))
-        for col, (_, label, tip) in enumerate(METRIC_COLUMNS):
-            header = QTableWidgetItem(label)
-            header.setToolTip(tip)
-            self.metrics_table.setHorizontalHeaderItem(col, header)
-        self.metrics_table.setVerticalHeaderLabels([TITLES["ldct"], TITLES["mse"], TITLES["wgan"]])
-        self.metrics_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.metrics_table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.metrics_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.metrics_table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.metrics_table.verticalHeader().setDefaultSectionSize(20)
-        self.metrics_table.setFixedHeight(20 * 3 + self.metrics_table.horizontalHeader().sizeHint().height() + 4)
-        self.metrics_caption = QLabel("Metrics vs NDCT for the current slice")
-        self.metrics_caption.setObjectName("hint")
+        self.metrics_table = MetricsTable()
         metrics_row = QHBoxLayout()
-        metrics_row.addWidget(self.metrics_caption)
+        metrics_row.addWidget(self.metrics_table.caption)
         metrics_row.addWidget(self.metrics_table, 1)
         outer.addLayout(metrics_row)
         self.setCentralWidget(central)
 
-        lead = self.panels["ldct"].view
-        for key in PANELS[1:]:
-            self.panels[key].view.setXLink(lead)
-            self.panels[key].view.setYLink(lead)
-
-    def _build_toolbar(self) -> None:
-        bar = QToolBar("Window / level")
-        bar.setObjectName("wlToolbar")
-        bar.setMovable(False)
-        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
-        self.preset_buttons: dict[str, QToolButton] = {}
-        for i, (name, (w, lv)) in enumerate(PRESETS.items()):
-            button = QToolButton()
-            button.setText(f"{i + 1} {name.capitalize()}")
-            button.setToolTip(f"{name}: W {w:g} / L {lv:g} (key {i + 1})")
-            button.setCheckable(True)
-            button.clicked.connect(lambda _=False, n=name: self.apply_preset(n))
-            bar.addWidget(button)
-            self.preset_buttons[name] = button
-        bar.addSeparator()
-        bar.addWidget(QLabel(" W "))
-        self.width_spin = QSpinBox()
-        self.width_spin.setRange(1, 8192)
-        self.width_spin.setKeyboardTracking(False)
-        bar.addWidget(self.width_spin)
-        bar.addWidget(QLabel(" L "))
-        self.level_spin = QSpinBox()
-        self.level_spin.setRange(-2048, 4096)
-        self.level_spin.setKeyboardTracking(False)
-        bar.addWidget(self.level_spin)
-        bar.addSeparator()
-        self.diff_combo = QComboBox()
-        for mode, label in DIFF_LABELS.items():
-            self.diff_combo.addItem(label, mode)
-        self.diff_combo.setToolTip("Difference maps for the model outputs (D cycles)")
-        bar.addWidget(self.diff_combo)
-        bar.addWidget(QLabel(" ± "))
-        self.diff_spin = QSpinBox()
-        self.diff_spin.setRange(1, 2000)
-        self.diff_spin.setSuffix(" HU")
-        self.diff_spin.setToolTip("Symmetric range of the difference colormap")
-        self.diff_spin.setKeyboardTracking(False)
-        bar.addWidget(self.diff_spin)
-        bar.addSeparator()
-        self.layout_button = QToolButton()
-        self.layout_button.setToolTip("Toggle layout 1×4 / 2×2 (L)")
-        self.layout_button.clicked.connect(self.state.toggle_layout)
-        bar.addWidget(self.layout_button)
-        self.play_button = QToolButton()
-        self.play_button.setText("▶ Cine")
-        self.play_button.setCheckable(True)
-        self.play_button.setToolTip("Cine play / pause (P)")
-        self.play_button.toggled.connect(self.set_cine_playing)
-        bar.addWidget(self.play_button)
-        self.fps_spin = QSpinBox()
-        self.fps_spin.setRange(1, 60)
-        self.fps_spin.setSuffix(" fps")
-        self.fps_spin.setKeyboardTracking(False)
-        bar.addWidget(self.fps_spin)
-
-    def _build_status_bar(self) -> None:
-        status = self.statusBar()
-        self.hu_label = QLabel("")
-        status.addWidget(self.hu_label, 1)
-        self.device_label = QLabel("")
-        self.device_label.setObjectName("hint")
-        self.progress = QProgressBar()
-        self.progress.setFixedWidth(180)
-        self.progress.setFormat("%v / %m slices")
-        self.progress.hide()
-        self.eta_label = QLabel("")
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop background inference (Esc); finished slices are kept")
-        self.cancel_button.clicked.connect(self.cancel_inference)
-        self.cancel_button.hide()
-        for widget in (self.device_label, self.progress, self.eta_label, self.cancel_button):
-            status.addPermanentWidget(widget)
-
-    def _action(self, text: str, slot: Callable, shortcut: Any = None, *, checkable: bool = False,
-                tip: str | None = None) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            shortcuts = shortcut if isinstance(shortcut, list) else [shortcut]
-            action.setShortcuts([QKeySequence(s) for s in shortcuts])
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        action.setCheckable(checkable)
-        if tip:
-            action.setStatusTip(tip)
-        action.triggered.connect(slot)
-        self.addAction(action)  # shortcuts work even when no menu shows the action
-        return action
-
-    def _build_actions_and_menus(self) -> None:
-        menu = self.menuBar()
-        file_menu = menu.addMenu("&File")
-        file_menu.addAction(self._action("Open LDCT folder…", lambda: self._choose_and_open("ldct", True),
-                                         QKeySequence.StandardKey.Open))
-        file_menu.addAction(self._action("Open LDCT files…", lambda: self._choose_and_open("ldct", False)))
-        file_menu.addAction(self._action("Open NDCT folder…", lambda: self._choose_and_open("ndct", True),
-                                         "Ctrl+Shift+O"))
-        file_menu.addAction(self._action("Open NDCT files…", lambda: self._choose_and_open("ndct", False)))
-        self.recent_menu = file_menu.addMenu("Open recent")
-        file_menu.addAction(self._action("Open demo case", self.open_demo))
-        file_menu.addSeparator()
-        self.simulate_action = self._action("Simulate low dose from NDCT…", self.simulate_dialog)
-        file_menu.addAction(self.simulate_action)
-        file_menu.addSeparator()
-        self.export_action = self._action("Export comparison PNG…", self.export_dialog, "Ctrl+E")
-        file_menu.addAction(self.export_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self._action("Quit", self.close, QKeySequence.StandardKey.Quit))
-
-        view_menu = menu.addMenu("&View")
-        self.layout_action = self._action("Layout 2×2", self.state.toggle_layout, "L", checkable=True)
-        view_menu.addAction(self.layout_action)
-        view_menu.addAction(self._action("Reset zoom and pan", self.state.reset_view, "Space"))
-        self.cine_action = self._action("Cine play", lambda: self.play_button.toggle(), "P", checkable=True)
-        view_menu.addAction(self.cine_action)
-        view_menu.addSeparator()
-        self.sync_actions: dict[str, QAction] = {}
-        for kind, text in (("slice", "Sync slices"), ("window", "Sync window/level"),
-                           ("view", "Sync zoom and pan"), ("crosshair", "Sync crosshair")):
-            action = self._action(text, lambda checked, k=kind: self.state.set_sync(k, checked), checkable=True)
-            action.setChecked(True)
-            view_menu.addAction(action)
-            self.sync_actions[kind] = action
-        view_menu.addSeparator()
-        diff_menu = view_menu.addMenu("Difference map")
-        group = QActionGroup(self)
-        self.diff_actions: dict[str, QAction] = {}
-        for mode, label in DIFF_LABELS.items():
-            action = self._action(label, lambda _=False, m=mode: self.state.set_diff_mode(m), checkable=True)
-            group.addAction(action)
-            diff_menu.addAction(action)
-            self.diff_actions[mode] = action
-        view_menu.addAction(self._action("Cycle difference map", self._cycle_diff, "D"))
-        view_menu.addAction(self._action("Noise power spectrum…", self.show_nps, "N"))
-        view_menu.addAction(self._action("Line profile…", self.show_profile, "F",
-                                         tip="Ctrl + left drag on a panel draws the line"))
-        view_menu.addAction(self._action("Remove ROI and line", self.remove_roi_and_line, ["Del", "Backspace"],
-                                         tip="Shift + left drag on a panel draws an elliptical ROI"))
-        preset_menu = view_menu.addMenu("Window preset")
-        for i, name in enumerate(PRESETS):
-            preset_menu.addAction(self._action(name.capitalize(), lambda _=False, n=name: self.apply_preset(n),
-                                               str(i + 1)))
-
-        # slice navigation (window shortcuts, shown in the help dialog)
-        self._action("Next slice", lambda: self.state.step_slice(+1), ["Down", "Right"])
-        self._action("Previous slice", lambda: self.state.step_slice(-1), ["Up", "Left"])
-        self._action("Forward 10 slices", lambda: self.state.step_slice(+PAGE_STEP), "PgDown")
-        self._action("Back 10 slices", lambda: self.state.step_slice(-PAGE_STEP), "PgUp")
-        self._action("First slice", lambda: self.state.set_slice(0), "Home")
-        self._action("Last slice", lambda: self.state.set_slice(self.state.n_slices - 1), "End")
-
-        model_menu = menu.addMenu("&Models")
-        for key in MODEL_KEYS:
-            model_menu.addAction(self._action(f"Choose {MODEL_LABELS[key]} checkpoint…",
-                                              lambda _=False, k=key: self._choose_checkpoint(k)))
-        model_menu.addAction(self._action("Use bundled checkpoints", self.use_bundled_checkpoints))
-        model_menu.addSeparator()
-        for key in MODEL_KEYS:
-            model_menu.addAction(self._action(f"{MODEL_LABELS[key]} checkpoint info…",
-                                              lambda _=False, k=key: self.checkpoint_info(k)))
-        model_menu.addSeparator()
-        model_menu.addAction(self._action("Run inference", lambda: self.start_inference(), "Ctrl+R"))
-        model_menu.addAction(self._action("Cancel inference", self.cancel_inference, "Esc"))
-        device_menu = model_menu.addMenu("Device")
-        device_group = QActionGroup(self)
-        self.device_actions: dict[str, QAction] = {}
-        for device in ("auto", "cpu", "cuda"):
-            action = self._action(device, lambda _=False, d=device: self.set_device(d), checkable=True)
-            device_group.addAction(action)
-            device_menu.addAction(action)
-            self.device_actions[device] = action
-
-        tools_menu = menu.addMenu("&Tools")
-        tools_menu.addAction(self._action("Reader study…", self.reader_study_dialog,
-                                          tip="Blinded A/B: which output looks more like the NDCT?"))
-
-        help_menu = menu.addMenu("&Help")
-        help_menu.addAction(self._action("Keyboard and mouse…", self.show_shortcuts, ["F1", "?"]))
-        help_menu.addAction(self._action("About ldct-viewer…", self.show_about))
-
     def _connect(self) -> None:
         s = self.state
         s.subscribe("slice", self._on_slice)
-        s.subscribe("window", self._on_window)
-        s.subscribe("view", self._on_view)
-        s.subscribe("sync", self._on_sync)
+        s.subscribe("window", lambda panels: sync_controls(self))
+        s.subscribe("sync", lambda kind, enabled: (self._show_readout(), sync_controls(self)))
         s.subscribe("diff", self._on_diff)
-        s.subscribe("layout", lambda layout: self._apply_layout())
-        s.subscribe("crosshair", self._on_crosshair)
-        s.subscribe("cine", lambda fps: self._on_cine_fps(fps))
+        s.subscribe("layout", lambda layout: sync_controls(self))
+        s.subscribe("crosshair", lambda pos, panel: self._show_readout())
+        s.subscribe("cine", lambda fps: sync_controls(self))
         s.subscribe("n_slices", lambda n: self._update_slider())
-        s.subscribe("roi", lambda roi: self._update_roi(PANELS))
-        s.subscribe("line", lambda line: self._update_line())
-        for key, panel in self.panels.items():
-            panel.view.windowDragged.connect(lambda dx, dy, k=key: self._queue_drag(dx, dy, k))
-            panel.view.sliceStepped.connect(lambda step, k=key: self.state.step_slice(step, k))
-            panel.view.sigRangeChangedManually.connect(lambda *_, k=key: self._record_view(k))
-            panel.view.sigResized.connect(lambda *_, k=key: self._panel_resized(k))
-            panel.hovered.connect(lambda pos, k=key: self.state.set_crosshair(pos, k if pos else None))
-            panel.view.roiDragged.connect(self._on_roi_drag)
-            panel.roiEdited.connect(self.state.set_roi)
-            panel.view.lineDragged.connect(self._on_line_drag)
-            panel.lineEdited.connect(self.state.set_line)
+        s.subscribe("line", lambda line: self.profile_dialog.schedule() if self.profile_dialog is not None else None)
+        self.panel_grid.lineDrawn.connect(self.show_profile)
         self.slider.valueChanged.connect(lambda v: self.state.set_slice(v))
         self.width_spin.valueChanged.connect(
             lambda v: self.state.set_window(v, self.state.window.level, self._window_target()))
@@ -416,33 +148,36 @@ class MainWindow(QMainWindow):
         self.diff_combo.currentIndexChanged.connect(lambda i: self.state.set_diff_mode(self.diff_combo.itemData(i)))
         self.diff_spin.valueChanged.connect(lambda v: self.state.set_diff_range(v))
         self.fps_spin.valueChanged.connect(lambda v: self.state.set_cine_fps(v))
+        self.metrics.changed.connect(self._show_metrics)
+        self.metrics.failed.connect(lambda message: self.statusBar().showMessage(message, 5000))
         inf = self.inference
         inf.sliceReady.connect(self._on_result)
         inf.modelFailed.connect(self._on_model_failed)
-        inf.progressChanged.connect(self._on_progress)
         inf.runningChanged.connect(self._on_running)
-        inf.engineReady.connect(lambda key: self._update_device_label())
 
     # ================================================================== opening data
     def set_case(self, case, *, start: bool = True) -> None:
         """Show ``case`` (a ``ldct_viewer.case.Case``) and start denoising it."""
         self.case = case
         self.ndct_only = None
-        self._forget_metrics()
+        self.metrics.forget()
         self.remove_roi_and_line()  # another patient: the old ROI and line mean nothing there
-        for slot in self.inference.slots.values():
-            slot.results = {}
-        self.state.set_n_slices(case.n_slices)
-        self.state.set_slice(case.n_slices // 2)
-        self._update_titles()
-        self._refresh_all()
-        self.state.reset_view()
-        self._update_slider()
-        self.simulate_action.setEnabled(case.ndct is not None)
+        self.inference.forget_finished()
+        self._show_new_series(case.n_slices, simulate=case.ndct is not None)
         self.setWindowTitle(f"ldct-viewer — {case.describe()}")
         self.caseChanged.emit()
         if start:
             self.start_inference()
+
+    def _show_new_series(self, n_slices: int, *, simulate: bool) -> None:
+        """Another series is on screen: its middle slice, fitted, titled; File → Simulate if an NDCT is open."""
+        self.state.set_n_slices(n_slices)
+        self.state.set_slice(n_slices // 2)
+        self._update_titles()
+        self._refresh_all()
+        self.state.reset_view()
+        self._update_slider()
+        self.simulate_action.setEnabled(simulate)
 
     def open_paths(self, paths: Sequence[str | Path], kind: str = "ldct") -> bool:
         """Open LDCT (or NDCT) files/folders; pairs automatically; dialogs on errors. True on success."""
@@ -458,85 +193,42 @@ class MainWindow(QMainWindow):
             return False
         QApplication.restoreOverrideCursor()
         if ok:
-            self._remember(kind, paths)
+            remember_opened(self.settings, kind, paths)
+            fill_recent_menu(self)
         return ok
 
-    def _scan_ct(self, paths: list[Path], kind: str):
-        from ldct_viewer.errors import InputError
-        from ldct_viewer.io import scan
-
-        result = scan(paths)
-        series = [s for s in result.series if str(getattr(s, "modality", "CT") or "CT").upper() == "CT"]
-        if not series:
-            names = ", ".join(str(p) for p in paths[:3])
-            reason = ""
-            if result.skipped:
-                first = result.skipped[0]
-                reason = f" ({len(result.skipped)} file(s) skipped, e.g. {first.path.name}: {first.reason})"
-            raise InputError(f"{names}: no CT series found{reason}")
-        return series
-
-    def _pick(self, series: list, kind: str):
-        if len(series) == 1:
-            return series[0]
+    def _choose_series(self, candidates: list, role: str):
+        """The viewer's chooser for ``ldct_viewer.opening``: a dialog (None when cancelled)."""
         from ldct_viewer.ui.dialogs import pick_series
 
-        return pick_series(self, series, f"Choose the {kind.upper()} series")
+        return pick_series(self, candidates, f"Choose the {role.upper()} series")
 
     def _open_ldct(self, paths: list[Path]) -> bool:
-        from ldct_viewer.case import Case
-        from ldct_viewer.io import find_pairs, pair_series
+        from ldct_viewer.opening import open_ldct
 
-        pairs = find_pairs(paths)
-        if pairs:
-            if len(pairs) > 1:
-                chosen = self._pick([p[0] for p in pairs], "ldct")
-                if chosen is None:
-                    return False
-                pairs = [p for p in pairs if p[0] is chosen]
-            ldct, ndct, pairing = pairs[0]
-            self.set_case(Case(ldct=ldct, ndct=ndct, pairing=pairing))
-            return True
-        ldct = self._pick(self._scan_ct(paths, "ldct"), "ldct")
-        if ldct is None:
-            return False
-        ndct = self.case.ndct if self.case is not None else self.ndct_only
-        if ndct is not None and getattr(ndct, "frame_of_reference_uid", None) not in (None, "") and \
-                ndct.frame_of_reference_uid != getattr(ldct, "frame_of_reference_uid", None):
-            ndct = None  # a different patient/scan: do not pair
-        pairing = pair_series(ldct, ndct) if ndct is not None else None
-        self.set_case(Case(ldct=ldct, ndct=ndct, pairing=pairing))
-        return True
+        kept = self.case.ndct if self.case is not None else self.ndct_only
+        case = open_ldct(paths, self._choose_series, kept_ndct=kept)
+        if case is not None:
+            self.set_case(case)
+        return case is not None
 
     def _open_ndct(self, paths: list[Path]) -> bool:
-        from ldct_viewer.case import Case
-        from ldct_viewer.io import pair_series
+        from ldct_viewer.opening import open_ndct, pair_case
 
-        ndct = self._pick(self._scan_ct(paths, "ndct"), "ndct")
+        ndct = open_ndct(paths, self._choose_series)
         if ndct is None:
             return False
         if self.case is None:
             self.ndct_only = ndct
-            self._forget_metrics()
-            self.state.set_n_slices(len(ndct))
-            self.state.set_slice(len(ndct) // 2)
-            self._update_titles()
-            self._refresh_all()
-            self.state.reset_view()
-            self._update_slider()
-            self.simulate_action.setEnabled(True)
+            self.metrics.forget()
+            self._show_new_series(len(ndct), simulate=True)
             self.statusBar().showMessage("NDCT open without LDCT: File → Simulate low dose from NDCT… "
                                          "or File → Open LDCT", 10000)
             return True
-        pairing = pair_series(self.case.ldct, ndct)
-        case = Case(ldct=self.case.ldct, ndct=ndct, pairing=pairing)
-        if case.n_matched == 0:
-            from ldct_viewer.errors import InputError
-
-            raise InputError(f"{paths[0]}: no NDCT slice matches the position of an LDCT slice")
+        case = pair_case(self.case.ldct, ndct)
         # keep the model outputs: they depend on the LDCT only
         self.case = case
-        self._forget_metrics()
+        self.metrics.forget()
         self.simulate_action.setEnabled(True)
         self._update_titles()
         self._refresh_all()
@@ -599,7 +291,7 @@ class MainWindow(QMainWindow):
         worker.start()
         return worker
 
-    def _choose_and_open(self, kind: str, folder: bool) -> None:
+    def choose_and_open(self, kind: str, folder: bool) -> None:
         start = str(self.settings.value(f"last_dir/{kind}", "") or "")
         title = f"Open {kind.upper()} {'folder' if folder else 'files'}"
         if folder:
@@ -609,32 +301,6 @@ class MainWindow(QMainWindow):
             paths, _ = QFileDialog.getOpenFileNames(self, title, start, "DICOM (*.dcm *.IMA *.ima *);;All files (*)")
         if paths:
             self.open_paths(paths, kind)
-
-    def _remember(self, kind: str, paths: list[Path]) -> None:
-        first = paths[0]
-        self.settings.setValue(f"last_dir/{kind}", str(first if first.is_dir() else first.parent))
-        entry = {"kind": kind, "paths": [str(p) for p in paths]}
-        recent = [r for r in self._recent() if r != entry]
-        recent.insert(0, entry)
-        self.settings.setValue("recent", json.dumps(recent[:MAX_RECENT]))
-        self._rebuild_recent_menu()
-
-    def _recent(self) -> list[dict]:
-        try:
-            data = json.loads(str(self.settings.value("recent", "[]") or "[]"))
-            return [r for r in data if isinstance(r, dict) and r.get("kind") in ("ldct", "ndct") and r.get("paths")]
-        except (TypeError, ValueError):
-            return []
-
-    def _rebuild_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        recent = self._recent()
-        for entry in recent:
-            paths = entry["paths"]
-            label = f"{entry['kind'].upper()}: {paths[0]}" + (f" (+{len(paths) - 1})" if len(paths) > 1 else "")
-            action = self.recent_menu.addAction(label)
-            action.triggered.connect(lambda _=False, e=entry: self.open_paths(e["paths"], e["kind"]))
-        self.recent_menu.setEnabled(bool(recent))
 
     # drag and drop: onto the NDCT panel opens an NDCT, anywhere else an LDCT
     def dragEnterEvent(self, event):  # noqa: N802
@@ -653,23 +319,23 @@ class MainWindow(QMainWindow):
     # ================================================================== checkpoints and inference
     def set_checkpoint(self, key: str, spec: str | None, *, start: bool = True) -> None:
         self.inference.set_checkpoint(key, spec)
-        self._metrics = {k: v for k, v in self._metrics.items() if k[0] != key}
+        self.metrics.forget(key)
         self.settings.setValue(f"checkpoint/{key}", spec or "")
         self._update_titles()
         self._refresh_panels((key,))
         if start and self.case is not None:
             self.start_inference()
 
-    def _choose_checkpoint(self, key: str) -> None:
+    def choose_checkpoint(self, key: str) -> None:
         start = str(self.settings.value("last_dir/checkpoint", "") or "")
-        path, _ = QFileDialog.getOpenFileName(self, f"Choose {MODEL_LABELS[key]} checkpoint", start,
+        path, _ = QFileDialog.getOpenFileName(self, f"Choose {METHOD_LABELS[key]} checkpoint", start,
                                               "Checkpoints (*.pt *.pth);;All files (*)")
         if path:
             self.settings.setValue("last_dir/checkpoint", str(Path(path).parent))
             self.set_checkpoint(key, path)
 
     def use_bundled_checkpoints(self) -> None:
-        for key in MODEL_KEYS:
+        for key in METHODS:
             self.set_checkpoint(key, None, start=False)
         if self.case is not None:
             self.start_inference()
@@ -687,7 +353,7 @@ class MainWindow(QMainWindow):
         self.inference.set_device(device)
         self.device_actions[device].setChecked(True)
         self.settings.setValue("device", device)
-        self._update_device_label()
+        self.inference_status.update_device()
         if self.case is not None:
             self.start_inference()
 
@@ -696,14 +362,14 @@ class MainWindow(QMainWindow):
             return
         case = self.case
         self.inference.start(case.ldct_slice, case.n_slices, self.state.slice_of("ldct"))
-        self._refresh_panels(MODEL_KEYS)
-        self._update_device_label()
+        self._refresh_panels(METHODS)
+        self.inference_status.update_device()
 
     def cancel_inference(self) -> None:
         if self.inference.is_running:
             self.inference.cancel()
             self.statusBar().showMessage("Inference cancelled — Models → Run inference (Ctrl+R) resumes", 8000)
-            self._refresh_panels(MODEL_KEYS)
+            self._refresh_panels(METHODS)
 
     def checkpoint_info(self, key: str) -> None:
         from ldct_viewer.ui.dialogs import CheckpointInfoDialog
@@ -716,47 +382,32 @@ class MainWindow(QMainWindow):
 
                 checkpoint = load_checkpoint(str(checkpoint_path(key, slot.spec)))
             except Exception as err:  # noqa: BLE001
-                self.report_error(f"{MODEL_LABELS[key]} checkpoint", error_text(err))
+                self.report_error(f"{METHOD_LABELS[key]} checkpoint", error_text(err))
                 return
-        CheckpointInfoDialog(self, MODEL_LABELS[key], checkpoint).exec()
+        CheckpointInfoDialog(self, METHOD_LABELS[key], checkpoint).exec()
 
     def _on_result(self, key: str, index: int) -> None:
         if self.state.slice_of(key) == index:
             self._refresh_panels((key,))
             self._schedule_metrics()
-            self._update_hu_readout()
+            self._show_readout()
 
     def _on_model_failed(self, key: str, message: str) -> None:
         if key:
             self._refresh_panels((key,))
         else:
-            self._refresh_panels(MODEL_KEYS)
+            self._refresh_panels(METHODS)
         self.report_error("Inference error", message)
 
-    def _on_progress(self, done: int, total: int, eta: float) -> None:
-        self.progress.setMaximum(max(total, 1))
-        self.progress.setValue(done)
-        if self.inference.is_running and total:
-            self.eta_label.setText(f"ETA {_format_eta(eta)}" if math.isfinite(eta) else "ETA …")
-        else:
-            self.eta_label.setText("")
-
     def _on_running(self, running: bool) -> None:
-        self.progress.setVisible(running)
-        self.cancel_button.setVisible(running)
         if not running:
-            self.eta_label.setText("")
-            self._refresh_panels(MODEL_KEYS)  # "computing…" becomes "not computed" after a cancel
-        self._update_device_label()
-
-    def _update_device_label(self) -> None:
-        self.device_label.setText(self.inference.device_description())
+            self._refresh_panels(METHODS)  # "computing…" becomes "not computed" after a cancel
 
     # ================================================================== display
     def _refresh_all(self) -> None:
         self._refresh_panels(PANELS)
         self._update_slice_label()
-        self._sync_controls()
+        sync_controls(self)
 
     def _ndct_slice(self, i: int) -> np.ndarray | None:
         if self.case is not None:
@@ -766,7 +417,7 @@ class MainWindow(QMainWindow):
         return None
 
     def source_slice(self, key: str, i: int) -> np.ndarray | None:
-        """The HU image of ``key`` ("ldct", "mse", "wgan", "ndct") at LDCT slice ``i``, None if absent."""
+        """The HU image of ``key`` ("ldct", "mse", "wgan-gp", "ndct") at LDCT slice ``i``, None if absent."""
         if key == "ndct":
             return self._ndct_slice(i)
         if self.case is None:
@@ -775,80 +426,18 @@ class MainWindow(QMainWindow):
             return self.case.ldct_slice(i)
         return self.inference.result(key, i)
 
-    def _panel_content(self, key: str, i: int) -> tuple[np.ndarray | None, str, bool]:
-        """(array to show, placeholder text if None, is a difference map)."""
-        mode = self.state.diff_mode
-        if self.case is None and self._busy_message:
-            return None, self._busy_message, False
-        if key == "ndct":
-            image = self._ndct_slice(i)
-            if image is None:
-                if self.case is None or self.case.ndct is None:
-                    return None, "no NDCT open\nFile → Open NDCT… (Ctrl+Shift+O)", False
-                return None, f"no NDCT slice paired with LDCT slice {i + 1}", False
-            return image, "", False
-        if self.case is None:
-            if key == "ldct":
-                hint = ("no LDCT open\nFile → Simulate low dose from NDCT…" if self.ndct_only is not None
-                        else "no LDCT open\nFile → Open LDCT… (Ctrl+O) or drop a folder here")
-                return None, hint, False
-            return None, "no LDCT open", False
-        ldct = self.case.ldct_slice(i)
-        if key == "ldct":
-            if mode == "none":
-                return ldct, "", False
-            ndct = self.case.ndct_slice(i)
-            if ndct is None:
-                return ldct, "", False
-            return (ndct - ldct if mode == "minus_ldct" else ldct - ndct), "", True
-        output = self.inference.result(key, i)
-        if output is None:
-            return None, self.inference.placeholder(key), False
-        if mode == "none":
-            return output, "", False
-        reference = ldct if mode == "minus_ldct" else self.case.ndct_slice(i)
-        if reference is None:
-            return None, f"{TITLES[key]} − NDCT needs an NDCT slice", False
-        return output - reference, "", True
-
     def _refresh_panels(self, keys: Sequence[str]) -> None:
-        lut = DIVERGING_LUT
-        r = self.state.diff_range
+        outputs = {key: self.inference.placeholder(key) for key in METHODS}
+        sources: dict[int, tuple] = {}  # the panels show one slice unless slice sync is off
         for key in keys:
-            panel = self.panels[key]
-            data, placeholder, is_diff = self._panel_content(key, self.state.slice_of(key))
-            panel.is_diff = is_diff
-            if data is None:
-                panel.set_placeholder(placeholder)
-            elif is_diff:
-                panel.set_image(data, (-r, r), lut)
-            else:
-                panel.set_image(data, self.state.window_of(key).levels)
-        self._update_panel_subtitles(keys)
-        self._update_roi(keys)
-        if self.profile_dialog is not None:
-            self.profile_dialog.schedule()
-
-    def _on_roi_drag(self, start: tuple[float, float], now: tuple[float, float], finished: bool) -> None:
-        """Shift + left drag draws the ROI live; a drag smaller than a pixel (a Shift-click) removes it."""
-        roi = EllipseRoi.from_corners(start, now)
-        if finished and (roi.width < 1 or roi.height < 1):
-            roi = None
-        self.state.set_roi(roi)
-
-    def _on_line_drag(self, start: tuple[float, float], now: tuple[float, float], finished: bool) -> None:
-        """Ctrl + left drag draws the profile line live and opens the profile window when released;
-        a drag shorter than a pixel (a Ctrl-click) removes the line."""
-        line = Line(start[0], start[1], now[0], now[1])
-        if finished and line.length_px() < 1:
-            line = None
-        self.state.set_line(line)
-        if finished and line is not None:
-            self.show_profile()
-
-    def _update_line(self) -> None:
-        for panel in self.panels.values():
-            panel.set_line(self.state.line)
+            i = self.state.slice_of(key)
+            if i not in sources:
+                sources[i] = ({k: self.source_slice(k, i) for k in PANELS},
+                              missing_texts(self.case, self.ndct_only, i, outputs, self._busy_message))
+            images, missing = sources[i]
+            self.panel_grid.show(key, panel_image(key, images, self.state.diff_mode, missing))
+        self.panel_grid.update_subtitles(keys)
+        self.panel_grid.show_roi(keys)
         if self.profile_dialog is not None:
             self.profile_dialog.schedule()
 
@@ -879,57 +468,13 @@ class MainWindow(QMainWindow):
             return (1.0, 1.0)
         return (dy, dx)
 
-    def _update_roi(self, keys: Sequence[str]) -> None:
-        """Draw the ROI on ``keys``' panels with the statistics of each one's HU image (the source image
-        also in difference mode: the label says HU)."""
-        roi = self.state.roi
-        for key in keys:
-            if roi is None:
-                self.panels[key].set_roi(None)
-                continue
-            stats = self.roi_stats_of(key)
-            self.panels[key].set_roi(roi, stats.text() if stats is not None else "")
-
-    def roi_stats_of(self, key: str) -> RoiStats | None:
-        """The ROI statistics of ``key``'s image on its current slice (None without ROI or image)."""
-        image = self.source_slice(key, self.state.slice_of(key))
-        if self.state.roi is None or image is None:
-            return None
-        return roi_stats(image, self.state.roi, self.pixel_spacing())
-
     def _update_titles(self) -> None:
-        titles = dict(TITLES)
-        for key in MODEL_KEYS:
-            slot = self.inference.slots[key]
-            titles[key] = f"{TITLES[key]}  ·  {checkpoint_path(key, slot.spec).name}"
-        if self.case is not None:
-            desc = getattr(self.case.ldct, "description", "") or ""
-            if self.case.simulated:
-                desc = desc or f"simulated {self.case.simulated.get('dose', 0):.0%} dose"
-            titles["ldct"] = f"LDCT  ·  {desc}" if desc else "LDCT"
-        ndct = self.case.ndct if self.case is not None else self.ndct_only
-        if ndct is not None and getattr(ndct, "description", ""):
-            titles["ndct"] = f"NDCT  ·  {ndct.description}"
-        for key, panel in self.panels.items():
-            panel.set_title(titles[key])
+        names = {key: checkpoint_path(key, self.inference.slots[key].spec).name for key in METHODS}
+        for key, title in panel_titles(self.case, self.ndct_only, names).items():
+            self.panels[key].set_title(title)
 
-    def _update_panel_subtitles(self, keys: Sequence[str]) -> None:
-        mode = self.state.diff_mode
-        for key in keys:
-            panel = self.panels[key]
-            if getattr(panel, "is_diff", False):
-                if key == "ldct":
-                    text = "NDCT − LDCT (ideal removal)" if mode == "minus_ldct" else "LDCT − NDCT (input error)"
-                else:
-                    text = f"{TITLES[key]} − {'LDCT' if mode == 'minus_ldct' else 'NDCT'}"
-                panel.subtitle.setText(f"{text}  ·  ±{self.state.diff_range:g} HU")
-            else:
-                w = self.state.window_of(key)
-                i = self.state.slice_of(key)
-                text = f"W {w.width:g} / L {w.level:g}"
-                if not self.state.sync["slice"]:
-                    text += f"  ·  slice {i + 1}"
-                panel.subtitle.setText(text)
+    def _update_slice_label(self) -> None:
+        self.slice_label.setText(slice_caption(self.case, self.ndct_only, self.state.slice_index, self.state.n_slices))
 
     def _update_slider(self) -> None:
         n = self.state.n_slices
@@ -939,113 +484,23 @@ class MainWindow(QMainWindow):
         self.slider.blockSignals(False)
         self._update_slice_label()
 
-    def _update_slice_label(self) -> None:
-        if self.case is None and self.ndct_only is None:
-            self.slice_label.setText("no case open")
-            return
-        i = self.state.slice_index
-        text = f"slice {i + 1} / {self.state.n_slices}"
-        try:
-            if self.case is not None:
-                text += f"  ·  z = {self.case.position_mm(i):.1f} mm"
-            else:
-                text += f"  ·  z = {float(self.ndct_only.slice_locations[i]):.1f} mm"
-        except (AttributeError, IndexError, TypeError):
-            pass
-        self.slice_label.setText(text)
-
-    def _sync_controls(self) -> None:
-        """Make the toolbar and menus show the state (without feeding back into it)."""
-        w = self.state.window
-        for widget, value in ((self.width_spin, int(round(w.width))), (self.level_spin, int(round(w.level))),
-                              (self.diff_spin, int(round(self.state.diff_range))),
-                              (self.fps_spin, int(round(self.state.cine_fps)))):
-            widget.blockSignals(True)
-            widget.setValue(value)
-            widget.blockSignals(False)
-        for name, button in self.preset_buttons.items():
-            button.setChecked(PRESETS[name] == (w.width, w.level))
-        self.diff_combo.blockSignals(True)
-        self.diff_combo.setCurrentIndex(self.diff_combo.findData(self.state.diff_mode))
-        self.diff_combo.blockSignals(False)
-        self.diff_actions[self.state.diff_mode].setChecked(True)
-        self.layout_action.setChecked(self.state.layout == "2x2")
-        self.layout_button.setText("▦ 2×2" if self.state.layout == "1x4" else "▥ 1×4")
-        for kind, action in self.sync_actions.items():
-            action.setChecked(self.state.sync[kind])
-        diff = self.state.diff_mode != "none"
-        self.colorbar.setVisible(diff)
-        if diff:
-            base = "LDCT" if self.state.diff_mode == "minus_ldct" else "NDCT"
-            self.colorbar.set_range(self.state.diff_range, f"− {base}")
-
-    def _apply_layout(self) -> None:
-        for panel in self.panels.values():
-            self.grid.removeWidget(panel)
-        positions = ([(0, c) for c in range(4)] if self.state.layout == "1x4"
-                     else [(0, 0), (0, 1), (1, 0), (1, 1)])
-        for key, (row, col) in zip(PANELS, positions):
-            self.grid.addWidget(self.panels[key], row, col)
-        for r in range(2):
-            self.grid.setRowStretch(r, 1 if (r == 0 or self.state.layout == "2x2") else 0)
-        for c in range(4):
-            self.grid.setColumnStretch(c, 1 if (c < 2 or self.state.layout == "1x4") else 0)
-        self._sync_controls()
-
     # ================================================================== state events
     def _on_slice(self, panels: tuple[str, ...]) -> None:
         self._refresh_panels(panels)
         self._update_slider()
         self.inference.set_focus(self.state.slice_of("ldct"))
         self._schedule_metrics()
-        self._update_hu_readout()
-
-    def _on_window(self, panels: tuple[str, ...]) -> None:
-        for key in panels:
-            panel = self.panels[key]
-            if not getattr(panel, "is_diff", False):
-                panel.set_levels(self.state.window_of(key).levels)
-        self._update_panel_subtitles(panels)
-        self._sync_controls()
-
-    def _on_view(self, panels: tuple[str, ...], range: Any) -> None:  # noqa: A002
-        if range is None:
-            self._fit(panels)
-
-    def _fit(self, panels: Sequence[str] = PANELS) -> None:
-        """Fit the images to their panels (all the same size: a paired case shares one grid)."""
-        shape = next((p.image_shape() for p in self.panels.values() if p.image_shape() is not None), None)
-        for key in panels:
-            self.panels[key].fit(shape)
-
-    def _panel_resized(self, key: str) -> None:
-        """Keep the images fitted while the user has not zoomed (layout toggle, window resize)."""
-        if self.state.view_range(key) is None:
-            self._fit((key,))
-
-    def _record_view(self, key: str) -> None:
-        self.state.active_panel = key
-        x0, x1, y0, y1 = self.panels[key].view_range()
-        self.state.set_view_range((x0, x1, y0, y1), key)
-
-    def _on_sync(self, kind: str, enabled: bool) -> None:
-        if kind == "view":
-            lead = self.panels["ldct"].view
-            for key in PANELS[1:]:
-                self.panels[key].view.setXLink(lead if enabled else None)
-                self.panels[key].view.setYLink(lead if enabled else None)
-        if kind == "slice":
-            self._update_panel_subtitles(PANELS)
-        if kind == "crosshair":
-            self._on_crosshair(self.state.crosshair, self.state.crosshair_panel)
-        self._sync_controls()
+        self._show_readout()
 
     def _on_diff(self, mode: str, range: float) -> None:  # noqa: A002
         self._refresh_panels(PANELS)
-        self._sync_controls()
-        self._update_hu_readout()
+        sync_controls(self)
+        self._show_readout()
 
-    def _cycle_diff(self) -> None:
+    def _show_readout(self) -> None:
+        self.hu_label.setText(self.panel_grid.readout())
+
+    def cycle_diff(self) -> None:
         modes = list(DIFF_LABELS)
         self.state.set_diff_mode(modes[(modes.index(self.state.diff_mode) + 1) % len(modes)])
 
@@ -1056,99 +511,9 @@ class MainWindow(QMainWindow):
     def apply_preset(self, name: str) -> None:
         w, lv = PRESETS[name]
         self.state.set_window(w, lv, self._window_target())
-        self._sync_controls()
-
-    def _queue_drag(self, dx: float, dy: float, key: str) -> None:
-        """Coalesce mouse moves: apply the summed drag at most every ``DRAG_INTERVAL_MS``."""
-        pending = self._pending_drag
-        pending[0] += dx
-        pending[1] += dy
-        pending[2] = key
-        if not self._drag_timer.isActive():
-            self._drag_timer.start()
-
-    def _apply_drag(self) -> None:
-        dx, dy, key = self._pending_drag
-        self._pending_drag = [0.0, 0.0, None]
-        if key is not None and (dx or dy):
-            self.state.drag_window(dx, dy, key)
-
-    def _on_crosshair(self, pos: tuple[float, float] | None, panel: str | None) -> None:
-        shown = self.state.crosshair_panels()
-        for key, p in self.panels.items():
-            p.set_crosshair(pos if key in shown else None)
-        self._update_hu_readout()
-
-    def hu_values(self, row: int, col: int) -> dict[str, float | None]:
-        """HU of each source at pixel (row, col) of its current slice (None where there is no image)."""
-        values: dict[str, float | None] = {}
-        for key in PANELS:
-            image = self.source_slice(key, self.state.slice_of(key))
-            if image is not None and 0 <= row < image.shape[0] and 0 <= col < image.shape[1]:
-                values[key] = float(image[row, col])
-            else:
-                values[key] = None
-        return values
-
-    def _update_hu_readout(self) -> None:
-        pos = self.state.crosshair
-        if pos is None:
-            self.hu_label.setText("")
-            return
-        row, col = int(pos[0]), int(pos[1])
-        values = self.hu_values(row, col)
-        shown = self.state.crosshair_panels()
-        parts = []
-        for key in PANELS:
-            if key not in shown:
-                continue
-            v = values[key]
-            parts.append(f"{TITLES[key]} {v:.0f}" if v is not None else f"{TITLES[key]} —")
-        self.hu_label.setText(f"({col}, {row})  " + "   ".join(parts) + "  HU")
-
-    # ================================================================== cine
-    def set_cine_playing(self, playing: bool) -> None:
-        self.cine_action.setChecked(playing)
-        if self.play_button.isChecked() != playing:
-            self.play_button.setChecked(playing)
-            return
-        if playing:
-            self._cine_timer.start(int(1000 / self.state.cine_fps))
-            self.play_button.setText("⏸ Cine")
-        else:
-            self._cine_timer.stop()
-            self.play_button.setText("▶ Cine")
-
-    def _on_cine_fps(self, fps: float) -> None:
-        if self._cine_timer.isActive():
-            self._cine_timer.setInterval(int(1000 / fps))
-        self._sync_controls()
-
-    def _cine_step(self) -> None:
-        n = self.state.n_slices
-        self.state.set_slice((self.state.slice_index + 1) % n if n else 0)
+        sync_controls(self)
 
     # ================================================================== metrics
-    def metrics(self, key: str, index: int) -> dict[str, float] | None:
-        """RMSE/PSNR/SSIM and grain (``METRIC_COLUMNS``) of ``key`` vs NDCT at slice ``index`` if
-        computed (None when it cannot be); grain is NaN when NDCT has no flat region on the slice."""
-        return self._metrics.get((key, index))
-
-    def _forget_metrics(self) -> None:
-        """Drop every figure measured against NDCT: the case or its NDCT changed."""
-        self._metrics.clear()
-        self._grain_rois.clear()
-
-    def grain_rois_of(self, index: int, ndct: np.ndarray) -> list[tuple[int, int, int]]:
-        """NDCT's flat ROIs on slice ``index`` (``ndct`` is that slice), searched once per slice
-        (~10-60 ms on 512²) and shared by the metrics job and the NPS window."""
-        rois = self._grain_rois.get(index)
-        if rois is None:
-            from ldct_viewer.analysis.comparison import grain_rois
-
-            rois = self._grain_rois[index] = grain_rois(ndct)
-        return rois
-
     def show_nps(self) -> None:
         """Open (or raise) the noise-power-spectrum window, which follows the slice while open."""
         from ldct_viewer.ui.nps_dialog import NpsDialog
@@ -1156,123 +521,20 @@ class MainWindow(QMainWindow):
         self.nps_dialog = self._show_tool_window(self.nps_dialog, NpsDialog)
 
     def _schedule_metrics(self) -> None:
-        """Compute the current slice's metrics on the pool (SSIM takes ~55 ms per 512² slice); the NPS
-        window, when open, follows the same events (slice, results, case)."""
+        """The slice, its results or the case changed: the metrics and the NPS window follow."""
         if self.nps_dialog is not None:
             self.nps_dialog.schedule()
-        if self._metrics_worker is not None:  # one at a time; it re-runs this when it finishes
-            self._metrics_dirty = True
-            return
-        self._metrics_dirty = False
-        self._show_metrics()
-        if self.case is None or self.case.ndct is None:
-            return
         i = self.state.slice_of("ldct")
-        ndct = self.case.ndct_slice(i)
-        if ndct is None:
-            return
-        todo = {}
-        for key in ("ldct", "mse", "wgan"):
-            image = self.source_slice(key, i)
-            if image is not None and (key, i) not in self._metrics:
-                todo[key] = image
-        if not todo:
-            return
-        known = self._grain_rois.get(i)
-        if known is None and self.nps_dialog is not None and self.nps_dialog.isVisible():
-            known = self.grain_rois_of(i, ndct)  # the NPS window needs them on this thread anyway
+        ndct = self.case.ndct_slice(i) if self.case is not None else None
+        self.metrics.schedule(i, ndct, rois_now=self.nps_dialog is not None and self.nps_dialog.isVisible())
 
-        def job():
-            from ldct_viewer.analysis.comparison import grain_rois, slice_metrics
-
-            rois = known
-            if rois is None:
-                rois = grain_rois(ndct)
-                yield None, i, rois  # into the cache (GUI thread), for the NPS window
-            for key, image in todo.items():
-                yield key, i, slice_metrics(image, ndct, rois)
-
-        case = self.case
-        worker = GeneratorWorker(job)
-        worker.signals.yielded.connect(guarded(self, lambda item: self._store_metrics(case, item)))
-        worker.signals.errored.connect(guarded(self, lambda err: self.statusBar().showMessage(
-            f"metrics: {error_text(err)}", 5000)))
-        worker.signals.finished.connect(guarded(self, self._metrics_finished))
-        self._metrics_worker = worker
-        worker.start()
-
-    def _store_metrics(self, case, item) -> None:
-        key, i, values = item
-        if case is self.case and key is None:
-            self._grain_rois.setdefault(i, values)
-        elif case is self.case:
-            self._metrics[(key, i)] = values
-            if i == self.state.slice_of("ldct"):
-                self._show_metrics()
-
-    def _metrics_finished(self) -> None:
-        self._metrics_worker = None
-        if self._metrics_dirty:
-            QTimer.singleShot(0, self, self._schedule_metrics)
-        else:
-            self.metricsUpdated.emit(self.state.slice_of("ldct"))
-
-    def _show_metrics(self) -> None:
+    def _show_metrics(self, index: int) -> None:
         i = self.state.slice_of("ldct")
+        if index != i:
+            return
         has_ndct = self.case is not None and self.case.ndct_index(i) is not None
-        for row, key in enumerate(("ldct", "mse", "wgan")):
-            values = self._metrics.get((key, i))
-            pending = has_ndct and (key == "ldct" or self.inference.slots[key].problem is None)
-            for col, (name, _, _) in enumerate(METRIC_COLUMNS):
-                item = QTableWidgetItem(_metric_text(name, values, pending))
-                if name == "grain_db" and values is not None and math.isnan(values[name]):
-                    item.setToolTip("NDCT has no flat region (32 px, not air) on this slice to measure grain in")
-                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-                self.metrics_table.setItem(row, col, item)
-        self.metrics_caption.setText(f"Metrics vs NDCT, slice {i + 1}" if has_ndct else "Metrics need an NDCT slice")
-
-    # ================================================================== reader study
-    def study_slices(self) -> list[int]:
-        """LDCT slices with an NDCT slice and both networks' outputs: what a reader study can show."""
-        if self.case is None or self.case.ndct is None:
-            return []
-        return [i for i in range(self.case.n_slices) if self.case.ndct_index(i) is not None
-                and all(self.inference.result(key, i) is not None for key in MODEL_KEYS)]
-
-    def reader_study_dialog(self) -> None:
-        available = len(self.study_slices())
-        if not available:
-            self.report_error("Reader study", "A reader study needs an NDCT and both networks' outputs: open an "
-                                              "LDCT/NDCT pair and let the networks finish (Models → Run inference).")
-            return
-        import secrets
-
-        from ldct_viewer.ui.reader_study import ReaderStudySetup
-
-        dialog = ReaderStudySetup(self, available, str(self.settings.value("last_dir/study", "") or ""),
-                                  seed=secrets.randbelow(10**6))
-        if dialog.exec() != ReaderStudySetup.DialogCode.Accepted:
-            return
-        options = dialog.options()
-        self.settings.setValue("last_dir/study", str(Path(options["path"]).parent))
-        self.start_reader_study(**options)
-
-    def start_reader_study(self, path: str, n_trials: int, reader: str = "", seed: int = 0):
-        """Plan ``n_trials`` blinded trials over ``study_slices()`` with ``seed`` and open the study
-        window; answers go to the new CSV ``path``. Returns the window (None after an error dialog)."""
-        from ldct_viewer.errors import InputError
-        from ldct_viewer.reader_study import StudyLog, plan_trials
-        from ldct_viewer.ui.reader_study import ReaderStudyWindow
-
-        try:
-            plan = plan_trials(self.study_slices(), n_trials, seed)
-            log = StudyLog(path, reader, seed)  # creates the file: only once there is a plan
-        except InputError as err:
-            self.report_error("Reader study", str(err))
-            return None
-        self.study_window = ReaderStudyWindow(self, plan, log)
-        self.study_window.show()
-        return self.study_window
+        self.metrics_table.show_slice(i, has_ndct, lambda key: self.metrics.values(key, i),
+                                      lambda key: key == "ldct" or self.inference.slots[key].problem is None)
 
     # ================================================================== export, help, errors
     def export_dialog(self) -> None:
@@ -1303,11 +565,10 @@ class MainWindow(QMainWindow):
             self.report_error("Export", "Open an LDCT series first.")
             return None
         w = self.state.window
-        diff = EXPORT_DIFF[self.state.diff_mode] if with_diff else "none"
+        diff = self.state.diff_mode if with_diff else "none"
         if with_diff and diff == "none":
-            diff = "ndct" if self.case.ndct is not None else "ldct"
-        engines = {EXPORT_PANEL[key]: _KnownResults(self.inference.slots[key])
-                   if self.inference.slots[key].engine is not None else None for key in MODEL_KEYS}
+            diff = "minus_ndct" if self.case.ndct is not None else "minus_ldct"
+        engines = {key: self.inference.slots[key].engine for key in METHODS}  # their caches hold what is on screen
         case, window, diff_range = self.case, (w.width, w.level), self.state.diff_range
         roi = self.state.roi if with_roi else None
         count = len(slices)
@@ -1338,47 +599,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message, 10000)
         show_error(self, title, message)
 
-    # ================================================================== persistence
-    def _restore_settings(self, checkpoints: dict[str, str | None] | None, device: str) -> None:
-        s = self.settings
-        geometry = s.value("geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:  # first run: wide enough for four panels, but never larger than the screen
-            screen = self.screen()
-            area = screen.availableGeometry() if screen is not None else None
-            if area is not None and area.width() > 0:
-                self.resize(min(1680, int(area.width() * 0.95)), min(760, int(area.height() * 0.9)))
-            else:
-                self.resize(1680, 760)
-        try:
-            self.state.restore(json.loads(str(s.value("view", "{}") or "{}")))
-        except (TypeError, ValueError):
-            pass
-        for key in MODEL_KEYS:
-            spec = (checkpoints or {}).get(key) if checkpoints and checkpoints.get(key) else None
-            if spec is None and not (checkpoints and key in checkpoints):
-                spec = str(s.value(f"checkpoint/{key}", "") or "") or None
-            if spec is not None and not checkpoints and not Path(spec).is_file():
-                spec = None  # a remembered checkpoint that has gone: fall back to the bundled one
-            self.inference.set_checkpoint(key, spec)
-        if device == "auto":
-            saved = str(s.value("device", "auto") or "auto")
-            device = saved if saved in self.device_actions else "auto"
-        self.inference.set_device(device)
-        self.device_actions[device].setChecked(True)
-        self._rebuild_recent_menu()
-        self._update_titles()
-        self._update_device_label()
-
-    def save_settings(self) -> None:
-        s = self.settings
-        s.setValue("geometry", self.saveGeometry())
-        s.setValue("view", json.dumps(self.state.to_dict()))
-        for key in MODEL_KEYS:
-            s.setValue(f"checkpoint/{key}", self.inference.slots[key].spec or "")
-        s.sync()
-
+    # ================================================================== closing
     def _close_nps(self) -> None:
         """Delete the NPS window with the viewer, while Qt is still up."""
         if self.nps_dialog is not None:
@@ -1388,10 +609,11 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event):  # noqa: N802
         self._close_nps()
-        self.save_settings()
-        self._cine_timer.stop()
+        save_window(self)
+        self.cine.timer.stop()
         self.inference.cancel()
-        for worker in self._busy_workers + ([self._metrics_worker] if self._metrics_worker else []):
+        self.metrics.stop()
+        for worker in self._busy_workers:
             worker.abort()
         super().closeEvent(event)
 
@@ -1399,29 +621,8 @@ class MainWindow(QMainWindow):
         """Stop every background job and wait for it (tests, application exit)."""
         self._close_nps()
         self.inference.shutdown(timeout)
-        for worker in list(self._busy_workers) + ([self._metrics_worker] if self._metrics_worker else []):
+        self.metrics.stop(timeout)
+        for worker in list(self._busy_workers):
             worker.abort()
             worker.wait(timeout)
 
-
-class _KnownResults:
-    """An engine stand-in for the export: slices the viewer already has are not denoised again."""
-
-    def __init__(self, slot) -> None:
-        self._slot = slot
-        self._engine = slot.engine
-        self.checkpoint = slot.checkpoint
-        self.device_description = self._engine.device_description
-
-    def denoise(self, hu: np.ndarray) -> np.ndarray:
-        from ldct_viewer.inference.cache import slice_key
-
-        hit = self._engine.cache.get(slice_key(np.ascontiguousarray(hu, dtype=np.float32)))
-        return hit if hit is not None else self._engine.denoise(hu)
-
-
-def _format_eta(seconds: float) -> str:
-    seconds = max(0, int(round(seconds)))
-    if seconds < 60:
-        return f"{seconds} s"
-    return f"{seconds // 60} min {seconds % 60:02d} s"

@@ -40,7 +40,7 @@ class NpsDialog(FollowingPlotDialog):
         self.spectra = {}
         if ndct is not None and case is not None:
             _, dy, dx = case.spacing
-            self.spectra = slice_spectra(images, ndct, (dy, dx), rois=viewer.grain_rois_of(i, ndct))
+            self.spectra = slice_spectra(images, ndct, (dy, dx), rois=viewer.metrics.grain_rois_of(i, ndct))
             pixel = float(np.sqrt(dy * dx))
             self.band.setRegion((DEFAULT_BAND[0] / pixel, DEFAULT_BAND[1] / pixel))
         for key, curve in self.curves.items():

@@ -27,7 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ldct_viewer.reader_study import Answer, StudyLog, Trial, summarize
+from ldct_viewer.errors import InputError
+from ldct_viewer.methods import METHODS
+from ldct_viewer.reader_study import Answer, StudyLog, Trial, plan_trials, summarize
 from ldct_viewer.ui.panel import ImagePanel
 from ldct_viewer.viewstate import ViewState
 
@@ -201,3 +203,41 @@ class ReaderStudyWindow(QDialog):
             button.setEnabled(False)
         self.viewer.statusBar().showMessage(f"Reader study: {summary}", 20000)
 
+
+def study_slices(viewer) -> list[int]:
+    """LDCT slices with an NDCT slice and both networks' outputs: what a reader study can show."""
+    if viewer.case is None or viewer.case.ndct is None:
+        return []
+    return [i for i in range(viewer.case.n_slices) if viewer.case.ndct_index(i) is not None
+            and all(viewer.inference.result(key, i) is not None for key in METHODS)]
+
+def reader_study_dialog(viewer) -> None:
+    """Tools → Reader study…: the setup dialog, then the study (an error dialog when nothing can be shown)."""
+    available = len(study_slices(viewer))
+    if not available:
+        viewer.report_error("Reader study", "A reader study needs an NDCT and both networks' outputs: open an "
+                                          "LDCT/NDCT pair and let the networks finish (Models → Run inference).")
+        return
+    import secrets
+
+    dialog = ReaderStudySetup(viewer, available, str(viewer.settings.value("last_dir/study", "") or ""),
+                              seed=secrets.randbelow(10**6))
+    if dialog.exec() != ReaderStudySetup.DialogCode.Accepted:
+        return
+    options = dialog.options()
+    viewer.settings.setValue("last_dir/study", str(Path(options["path"]).parent))
+    start_reader_study(viewer, **options)
+
+def start_reader_study(viewer, path: str, n_trials: int, reader: str = "", seed: int = 0):
+    """Plan ``n_trials`` blinded trials over ``study_slices()`` with ``seed`` and open the study
+    window; answers go to the new CSV ``path``. Returns the window (None after an error dialog)."""
+
+    try:
+        plan = plan_trials(study_slices(viewer), n_trials, seed)
+        log = StudyLog(path, reader, seed)  # creates the file: only once there is a plan
+    except InputError as err:
+        viewer.report_error("Reader study", str(err))
+        return None
+    viewer.study_window = ReaderStudyWindow(viewer, plan, log)
+    viewer.study_window.show()
+    return viewer.study_window

@@ -9,18 +9,17 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
+from ldct_viewer.display import PANEL_TITLES, PANELS
+
 BACKGROUND = "#101214"
 SURFACE = "#1a1d20"
 BORDER = "#2b2f33"
 TEXT = "#c8c8c8"
 TEXT_DIM = "#8a8f94"
 ACCENT = "#d0a040"
-PANEL_CURVES = (  # panel key, legend, colour: one colour per image in every plot (NPS, line profile)
-    ("ldct", "LDCT", "#a0a0a0"),
-    ("mse", "RED-CNN-MSE", "#5fa8e8"),
-    ("wgan", "RED-CNN-WGAN-GP", "#e0a040"),
-    ("ndct", "NDCT", "#7fd08a"),
-)
+CURVE_COLOURS = {"ldct": "#a0a0a0", "mse": "#5fa8e8", "wgan-gp": "#e0a040", "ndct": "#7fd08a"}
+#: (panel key, legend, colour): one colour per image in every plot (NPS, line profile)
+PANEL_CURVES = tuple((key, PANEL_TITLES[key], CURVE_COLOURS[key]) for key in PANELS)
 
 STYLE_SHEET = f"""
 QWidget {{ background-color: {BACKGROUND}; color: {TEXT}; }}

@@ -60,12 +60,12 @@ def main() -> int:
     t_compose = best_of(lambda: compose_comparison(ldct, mse, wgan, ref, window=(400, 40), with_metrics=False))
     print(f"compose 1 row, no metrics:{t_compose * 1e3:7.2f} ms   windowing alone {t_ours * 1e3:.2f} ms   "
           f"ratio {t_compose / t_ours:.1f}")
-    t_compose_diff = best_of(lambda: compose_comparison(ldct, mse, wgan, ref, window=(400, 40), diff_mode="ndct",
+    t_compose_diff = best_of(lambda: compose_comparison(ldct, mse, wgan, ref, window=(400, 40), diff_mode="minus_ndct",
                                                         with_metrics=False))
     print(f"compose 2 rows, no metrics:{t_compose_diff * 1e3:6.2f} ms")
-    t_metrics = best_of(lambda: compose_comparison(ldct, mse, wgan, ref, window=(400, 40), diff_mode="ndct"), 3)
+    t_metrics = best_of(lambda: compose_comparison(ldct, mse, wgan, ref, window=(400, 40), diff_mode="minus_ndct"), 3)
     print(f"compose 2 rows + metrics: {t_metrics * 1e3:7.2f} ms   (RMSE/PSNR/SSIM for 3 images)")
-    comp = compose_comparison(ldct, mse, wgan, ref, window=(400, 40), diff_mode="ndct")
+    comp = compose_comparison(ldct, mse, wgan, ref, window=(400, 40), diff_mode="minus_ndct")
     with tempfile.TemporaryDirectory() as tmp:
         for level in (1, 6):
             paths = iter(Path(tmp) / f"c{level}_{k}.png" for k in range(100))

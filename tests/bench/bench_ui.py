@@ -63,10 +63,10 @@ def main() -> int:
     write_ct_series(tmp / "ldct", ldct, description="bench LDCT")
     write_ct_series(tmp / "ndct", ndct, description="bench NDCT")
     ckpts = {}
-    for key, mode in (("mse", "mse"), ("wgan", "wgan-gp")):
+    for key in ("mse", "wgan-gp"):
         torch.manual_seed(len(key))
         ckpts[key] = str(tmp / f"{key}.pt")
-        save_checkpoint(ckpts[key], REDCNN(width=4), mode=mode, normalization=Normalization(), config={}, data={})
+        save_checkpoint(ckpts[key], REDCNN(width=4), mode=key, normalization=Normalization(), config={}, data={})
 
     window = MainWindow(settings=QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat), device="cpu",
                         checkpoints=ckpts)
@@ -76,7 +76,7 @@ def main() -> int:
         print("could not open the bench series:", window.errors)
         return 1
     deadline = time.time() + 300
-    while not all(len(s.results) == args.slices for s in window.inference.slots.values()):
+    while not all(len(s.finished) == args.slices for s in window.inference.slots.values()):
         app.processEvents()
         time.sleep(0.005)
         if time.time() > deadline:

@@ -1,0 +1,94 @@
+"""The viewer's saved settings (QSettings): where they live, what is kept, and bringing old ones up to date."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+
+from ldct_viewer.methods import METHODS
+
+MAX_RECENT = 8
+DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")  # the Models → Device menu
+
+#: Keys renamed since they were first saved: old → new. Read once, then the old key is removed.
+RENAMED_KEYS: dict[str, str] = {
+    "checkpoint/wgan": "checkpoint/wgan-gp",  # the WGAN-GP slot took its method key (issue 21)
+}
+
+
+def default_settings() -> QSettings:
+    return QSettings("ldct-viewer", "ldct-viewer")
+
+
+def migrate_settings(settings: QSettings) -> None:
+    """Move values saved under ``RENAMED_KEYS``' old names to the new ones (a newer value wins)."""
+    for old, new in RENAMED_KEYS.items():
+        if settings.contains(old):
+            if not settings.contains(new):
+                settings.setValue(new, settings.value(old))
+            settings.remove(old)
+
+
+def restore_window(window, checkpoints: dict[str, str | None] | None, device: str) -> None:
+    """Give ``window`` its saved geometry, view preferences, checkpoints and device.
+
+    ``checkpoints``/``device`` from the command line win over the saved ones; a remembered
+    checkpoint file that has gone falls back to the bundled one.
+    """
+    s = window.settings
+    geometry = s.value("geometry")
+    if geometry is not None:
+        window.restoreGeometry(geometry)
+    else:  # first run: wide enough for four panels, but never larger than the screen
+        screen = window.screen()
+        area = screen.availableGeometry() if screen is not None else None
+        if area is not None and area.width() > 0:
+            window.resize(min(1680, int(area.width() * 0.95)), min(760, int(area.height() * 0.9)))
+        else:
+            window.resize(1680, 760)
+    try:
+        window.state.restore(json.loads(str(s.value("view", "{}") or "{}")))
+    except (TypeError, ValueError):
+        pass
+    for key in METHODS:
+        spec = (checkpoints or {}).get(key) if checkpoints and checkpoints.get(key) else None
+        if spec is None and not (checkpoints and key in checkpoints):
+            spec = str(s.value(f"checkpoint/{key}", "") or "") or None
+        if spec is not None and not checkpoints and not Path(spec).is_file():
+            spec = None
+        window.inference.set_checkpoint(key, spec)
+    if device == "auto":
+        saved = str(s.value("device", "auto") or "auto")
+        device = saved if saved in DEVICES else "auto"
+    window.inference.set_device(device)
+
+
+def save_window(window) -> None:
+    """Remember ``window``'s geometry, view preferences and checkpoints for the next run."""
+    s = window.settings
+    s.setValue("geometry", window.saveGeometry())
+    s.setValue("view", json.dumps(window.state.to_dict()))
+    for key in METHODS:
+        s.setValue(f"checkpoint/{key}", window.inference.slots[key].spec or "")
+    s.sync()
+
+
+def remember_opened(settings: QSettings, kind: str, paths: list[Path]) -> None:
+    """``paths`` were opened as ``kind``: the folder to start the next file dialog in, and a recent entry."""
+    first = paths[0]
+    settings.setValue(f"last_dir/{kind}", str(first if first.is_dir() else first.parent))
+    entry = {"kind": kind, "paths": [str(p) for p in paths]}
+    recent = [r for r in recent_entries(settings) if r != entry]
+    recent.insert(0, entry)
+    settings.setValue("recent", json.dumps(recent[:MAX_RECENT]))
+
+
+def recent_entries(settings: QSettings) -> list[dict]:
+    """The recently opened ``{"kind": "ldct"|"ndct", "paths": [...]}``, newest first."""
+    try:
+        data = json.loads(str(settings.value("recent", "[]") or "[]"))
+        return [r for r in data if isinstance(r, dict) and r.get("kind") in ("ldct", "ndct") and r.get("paths")]
+    except (TypeError, ValueError):
+        return []
