@@ -11,7 +11,8 @@ conditions. Per condition, pooled over every slice:
   sees; bone and air errors do not dominate), and its ratio to the LDCT input's;
 * RMSE, PSNR and SSIM in HU over the whole slice (data range 4096 HU, as ``evaluate``);
 * grain: the signed high-frequency NPS ratio to NDCT (0.25–0.5 cycles/pixel, NDCT's flat ROIs;
-  below 0 dB = smoother than NDCT: the over-smoothing the viewer exists to show);
+  below 0 dB = smoother than NDCT: the over-smoothing the viewer exists to show), the mean over
+  the series that have flat ROIs, each series counted once;
 * edge overshoot: the mean of (image − NDCT) over the 4 px band just inside the body outline, the
   worst slice's value (a network that brightens the skin shows a positive figure; noise averages out).
 """
@@ -138,8 +139,8 @@ def evaluate_real(checkpoint_paths: list[str], paths: list[str | Path], *, out: 
                     metrics[m]["psnr"].append(psnr(img[i], ndct[i], DEFAULT_DATA_RANGE))
                     metrics[m]["ssim"].append(ssim(img[i], ndct[i], DEFAULT_DATA_RANGE))
                     metrics[m]["edge"].append(edge_overshoot(img[i], ndct[i]))
-                if rois:  # weight each series by its number of flat ROIs
-                    grains[m].append((len(rois), high_frequency_power_ratio(img, ndct, rois=rois)))
+                if rois:  # every series counts once, whatever its number of flat ROIs (heads have many)
+                    grains[m].append(high_frequency_power_ratio(img, ndct, rois=rois))
             done += len(ndct)
             bar.update(done, info=cond)
         row = {"condition": cond, "label": f"{dose * 100:g} % / {n_views} views",
@@ -151,8 +152,7 @@ def evaluate_real(checkpoint_paths: list[str], paths: list[str | Path], *, out: 
                 row[f"{m}|{key}"] = float(np.mean(metrics[m][key]))
             edges = [e for e in metrics[m]["edge"] if not math.isnan(e)]
             row[f"{m}|edge_hu"] = float(max(edges, key=abs)) if edges else math.nan
-            weight = sum(w for w, _ in grains[m])
-            row[f"{m}|grain_db"] = (float(sum(w * g for w, g in grains[m]) / weight) if weight else math.nan)
+            row[f"{m}|grain_db"] = float(np.mean(grains[m])) if grains[m] else math.nan
         rows.append(row)
     bar.close()
     mean_row = {"condition": "mean", "label": "mean", "slices": rows[0]["slices"]}
@@ -169,7 +169,7 @@ def evaluate_real(checkpoint_paths: list[str], paths: list[str | Path], *, out: 
             "rmse_w": f"RMSE (HU) after clipping image and NDCT to {READER_WINDOW[0]:g}..{READER_WINDOW[1]:g} HU",
             "rmse_w_ratio": "windowed RMSE / the LDCT input's (below 1 = better than the input)",
             "grain_db": "mean 10 log10(NPS_image / NPS_NDCT) over 0.25-0.5 cycles/pixel in NDCT's flat 32 px ROIs "
-                        "(dB; below 0 = smoother than NDCT, above 0 = grainier)",
+                        "(dB; below 0 = smoother than NDCT, above 0 = grainier), mean over series, each counted once",
             "edge_hu": f"mean (image - NDCT) over the {EDGE_BAND_PX} px band inside the body outline, worst slice (HU)",
         },
         "checkpoints": [{"name": n, "path": str(c.path), "sha256": c.sha256, "mode": c.mode}
