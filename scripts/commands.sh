@@ -14,11 +14,11 @@ ldct-train fit --mode mse --init runs/mse/best.pt --data data/phantom-ds --out r
 #
 # Session 3 (2026-12-01), same machine class, same data/phantom-ds; the trainer now defaults to
 # loss.l2_mode=decoupled (AdamW) and model.init=default.
-# WGAN-GP from the bundled MSE checkpoint, adversarial weight 0.005 (see REPORT.md)  -> redcnn-wgangp.pt
+# WGAN-GP from the bundled MSE checkpoint, adversarial weight 0.005 (see history/HISTORY.md)  -> redcnn-wgangp.pt
 ldct-train fit --mode wgan-gp --init resources/checkpoints/redcnn-mse.pt --data data/phantom-ds --out runs/wgan-v3 --set dataset.batch_size=8 --set sampling.patches_per_epoch=960 --set sampling.val_patches=480 --set training.num_epochs=30 --set loss.condition_balance=true --set weights.disc_weight=0.005 --set weights.mse_weight=0.995
 #   Ctrl-C during epoch 8; runs/wgan-v3/best.pt = epoch 5 (every epoch beat the input in every validation
 #   condition; epoch 5 had the lowest validation texture distance)
-# Stopped experiments (REPORT.md, "What the MSE network actually learnt"):
+# Stopped experiments (history/HISTORY.md, "What the MSE network actually learnt"):
 #   ldct-train fit --mode mse --init resources/checkpoints/redcnn-mse.pt --data data/phantom-ds --out runs/mse3 --set dataset.batch_size=8 --set sampling.patches_per_epoch=960 --set sampling.val_patches=480 --set training.num_epochs=40 --set training.learning_rate=5e-4 --set loss.condition_balance=true
 #     (old trainer, coupled L2; 4 epochs, no epoch below the starting network's balanced validation loss)
 #   ldct-train fit --mode mse --data data/phantom-ds --out runs/mse-v3 --set dataset.batch_size=8 --set sampling.patches_per_epoch=960 --set sampling.val_patches=480 --set training.num_epochs=60 --set training.learning_rate=3e-4 --set loss.condition_balance=true
@@ -34,7 +34,7 @@ cp runs/eval4/table.csv resources/checkpoints/evaluation.csv
 cp runs/eval4/conditions.png resources/checkpoints/evaluation_conditions.png
 # copy into resources/checkpoints with the test evaluation embedded in the metadata (weights unchanged):
 python scripts/bundle.py
-# the measurements behind REPORT.md's "Why the texture target is not met":
+# the measurements behind history/HISTORY.md's "Why the texture target is not met":
 python scripts/diagnose.py smoothing --data data/phantom-ds
 python scripts/diagnose.py critic --state runs/wgan-v3/train_state.pt --data data/phantom-ds
 python scripts/diagnose.py dead-units --data data/phantom-ds
@@ -62,12 +62,12 @@ python scripts/diagnose.py critic-start --checkpoint runs/mse-c1-epoch18.pt --da
 # after bundling, runs/mse-c1 was resumed once more in the background (the same --resume line) for the next session
 #
 # Session 6 (2026-12-02): the trainer's validation texture measure fixed (per condition, strictly flat tiles);
-# the WGAN-GP run's per-epoch checkpoints re-measured with it (REPORT.md, Training curves):
+# the WGAN-GP run's per-epoch checkpoints re-measured with it (history/HISTORY.md, Training curves):
 python scripts/diagnose.py texture --data data/phantom-ds --checkpoint runs/mse-c1-epoch18.pt --checkpoint runs/wgan-c1/epoch_001.pt --checkpoint runs/wgan-c1/epoch_002.pt --checkpoint runs/wgan-c1/epoch_003.pt --checkpoint runs/wgan-c1/epoch_004.pt --checkpoint runs/wgan-c1/epoch_005.pt --checkpoint runs/wgan-c1/epoch_006.pt --checkpoint runs/wgan-c1/epoch_007.pt --checkpoint runs/wgan-c1/epoch_008.pt --checkpoint runs/wgan-c1/epoch_009.pt
 # and runs/mse-c1 resumed again (same --resume line) for the rest of the session
 ldct-train fit --mode mse --data data/phantom-ds --out runs/mse-c1 --resume --set training.num_epochs=60
 #
-# Session 7 (2026-12-02): would a critic trained longer first see the grain? (REPORT.md; stopped after step 1000)
+# Session 7 (2026-12-02): would a critic trained longer first see the grain? (history/HISTORY.md; stopped after step 1000)
 cp runs/mse-c1/best.pt /tmp/mse-e36.pt   # epoch 36 of the resumed MSE run
 python scripts/diagnose.py critic-warmup --checkpoint /tmp/mse-e36.pt --data data/phantom-ds --steps 3000
 ldct-train fit --mode mse --data data/phantom-ds --out runs/mse-c1 --resume --set training.num_epochs=100
@@ -95,13 +95,13 @@ python scripts/bundle.py --tables   # defaults: the two runs/*-best.pt above and
 python scripts/diagnose.py grain-history --state runs/mse-c2/train_state.pt --every 1
 python scripts/diagnose.py grain-history --state runs/mse-c3/train_state.pt --every 1
 python scripts/diagnose.py grain-history --state runs/wgan-c3/train_state.pt --every 1
-# a probe, not bundled (REPORT.md, What the next training should change, 6): adversarial weight 0.02
+# a probe, not bundled (history/HISTORY.md, What the next training should change, 6): adversarial weight 0.02
 ldct-train fit --mode wgan-gp --init runs/mse-c3-best.pt --data data/phantom-ds --out runs/wgan-d02 --set dataset.batch_size=8 --set sampling.patches_per_epoch=960 --set sampling.val_patches=1024 --set training.num_epochs=30 --set loss.condition_balance=true --set weights.disc_weight=0.02 --set weights.mse_weight=0.98 --set run.amp=true
 #   Ctrl-C in epoch 6
 python scripts/diagnose.py grain-history --state runs/wgan-d02/train_state.pt --every 1
 #
 # Session 9 (2026-12-02): a new machine again; data rebuilt with the two commands at the top (4 min
-# 12 s). The bundled pair was not replaced. Diagnoses and runs behind REPORT.md's "Session 9"
+# 12 s). The bundled pair was not replaced. Diagnoses and runs behind history/HISTORY.md's "Session 9"
 # section (runs/mse-c3-best.pt = a copy of the bundled redcnn-mse.pt); this host ran the bf16
 # WGAN-GP step at 19-25 patches/s, with the fp32 critic 12.7.
 cp resources/checkpoints/redcnn-mse.pt runs/mse-c3-best.pt
@@ -134,7 +134,7 @@ python scripts/diagnose.py critic-direction --state runs/wgan-c8/train_state.pt 
 python scripts/diagnose.py grain-history --state runs/wgan-c8/train_state.pt --every 1
 #
 # Session 10 (2026-12-02, the same machine as session 9; data and runs/ still there). The seed's
-# adversarial weight with the grain-seeing critic (REPORT.md, "Session 10").
+# adversarial weight with the grain-seeing critic (history/HISTORY.md, "Session 10").
 # c9: as c8, but the seed's weights 0.05 / 0.95
 ldct-train fit --mode wgan-gp --init runs/mse-c3-best.pt --data data/phantom-ds --out runs/wgan-c9 --set dataset.batch_size=64 --set sampling.patches_per_epoch=3840 --set sampling.val_patches=1024 --set training.num_epochs=60 --set loss.condition_balance=true --set weights.disc_weight=0.05 --set weights.mse_weight=0.95 --set loss.adversarial_conditions=d25_v720,d50_v360,d50_v720,d100_v360,d100_v720 --set loss.critic_warmup_iterations=120 --set selection.wgan_warmup_epochs=3 --set run.amp=true
 #   probed at iteration 420 (a copy of train_state.pt taken then), Ctrl-C in epoch 10 (iteration 548), probed again

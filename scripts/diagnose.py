@@ -1,4 +1,4 @@
-"""The measurements behind REPORT.md's "why the texture target is not met", from the repository root:
+"""The measurements behind history/HISTORY.md's "why the texture target is not met", from the repository root:
 
     python scripts/diagnose.py smoothing --data data/phantom-ds
     python scripts/diagnose.py critic --state runs/wgan-v3/train_state.pt --data data/phantom-ds

@@ -9,7 +9,7 @@
 # EVAL_RESERVE_S for the evaluation, goes 70/30 to MSE and WGAN-GP (or MSE_MIN / WGAN_MIN). Each fit is
 # stopped by SIGINT at its time limit, which the trainer handles like Ctrl-C (finishes the step,
 # saves train_state.pt; `--resume` continues it). Everything else is the defaults (the seed's
-# Config.yaml plus ours), as in REPORT.md, except where commented.
+# Config.yaml plus ours), as in history/HISTORY.md, except where commented.
 #
 # Environment (all optional): OUT, WORK (scratch, default /tmp/ldct-gpu), PY (python with torch),
 # TOTAL_MIN (default 9, for a 10-minute command limit), EVAL_RESERVE_S (90), MSE_MIN / WGAN_MIN (fixed
@@ -77,7 +77,7 @@ timeout -s INT "${mse_s}s" $PY -m trainer fit --mode mse --data "$WORK/ds" --out
 say "mse: $((SECONDS - t0)) s; $(grep -c '^epoch,' "$WORK/mse/log.csv" || true) epochs logged"
 test -f "$WORK/mse/best.pt" || { say "mse produced no best.pt"; exit 1; }
 
-# WGAN-GP from it as the bundled one was trained (REPORT.md, Session 10): the seed's critic (high-pass
+# WGAN-GP from it as the bundled one was trained (history/HISTORY.md, Session 10): the seed's critic (high-pass
 # start, fp32), 5 critic steps per generator step, the seed's weights 0.05 / 0.95, the critic and the
 # adversarial term limited to the conditions where the bundled MSE network over-smooths, 120 critic-only
 # iterations first. Check this MSE network's validation grain (scripts/diagnose.py grain-history) and pass

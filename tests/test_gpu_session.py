@@ -31,7 +31,7 @@ def test_gpu_session_script_runs_end_to_end(tmp_path):
     log = (out / "session.log").read_text()
     assert "| **mean** |" in log and "done:" in log
 
-    # and bundling what it returns, as REPORT.md says: the weights unchanged, the evaluation embedded
+    # and bundling what it returns, as history/HISTORY.md says: the weights unchanged, the evaluation embedded
     import tarfile
 
     with tarfile.open(out / "runs.tar.gz") as archive:

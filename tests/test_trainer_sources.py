@@ -232,7 +232,7 @@ def test_real_evaluation_reports_every_condition_and_measures_grain_and_edges(tm
     n = 128
     yy, xx = np.mgrid[:n, :n] - (n - 1) / 2
     body = (xx / 60) ** 2 + (yy / 45) ** 2 < 1
-    ndct = np.where(body, 40.0, -1000.0)[None].repeat(2, axis=0) + np.where(body, 1.0, 0.0) * rng.normal(0, 2, (2, n, n))
+    ndct = np.where(body, 40.0, -1000.0)[None].repeat(2, axis=0) + np.where(body, 1.0, 0.0) * rng.normal(0, 1, (2, n, n))
     # 128 px of 1.5 mm: a 180 x 135 mm body with a faint grain of its own
     write_series(tmp_path / "real", ndct.astype(np.float32), reference=None, description="real", spacing=(3.0, 1.5, 1.5),
                  patient_id="R", derived=False)
@@ -240,10 +240,10 @@ def test_real_evaluation_reports_every_condition_and_measures_grain_and_edges(tm
     torch.manual_seed(0)
     save_checkpoint(ckpt, REDCNN(width=4), mode="mse", normalization=Normalization(), config={}, data={})
     results = evaluate_real([str(ckpt)], [tmp_path / "real"], out=tmp_path / "out", slices_per_series=2,
-                            device="cpu", quiet=True, doses=(25, 100), views=(360,))
+                            device="cpu", quiet=True, doses=(25, 100), views=(720,))
     rows = {r["condition"]: r for r in results["rows"]}
-    assert set(rows) == {"d25_v360", "d100_v360", "mean"}
-    low, full = rows["d25_v360"], rows["d100_v360"]
+    assert set(rows) == {"d25_v720", "d100_v720", "mean"}
+    low, full = rows["d25_v720"], rows["d100_v720"]
     assert low["LDCT|rmse_w"] > 2 * full["LDCT|rmse_w"] and low["LDCT|rmse_w_ratio"] == 1.0
     assert low["LDCT|grain_db"] > 3.0  # the input is grainier than NDCT
     assert abs(low["LDCT|edge_hu"]) < 10.0  # noise alone has no rim

@@ -45,7 +45,7 @@ def mse_step(g, opt_g, x, y, w, autocast) -> dict:
 def critic_step(g, c, opt_c, x, y, a, lambda_gp: float, autocast) -> dict:
     """WGAN-GP, every iteration. The critic always runs in fp32, also under run.amp: bf16 keeps 8
     significant bits, so a normalized CT level of 0.25-0.5 is stored in steps of 2^-9 = 8 HU, coarser
-    than the 3-5 HU grain the critic must tell apart (REPORT.md). Its price on the 2-core dev CPU:
+    than the 3-5 HU grain the critic must tell apart (history/HISTORY.md). Its price on the 2-core dev CPU:
     bf16 WGAN-GP steps at 1.36x fp32's rate instead of ~1.7x. ``a``: 0/1 per patch, does the
     adversarial term see it (None: every patch)."""
     with torch.no_grad(), autocast():
