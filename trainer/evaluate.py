@@ -19,15 +19,14 @@ import csv
 import io
 import json
 import math
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from ldct_viewer.analysis.metrics import DEFAULT_DATA_RANGE, psnr, rmse, ssim
 from ldct_viewer.analysis.nps import flat_rois, high_frequency_power_ratio, high_frequency_texture_distance
+from ldct_viewer.atomic import atomic_write_text
 from ldct_viewer.errors import InputError
 from ldct_viewer.inference import Engine
 from ldct_viewer.model import load_checkpoint
@@ -36,13 +35,6 @@ from ldct_viewer.progress import ProgressBar
 METRICS = (("rmse", "RMSE (HU)"), ("psnr", "PSNR (dB)"), ("ssim", "SSIM"))
 FIGURE_CROP = 256
 FIGURE_WINDOW = (400.0, 40.0)  # abdomen W/L, HU
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def condition_label(dataset, condition: str) -> str:
@@ -173,9 +165,9 @@ def evaluate(checkpoint_paths: list[str], data: str | Path, *, split: str = "tes
     if out is not None:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
-        _write_atomic(out / "table.md", markdown_table(results))
-        _write_atomic(out / "table.csv", csv_table(results))
-        _write_atomic(out / "results.json", json.dumps(results, indent=2))
+        atomic_write_text(out / "table.md", markdown_table(results))
+        atomic_write_text(out / "table.csv", csv_table(results))
+        atomic_write_text(out / "results.json", json.dumps(results, indent=2))
         conditions_figure(figure_rows, methods, out / "conditions.png")
     return results
 

@@ -43,7 +43,6 @@ import os
 import random
 import signal
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -54,6 +53,7 @@ import torch.nn.functional as F
 from ldct_viewer.analysis.nps import flat_rois, high_frequency_power
 from ldct_viewer.errors import ConfigError, InputError, LdctError
 from ldct_viewer.model import REDCNN, Normalization, load_checkpoint, save_checkpoint
+from ldct_viewer.atomic import atomic_write_text
 from ldct_viewer.model.checkpoint import atomic_torch_save
 from trainer import distributed
 from trainer.config import changed_keys, complete_saved_config, dump_config, load_config
@@ -96,13 +96,6 @@ def describe_dataset(root: Path) -> dict:
     return {"path": str(Path(root).resolve()), "format": manifest.get("format"),
             "manifest_sha256": hashlib.sha256(raw).hexdigest(), "conditions": manifest.get("conditions"),
             "volumes_per_split": splits, "volumes": volumes}
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def _rng_state() -> dict:
@@ -484,7 +477,7 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
 
     log = TrainingLog(out / "log.csv", truncate_to=st["log_bytes"]) if main else None
     if main:
-        _atomic_write_text(out / "config.yaml", dump_config(config))
+        atomic_write_text(out / "config.yaml", dump_config(config))
     t_run = time.perf_counter() - st["elapsed"]
     last_state_save = time.perf_counter()
     val_set = PatchSet(val_grid, val_rows, None, norm)
@@ -721,5 +714,5 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
     if main:
         settle_best(result)
         log.close()
-        _atomic_write_text(out / "summary.json", json.dumps(result, indent=2, default=float))
+        atomic_write_text(out / "summary.json", json.dumps(result, indent=2, default=float))
     return result

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import threading
 from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
 
+from ldct_viewer.atomic import atomic_write
 from ldct_viewer.paths import cache_dir
 
 DEFAULT_MEMORY_BYTES = 512 * 1024**2
@@ -109,18 +109,8 @@ class ResultCache:
     def _write(self, key: str, arr: np.ndarray) -> None:
         assert self.folder is not None
         try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{key[:16]}.", suffix=".tmp", dir=self.folder)
-        except OSError:  # a read-only or vanished cache folder only costs the disk cache
-            return
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.save(f, arr, allow_pickle=False)
-            os.replace(tmp, self._path(key))
-        except OSError:  # e.g. a full disk
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+            atomic_write(self._path(key), lambda f: np.save(f, arr, allow_pickle=False), fsync=False)
+        except OSError:  # a read-only, vanished or full cache folder only costs the disk cache
             return
         self._writes_since_prune += 1
         if self._writes_since_prune >= 64:

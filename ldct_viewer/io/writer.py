@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
-import tempfile
 from datetime import datetime
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +17,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
 
 from ldct_viewer import __version__
+from ldct_viewer.atomic import atomic_folder
 from ldct_viewer.errors import InputError
 from ldct_viewer.io.series import Series
 
@@ -67,21 +66,13 @@ def write_series(
     series_uid = generate_uid()
     common = _common_attributes(reference, description, patient_id, derived, series_uid)
 
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    temp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".partial", dir=out_dir.parent))
-    try:
-        names = []
+    names = []
+    with atomic_folder(out_dir) as temp:
         for z in range(volume.shape[0]):
             ds = _slice_dataset(common, stored[z], z, geometry, slope, intercept, signed, reference)
             name = f"CT{z + 1:05d}.dcm"
             ds.save_as(temp / name, enforce_file_format=True)
             names.append(name)
-        if out_dir.exists():
-            out_dir.rmdir()  # it was empty (checked above); rename cannot replace a folder
-        os.rename(temp, out_dir)
-    except BaseException:
-        shutil.rmtree(temp, ignore_errors=True)
-        raise
     return [out_dir / name for name in names]
 
 

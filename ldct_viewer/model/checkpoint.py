@@ -14,7 +14,6 @@ import hashlib
 import json
 import os
 import pickle
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ import torch
 from torch import nn
 
 from ldct_viewer import __version__
+from ldct_viewer.atomic import atomic_write
 from ldct_viewer.errors import CheckpointError
 from ldct_viewer.model.normalization import Normalization
 from ldct_viewer.model.redcnn import ARCHITECTURE, REDCNN
@@ -121,19 +121,7 @@ def save_checkpoint(
 def atomic_torch_save(obj: Any, path: Path) -> None:
     """``torch.save`` to a temp file beside ``path``, fsync, then rename: a crash never leaves half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        try:
-            os.unlink(tmp_name)
-        except FileNotFoundError:
-            pass
-        raise
+    atomic_write(path, lambda f: torch.save(obj, f))
 
 
 def resolve_checkpoint(name_or_path: str | os.PathLike) -> Path:

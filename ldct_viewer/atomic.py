@@ -1,0 +1,109 @@
+"""The one way this project writes a file or a folder: under a fresh private name, then renamed.
+
+Every output (PNG, DICOM series, checkpoint, training log tables, reader-study CSV, cache entry)
+goes through :func:`atomic_write` or :func:`atomic_folder`, so a crash never leaves half a file
+and a planted name can never redirect a write:
+
+* the temporary file is created by :func:`tempfile.mkstemp` in the target's folder, that is
+  ``O_CREAT | O_EXCL | O_NOFOLLOW`` with a random name, so an existing file or symlink there is
+  never opened, let alone written through;
+* it is then renamed over the target (``os.replace``), or, with ``overwrite=False``, hard-linked
+  to it, which fails when anything (a file, a folder, a dangling symlink) already has that name.
+
+Files get the usual ``0666 & ~umask`` mode rather than mkstemp's private 0600.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+
+def _current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object], *, overwrite: bool = True,
+                 fsync: bool = True) -> Path:
+    """Create ``path`` with the bytes ``write(file)`` puts into a binary file object.
+
+    ``overwrite=False`` raises :class:`FileExistsError` when ``path`` exists (checked atomically,
+    after the data is written). The temporary file is removed on any failure.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), 0o666 & ~_UMASK)
+            write(f)
+            f.flush()
+            if fsync:
+                os.fsync(f.fileno())
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            _link_new(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def _link_new(tmp: str, path: Path) -> None:
+    """Give ``tmp`` the name ``path`` only if nothing has that name; ``tmp`` is gone afterwards."""
+    try:
+        os.link(tmp, path, follow_symlinks=False)  # atomic; never replaces an existing name
+    except FileExistsError:
+        raise FileExistsError(errno.EEXIST, "exists already", str(path)) from None
+    except OSError as err:
+        if err.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
+            raise
+        # a file system without hard links: rename after a last check (a small race remains)
+        if os.path.lexists(path):
+            raise FileExistsError(errno.EEXIST, "exists already", str(path)) from None
+        os.replace(tmp, path)
+        return
+    os.unlink(tmp)
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes, **kwargs) -> Path:
+    return atomic_write(path, lambda f: f.write(data), **kwargs)
+
+
+def atomic_write_text(path: str | os.PathLike, text: str, *, encoding: str = "utf-8", **kwargs) -> Path:
+    """``text`` written as is (no newline translation) with ``encoding``."""
+    return atomic_write_bytes(path, text.encode(encoding), **kwargs)
+
+
+@contextlib.contextmanager
+def atomic_folder(out: str | os.PathLike) -> Iterator[Path]:
+    """Build a new folder ``out`` in a private temporary sibling, renamed into place on success.
+
+    ``out`` must not exist or be an empty folder (the caller checks first, to fail early; the
+    rename fails rather than replace a folder that gained files meanwhile). On an exception the
+    temporary folder is removed and ``out`` is left as it was.
+    """
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    temp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    try:
+        os.chmod(temp, 0o777 & ~_UMASK)
+        yield temp
+        if out.is_dir() and not out.is_symlink():
+            out.rmdir()  # empty, else OSError: rename cannot replace a folder
+        os.rename(temp, out)
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
