@@ -21,6 +21,7 @@ from pydicom.uid import (
     DeflatedExplicitVRLittleEndian,
     EnhancedCTImageStorage,
     MediaStorageDirectoryStorage,
+    RLELossless,
 )
 
 from ldct_viewer.errors import InputError
@@ -31,6 +32,13 @@ FLOAT_PIXEL_TAGS = {0x7FE00008: "Float Pixel Data", 0x7FE00009: "Double Float Pi
 # Explicit-VR element headers with a 4-byte length field (PS3.5 7.1.2).
 LONG_LENGTH_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"UC", b"UN", b"UR", b"UT", b"SV", b"UV"}
 UNDEFINED_LENGTH = 0xFFFFFFFF
+ITEM_TAG, SEQUENCE_DELIMITER_TAG = 0xFFFEE000, 0xFFFEE0DD
+# Sane limits, checked on the header before any pixel is decoded: the largest CT matrix in use is
+# 2048² (micro-CT 4096²); a frame of 8192² 16-bit pixels is already 128 MiB, 256 MiB in HU.
+MAX_FRAME_PIXELS = 8192 * 8192
+MAX_FRAMES = 65536
+BITS_ALLOCATED = (8, 16, 32)
+RLE_MAX_RATIO = 64  # an RLE run of 128 bytes takes 2: no RLE frame decodes to more than 64x its size
 
 
 @dataclass(frozen=True)
@@ -179,6 +187,7 @@ def _check_image(ds: Dataset, fp, path: Path) -> NativeLayout | None:
     samples = int(ds.get("SamplesPerPixel", 1) or 1)
     if samples != 1:
         raise Unreadable(f"not a grayscale image ({samples} samples per pixel)")
+    decoded_bytes = _check_dimensions(ds)
 
     meta = getattr(ds, "file_meta", None)
     syntax = meta.get("TransferSyntaxUID") if meta is not None else None
@@ -194,10 +203,11 @@ def _check_image(ds: Dataset, fp, path: Path) -> NativeLayout | None:
         raise Unreadable(f"{FLOAT_PIXEL_TAGS[tag]} is not CT stored values")
     if tag != PIXEL_DATA_TAG:
         raise Unreadable("no pixel data")
+    file_size = os.fstat(fp.fileno()).st_size
     if length == UNDEFINED_LENGTH:
         _check_decoder(syntax)
+        _check_encapsulated(ds, fp, bool(is_little), file_size, decoded_bytes, syntax)
         return None
-    file_size = os.fstat(fp.fileno()).st_size
     if value_offset + length > file_size:
         raise Unreadable(
             f"truncated: pixel data needs {length} bytes, only {max(file_size - value_offset, 0)} present"
@@ -209,6 +219,57 @@ def _check_image(ds: Dataset, fp, path: Path) -> NativeLayout | None:
     if is_little and bits in (8, 16, 32):
         return NativeLayout(value_offset, length)
     return None
+
+
+def _check_dimensions(ds: Dataset) -> int:
+    """Refuse declared sizes no CT has (before anything is allocated); return the decoded byte count."""
+    try:
+        rows, cols = int(ds.Rows), int(ds.Columns)
+        bits = int(ds.get("BitsAllocated", 0) or 0)
+        frames = int(ds.get("NumberOfFrames", 1) or 1)
+    except (TypeError, ValueError) as err:
+        raise Unreadable(f"unusable image size attributes ({_one_line(err)})") from None
+    if rows < 1 or cols < 1:
+        raise Unreadable(f"image size {rows}x{cols}: no pixels")
+    if rows * cols > MAX_FRAME_PIXELS:
+        raise Unreadable(f"image size {rows}x{cols} exceeds the limit of {MAX_FRAME_PIXELS} pixels per slice")
+    if bits not in BITS_ALLOCATED:
+        raise Unreadable(f"BitsAllocated {bits} is not one of {', '.join(map(str, BITS_ALLOCATED))}")
+    if not 1 <= frames <= MAX_FRAMES:
+        raise Unreadable(f"NumberOfFrames {frames} is outside 1..{MAX_FRAMES}")
+    return rows * cols * frames * bits // 8
+
+
+def _check_encapsulated(ds: Dataset, fp, is_little: bool, file_size: int, decoded_bytes: int, syntax) -> None:
+    """Walk the fragment items (headers only) and refuse a frame count or size the data cannot hold."""
+    endian = "<" if is_little else ">"
+    fragments, data_bytes, offset_table = 0, 0, None
+    while True:
+        raw = fp.read(8)
+        if len(raw) < 8:
+            raise Unreadable("truncated: encapsulated pixel data has no sequence delimiter")
+        group, elem, length = struct.unpack(endian + "HHL", raw)
+        tag = group << 16 | elem
+        if tag == SEQUENCE_DELIMITER_TAG:
+            break
+        if tag != ITEM_TAG or length == UNDEFINED_LENGTH or fp.tell() + length > file_size:
+            raise Unreadable("truncated or malformed encapsulated pixel data")
+        if offset_table is None:
+            offset_table = length // 4
+        else:
+            fragments += 1
+            data_bytes += length
+        fp.seek(length, os.SEEK_CUR)
+    frames = int(ds.get("NumberOfFrames", 1) or 1)
+    if fragments == 0:
+        raise Unreadable("encapsulated pixel data holds no fragments")
+    if frames > fragments:
+        raise Unreadable(f"NumberOfFrames {frames} but the pixel data holds only {fragments} fragment(s)")
+    if offset_table and offset_table != frames:
+        raise Unreadable(f"NumberOfFrames {frames} but the offset table lists {offset_table} frame(s)")
+    if syntax == RLELossless and decoded_bytes > RLE_MAX_RATIO * data_bytes:
+        raise Unreadable(f"RLE data of {data_bytes} bytes cannot hold the declared "
+                         f"{decoded_bytes} bytes ({frames} frame(s) of {ds.Rows}x{ds.Columns})")
 
 
 def _read_element_header(fp, is_implicit: bool, is_little: bool) -> tuple[int | None, int, int]:
