@@ -7,7 +7,9 @@ stops the good ones from loading.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import struct
 import warnings
 from collections.abc import Iterator, Sequence
@@ -74,33 +76,92 @@ def find_files(paths: Sequence[str | Path]) -> tuple[list[Path], list[SkippedFil
     """Candidate files under ``paths``: files as given, folders recursively, DICOMDIRs expanded.
 
     Hidden files and folders (names starting with ``.``) are ignored. Each file appears once.
-    Raises :class:`InputError` for a path that does not exist.
+    Only regular files are opened: a FIFO, device, socket, symlink loop or dangling symlink is
+    skipped with its reason (opening a FIFO would block forever). Raises :class:`InputError` for
+    a path that does not exist.
     """
     files: list[Path] = []
     skipped: list[SkippedFile] = []
-    seen: set[Path] = set()
+    seen: set[tuple[int, int]] = set()
 
     def add(path: Path) -> None:
-        key = path.resolve()
+        try:
+            info = _stat_regular(path)
+        except Unreadable as why:
+            skipped.append(SkippedFile(path, str(why)))
+            return
+        key = (info.st_dev, info.st_ino)
         if key not in seen:
             seen.add(key)
             files.append(path)
 
-    for given in paths:
-        path = Path(given)
-        if not path.exists():
-            raise InputError(f"{path}: no such file or folder")
-        if path.is_dir():
-            for file in _walk(path):
-                if _is_dicomdir(file):
-                    _expand_dicomdir(file, add, skipped)
-                else:
-                    add(file)
-        elif _is_dicomdir(path):
+    def add_or_expand(path: Path) -> None:
+        if _is_dicomdir(path):
             _expand_dicomdir(path, add, skipped)
         else:
             add(path)
+
+    for given in paths:
+        path = Path(given)
+        if not path.exists():
+            if os.path.islink(path):
+                skipped.append(SkippedFile(path, _stat_problem(path)))
+                continue
+            raise InputError(f"{path}: no such file or folder")
+        if path.is_dir():
+            for file in _walk(path):
+                add_or_expand(file)
+        else:
+            add_or_expand(path)
     return files, skipped
+
+
+def _stat_problem(path: Path) -> str:
+    try:
+        _stat_regular(path)
+    except Unreadable as why:
+        return str(why)
+    return "unusable"
+
+
+def _stat_regular(path: Path) -> os.stat_result:
+    """``os.stat(path)`` of a regular file, or :class:`Unreadable` saying what it is instead."""
+    try:
+        info = os.stat(path)
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise Unreadable("symbolic link loop") from None
+        if err.errno == errno.ENOENT and os.path.islink(path):
+            raise Unreadable(f"dangling symbolic link (to {os.readlink(path)})") from None
+        raise Unreadable(f"cannot read file: {err.strerror or err}") from None
+    _require_regular(info)
+    return info
+
+
+def _require_regular(info: os.stat_result) -> None:
+    mode = info.st_mode
+    if not stat.S_ISREG(mode):
+        kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+                else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a file")
+        raise Unreadable(f"not a regular file ({kind})")
+
+
+def open_regular(path: Path):
+    """Open ``path`` for binary reading only if it is a regular file (checked on the open file, so a
+    FIFO swapped in after a stat is refused instead of blocking); :class:`Unreadable` otherwise."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise Unreadable("symbolic link loop") from None
+        raise Unreadable(f"cannot read file: {err.strerror or err}") from None
+    try:
+        _require_regular(os.fstat(fd))
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "rb")
 
 
 def _walk(folder: Path) -> Iterator[Path]:
@@ -115,36 +176,46 @@ def _is_dicomdir(path: Path) -> bool:
     if path.name.upper() == "DICOMDIR":
         return True
     try:
-        with open(path, "rb") as fp:
+        with open_regular(path) as fp:
             head = fp.read(512)
-    except OSError:
+    except (OSError, Unreadable):
         return False
     return head[128:132] == b"DICM" and MediaStorageDirectoryStorage.encode() in head
 
 
 def _expand_dicomdir(path: Path, add, skipped: list[SkippedFile]) -> None:
-    """Add every file a DICOMDIR references; a broken DICOMDIR is skipped, not fatal."""
-    from pydicom.fileset import FileSet
+    """Add every file a DICOMDIR references; a broken DICOMDIR is skipped, not fatal.
 
+    The directory records are read directly (pydicom's FileSet silently drops the records whose
+    file is missing): a missing or unsafe reference is listed as skipped with its reason.
+    """
     try:
-        with warnings.catch_warnings():
+        with open_regular(path) as fp, warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fileset = FileSet(pydicom.dcmread(path))
-            referenced = [Path(instance.path) for instance in fileset]
+            records = list(pydicom.dcmread(fp).DirectoryRecordSequence)
+        referenced = [file_id for record in records if (file_id := record.get("ReferencedFileID")) is not None]
+    except Unreadable as why:
+        skipped.append(SkippedFile(path, str(why)))
+        return
     except Exception as err:  # a DICOMDIR is third-party input: any parse failure is a skip
         skipped.append(SkippedFile(path, f"unreadable DICOMDIR: {_one_line(err)}"))
         return
-    for file in referenced:
-        if file.is_file():
-            add(file)
-        else:
+    for file_id in referenced:
+        parts = [str(p).strip() for p in ([file_id] if isinstance(file_id, str) else file_id)]
+        file = path.parent.joinpath(*parts)
+        if not parts or any(p in ("", ".", "..") or "/" in p or "\\" in p for p in parts):
+            file_id_text = "\\".join(parts)
+            skipped.append(SkippedFile(file, f"listed in DICOMDIR {path} with an invalid file ID {file_id_text!r}"))
+        elif not os.path.lexists(file):
             skipped.append(SkippedFile(file, f"listed in DICOMDIR {path} but missing"))
+        else:
+            add(file)
 
 
 def read_image_header(path: Path) -> ImageFile:
     """Read ``path``'s header (pixel data left on disk); raise :class:`Unreadable` with the reason."""
     try:
-        with open(path, "rb") as fp:
+        with open_regular(path) as fp:
             head = fp.read(132)
             if len(head) == 0:
                 raise Unreadable("empty file")
