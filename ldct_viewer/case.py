@@ -123,12 +123,12 @@ def open_case(ldct_path: PathLike | Sequence[PathLike], ndct_path: PathLike | Se
     paths = [ldct_path] if isinstance(ldct_path, (str, Path)) else list(ldct_path)
     pairs = find_pairs(paths)
     if series_uid is not None:
-        pairs = [p for p in pairs if p[0].uid == series_uid]
+        pairs = [p for p in pairs if p[0].matches(series_uid)]
     if len(pairs) == 1:
         ldct, ndct, pairing = pairs[0]
         return Case(ldct=ldct, ndct=ndct, pairing=pairing)
     if len(pairs) > 1:
-        uids = ", ".join(p[0].uid for p in pairs)
+        uids = ", ".join(p[0].selector for p in pairs)
         raise InputError(f"{ldct_path}: holds {len(pairs)} LDCT/NDCT pairs; choose one LDCT series UID: {uids}")
     return Case(ldct=load_series(ldct_path, series_uid))
 

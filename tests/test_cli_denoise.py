@@ -105,3 +105,24 @@ def test_progress_bar_reports_count_rate_and_eta():
     lines = stream.getvalue().splitlines()
     assert lines[0].startswith("Denoising [") and "1/4" in lines[0] and "ETA" in lines[0]
     assert "4/4 100%" in lines[-1] and "elapsed" in lines[-1]
+
+
+def test_denoise_one_part_of_a_series_split_by_matrix_size(case):
+    from pydicom.uid import generate_uid
+
+    tmp_path, ckpt, _, _ = case
+    uid = generate_uid()
+    folder = tmp_path / "mixed"
+    write_ct_series(folder, phantom_volume(2, size=48), series_uid=uid, name_pattern="a{index}")
+    write_ct_series(folder, phantom_volume(3, size=64), series_uid=uid, name_pattern="b{index}",
+                    z_positions=[10, 11, 12])
+    info = subprocess.run([sys.executable, "-m", "ldct_viewer", "info", str(folder)], capture_output=True, text=True,
+                          timeout=120)
+    assert f"selector           {uid}:64x64" in info.stdout and f"selector           {uid}:48x48" in info.stdout
+    refused = _cli("denoise", folder, "--model", ckpt, "--out", tmp_path / "o1", "--series", uid,
+                   "--device", "cpu", cache=tmp_path / "c")
+    assert refused.returncode == 2 and f"{uid}:64x64" in refused.stderr
+    result = _cli("denoise", folder, "--model", ckpt, "--out", tmp_path / "o2", "--series", f"{uid}:64x64",
+                  "--device", "cpu", cache=tmp_path / "c")
+    assert result.returncode == 0, result.stderr
+    assert load_series(tmp_path / "o2").shape == (3, 64, 64)

@@ -247,3 +247,18 @@ def test_rle_compressed_single_and_multi_frame(tmp_path):
     assert np.allclose(series.slice_locations, [10.0, 12.0, 14.0])
     assert np.array_equal(series.slice(1), volume[1])
     assert np.array_equal(series.volume(), volume)
+
+
+def test_parts_of_a_split_series_are_addressable(tmp_path):
+    uid = generate_uid()
+    big, small = phantom_volume(4, size=32), phantom_volume(3, size=16)
+    write_ct_series(tmp_path, big, series_uid=uid, name_pattern="a{index}")
+    write_ct_series(tmp_path, small, series_uid=uid, name_pattern="b{index}", z_positions=[10, 11, 12])
+    with pytest.raises(InputError, match=f"choose one .*{uid}:32x32 .*{uid}:16x16"):
+        load_series(tmp_path, uid)
+    assert np.array_equal(load_series(tmp_path, f"{uid}:16x16").volume(), small)
+    assert np.array_equal(load_series(tmp_path, f"{uid}:32x32").volume(), big)
+    assert np.array_equal(load_series(tmp_path, f"{uid}:2").volume(), small)  # the part's number in info
+    assert sorted(s.selector for s in scan(tmp_path).series) == sorted([f"{uid}:16x16", f"{uid}:32x32"])
+    with pytest.raises(InputError, match="no series .*:64x64"):
+        load_series(tmp_path, f"{uid}:64x64")

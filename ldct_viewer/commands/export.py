@@ -35,7 +35,8 @@ def register(subparsers) -> None:
     p.add_argument("ldct", nargs="?", metavar="LDCT", help="low-dose series: folder, files or DICOMDIR")
     p.add_argument("--ndct", metavar="NDCT", help="normal-dose reference series (paired by slice position)")
     p.add_argument("--demo", action="store_true", help="use the bundled demo case instead of LDCT/NDCT")
-    p.add_argument("--series-uid", metavar="UID", help="LDCT series to use when LDCT holds several")
+    p.add_argument("--series-uid", metavar="UID", help="LDCT series to use when LDCT holds several "
+                   "(UID:ROWSxCOLUMNS, as 'info' lists it, for one part of a series split by matrix size)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")
     p.add_argument("--slices", default="all", metavar="all|N|A:B",
                    help="1-based slice numbers: all (default), one number, or an inclusive range A:B")

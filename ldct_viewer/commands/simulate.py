@@ -43,7 +43,8 @@ def register(subparsers) -> None:
     parser.add_argument("--device", default="auto", metavar="DEVICE",
                         help="auto (CUDA when available, else CPU), cpu, cuda or cuda:N")
     parser.add_argument("--series", default=None, metavar="UID",
-                        help="SeriesInstanceUID to use when NDCT holds several CT series")
+                        help="SeriesInstanceUID to use when NDCT holds several CT series; UID:ROWSxCOLUMNS "
+                        "(as 'info' lists it) picks one part of a series split by matrix size")
     parser.add_argument("--geometry", choices=("fan", "parallel"), default="fan",
                         help="fan (default; 595/1085.6 mm, curved detector) or parallel beam")
     parser.add_argument("--window", choices=WINDOWS, default="hann",

@@ -61,8 +61,10 @@ class Series:
         self.patient_id: str = str(first.get("PatientID", "") or "")
         self.patient_name: str = str(first.get("PatientName", "") or "")
         self.issues: list[str] = list(issues)
+        self.part: str | None = None  # "ROWSxCOLUMNS" or "N" when the UID is split into parts (see selector)
         self.is_localizer: bool = all(s.localizer for s in slices)
         self._rows, self._cols = int(first.Rows), int(first.Columns)
+        self._index_in_uid = 1
         self._sources = [s.source for s in slices]
         self._place(slices)
         self._lock = threading.Lock()
@@ -124,6 +126,22 @@ class Series:
         """The deepest folder holding every file of the series."""
         parents = {str(s.path.parent) for s in self._sources}
         return Path(os.path.commonpath(sorted(parents)))
+
+    @property
+    def selector(self) -> str:
+        """What ``load_series(..., series_uid=...)`` accepts to pick exactly this series: the UID, or
+        ``UID:ROWSxCOLUMNS`` / ``UID:N`` for a part of a UID split by matrix size, orientation or localizer."""
+        return self.uid if self.part is None else f"{self.uid}:{self.part}"
+
+    def matches(self, selector: str) -> bool:
+        """True if ``selector`` (a UID, or UID:ROWSxCOLUMNS or UID:N as in :attr:`selector`) names this series."""
+        uid, sep, qualifier = selector.strip().partition(":")
+        if uid != self.uid:
+            return False
+        if not sep:
+            return True
+        z, rows, cols = self.shape
+        return qualifier.strip().lower() in {self.part or "", f"{rows}x{cols}", str(self._index_in_uid)}
 
     @property
     def label(self) -> str:
@@ -322,7 +340,22 @@ def group_series(records: Iterable[SliceRecord]) -> list[Series]:
             issues.append(f"series split: {len(orientations)} different orientations")
         series.append(Series(_sorted(group), issues))
     series.sort(key=lambda s: (s.patient_id, s.study_uid, s.uid, s.is_localizer, -len(s)))
+    _name_parts(series)
     return series
+
+
+def _name_parts(series: list[Series]) -> None:
+    """Give each part of a split UID a qualifier: its matrix size when that is unique, else its number."""
+    parts: dict[str, list[Series]] = defaultdict(list)
+    for s in series:
+        parts[s.uid].append(s)
+    for group in parts.values():
+        sizes = [s.shape[1:] for s in group]
+        for n, s in enumerate(group, 1):
+            s._index_in_uid = n
+            if len(group) > 1:
+                size = s.shape[1:]
+                s.part = f"{size[0]}x{size[1]}" if sizes.count(size) == 1 else str(n)
 
 
 def _sorted(group: list[SliceRecord]) -> list[SliceRecord]:
