@@ -107,3 +107,35 @@ def atomic_folder(out: str | os.PathLike) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
         raise
+
+
+def require_writable_folder(out: str | os.PathLike) -> Path:
+    """Check, before any work, that folder ``out`` exists or can be created, and can be written.
+
+    Raises :class:`InputError` with one line for a dangling symbolic link, a file (or a path under
+    a file), and a read-only, immutable or otherwise unwritable place — found by creating and removing
+    a private temporary file in ``out`` or in its nearest existing ancestor (permission bits do not
+    tell: root ignores them, and they say nothing of read-only or immutable file systems).
+    """
+    from ldct_viewer.errors import InputError
+
+    out = Path(out)
+    probe = out
+    while True:
+        if os.path.islink(probe) and not probe.exists():
+            where = "is" if probe == out else f"cannot be created: {probe} is"
+            raise InputError(f"{out}: {where} a dangling or looping symbolic link")
+        if probe.exists() or probe.parent == probe:
+            break
+        probe = probe.parent
+    if not probe.is_dir():
+        where = "exists and is not a folder" if probe == out else f"cannot be created: {probe} is not a folder"
+        raise InputError(f"{out}: {where}")
+    try:
+        fd, name = tempfile.mkstemp(prefix=".ldct-write-test.", dir=probe)
+        os.close(fd)
+        os.unlink(name)
+    except OSError as err:
+        where = "cannot be written" if probe == out else f"cannot be created in {probe}"
+        raise InputError(f"{out}: {where} ({err.strerror or err})") from None
+    return out

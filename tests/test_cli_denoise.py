@@ -126,3 +126,44 @@ def test_denoise_one_part_of_a_series_split_by_matrix_size(case):
                   "--device", "cpu", cache=tmp_path / "c")
     assert result.returncode == 0, result.stderr
     assert load_series(tmp_path / "o2").shape == (3, 64, 64)
+
+
+def _unwritable_outs(tmp_path):
+    """(name, --out path, expected message) for places no output can go; cleanup callable."""
+    (tmp_path / "a_file").write_text("x")
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    cases = [("under a file", tmp_path / "a_file" / "out", "a_file is not a folder"),
+             ("a file", tmp_path / "a_file", "exists and is not a folder"),
+             ("dangling symlink", tmp_path / "dangling", "dangling or looping symbolic link")]
+    immutable = tmp_path / "immutable"
+    immutable.mkdir()
+    cleanup = []
+    if subprocess.run(["chattr", "+i", str(immutable)], capture_output=True).returncode == 0:
+        cases.append(("immutable", immutable / "out", "cannot be created in"))
+        cleanup.append(lambda: subprocess.run(["chattr", "-i", str(immutable)]))
+    if os.geteuid() != 0:  # root ignores permission bits
+        readonly = tmp_path / "readonly"
+        readonly.mkdir(mode=0o555)
+        cases.append(("read-only", readonly / "out", "cannot be created in"))
+    return cases, cleanup
+
+
+@pytest.mark.parametrize("command", ["denoise", "export"])
+def test_unusable_out_is_refused_before_any_work(case, command):
+    tmp_path, ckpt, series_dir, _ = case
+    (tmp_path / "places").mkdir()
+    cases, cleanup = _unwritable_outs(tmp_path / "places")
+    try:
+        for name, out, message in cases:
+            if command == "denoise":
+                args = ("denoise", series_dir, "--model", ckpt, "--out", out, "--device", "cpu")
+            else:
+                args = ("export", series_dir, "--mse", ckpt, "--wgan", "none", "--out", out, "--device", "cpu")
+            result = _cli(*args, cache=tmp_path / "c")
+            assert result.returncode == 2, (name, result.stderr)
+            lines = result.stderr.strip().splitlines()
+            assert len(lines) == 1 and message in lines[0] and str(out) in lines[0], (name, lines)
+            assert "Denoising" not in result.stderr and "exporting" not in result.stderr  # refused before the work
+    finally:
+        for undo in cleanup:
+            undo()

@@ -122,7 +122,10 @@ def run(args: argparse.Namespace) -> int:
     from ldct_viewer.export import export_comparisons, parse_slices
     from ldct_viewer.windowing import parse_window
 
+    from ldct_viewer.atomic import require_writable_folder
+
     window = parse_window(args.window)  # fail on bad options before any slow work
+    require_writable_folder(args.out)
     roi = parse_roi(args.roi) if args.roi else None
     if not args.diff_range > 0:
         raise InputError(f"--diff-range {args.diff_range:g}: must be greater than 0 HU")
