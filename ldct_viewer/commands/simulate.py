@@ -72,13 +72,16 @@ def _slice_thickness(series: Series) -> float:
 
 def run(args: argparse.Namespace) -> int:
     from ldct_viewer.ct import SimulationParams, resolve_device, simulate_low_dose
+    from ldct_viewer.ct.simulate import check_memory, check_views
 
     dose = _percent(args.dose, "--dose")
     input_dose = None if args.input_dose is None else _percent(args.input_dose, "--input-dose")
     if input_dose is not None and input_dose < dose:
         raise InputError(f"--input-dose {input_dose:g} is below --dose {dose:g}: cannot remove noise")
-    if args.views < 8:
-        raise InputError(f"--views {args.views}: must be at least 8")
+    try:
+        check_views(args.views)
+    except InputError as err:
+        raise InputError(f"--views {args.views}: {err}") from None
     device = resolve_device(args.device)
     out = Path(args.out)
     check_output_folder(out, args.ndct)
@@ -94,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
     params = replace(SimulationParams(), geometry=args.geometry, window=args.window,
                      slice_thickness_mm=thickness)
     z, rows, cols = series.shape
+    check_memory(max(rows, cols), args.views, params, device.type)
     print(f"Simulating {dose:g}% dose, {args.views} views ({args.method}, {args.geometry} beam, "
           f"{thickness:g} mm slices) for {z} slices ({rows}x{cols}, {col_mm:g} mm) of series {series.uid} "
           f"on {device}", file=sys.stderr)
