@@ -54,6 +54,7 @@ from ldct_viewer.analysis.nps import flat_rois, high_frequency_power
 from ldct_viewer.errors import ConfigError, InputError, LdctError
 from ldct_viewer.model import REDCNN, Normalization, load_checkpoint, save_checkpoint
 from ldct_viewer.atomic import atomic_write_text
+from trainer.outputs import check_run_folder
 from ldct_viewer.model.checkpoint import atomic_torch_save
 from trainer import distributed
 from trainer.config import changed_keys, complete_saved_config, dump_config, load_config
@@ -389,8 +390,7 @@ def _fit(ctx, config, mode, data, out, init, resume) -> dict:
     nan_at = int(os.environ.get(NAN_HOOK_ENV, "0") or 0)
 
     # ---- the run folder: a fresh run never writes over an earlier one
-    if not resume and out.exists() and any((out / n).exists() for n in ("train_state.pt", "last.pt", "log.csv")):
-        raise InputError(f"{out}: already holds a training run; continue it with --resume or choose another --out")
+    check_run_folder(out, resume=resume)
     distributed.barrier(ctx)
     if main:
         (out / "samples").mkdir(parents=True, exist_ok=True)

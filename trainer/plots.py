@@ -15,11 +15,12 @@ from ldct_viewer.atomic import atomic_write  # noqa: E402
 from trainer.logging import read_log  # noqa: E402
 
 
-def save_figure(fig, path: Path, dpi: int = 110) -> Path:
+def save_figure(fig, path: Path, dpi: int = 110, *, overwrite: bool = True) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=dpi, bbox_inches="tight"), fsync=False)
+        atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=dpi, bbox_inches="tight"), fsync=False,
+                     overwrite=overwrite)
     finally:
         plt.close(fig)
     return path
