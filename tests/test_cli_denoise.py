@@ -167,3 +167,24 @@ def test_unusable_out_is_refused_before_any_work(case, command):
     finally:
         for undo in cleanup:
             undo()
+
+
+@pytest.mark.parametrize("damage", ["truncated", "wrong shape", "nan"])
+def test_damaged_cache_entries_are_misses_recomputed_and_replaced(case, damage):
+    tmp_path, ckpt, series_dir, _ = case
+    cache = tmp_path / "cache"
+    first = _cli("denoise", series_dir, "--model", ckpt, "--out", tmp_path / "o1", "--device", "cpu", cache=cache)
+    assert first.returncode == 0, first.stderr
+    entries = sorted(cache.rglob("*.npy"))
+    assert len(entries) == 3
+    for entry in entries:
+        if damage == "truncated":
+            entry.write_bytes(entry.read_bytes()[:100])
+        else:
+            np.save(entry, np.zeros((5, 7), np.float32) if damage == "wrong shape" else np.full((64, 64), np.nan, np.float32))
+    again = _cli("denoise", series_dir, "--model", ckpt, "--out", tmp_path / "o2", "--device", "cpu", cache=cache)
+    assert again.returncode == 0, again.stderr
+    np.testing.assert_array_equal(load_series(tmp_path / "o2").volume(), load_series(tmp_path / "o1").volume())
+    for entry in entries:  # replaced by the recomputed results
+        arr = np.load(entry)
+        assert arr.shape == (64, 64) and np.isfinite(arr).all()
