@@ -188,3 +188,36 @@ def test_damaged_cache_entries_are_misses_recomputed_and_replaced(case, damage):
     for entry in entries:  # replaced by the recomputed results
         arr = np.load(entry)
         assert arr.shape == (64, 64) and np.isfinite(arr).all()
+
+
+@pytest.mark.parametrize("command", ["denoise", "export"])
+def test_non_finite_checkpoint_or_rescale_is_one_line_before_any_work(case, command):
+    import warnings
+
+    tmp_path, _, series_dir, _ = case
+    model = REDCNN(width=4)
+    with torch.no_grad():
+        model.deconv2.bias[1] = float("inf")
+    nan_ckpt = tmp_path / "nan.pt"
+    save_checkpoint(nan_ckpt, model, mode="mse", normalization=Normalization(), config={}, data={})
+    bad_series = tmp_path / "bad_rescale"
+    bad_series.mkdir()
+    for path in sorted(series_dir.iterdir()):
+        ds = pydicom.dcmread(path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pydicom warns that 'NaN' is no valid DS
+            ds.RescaleSlope = "NaN"
+        ds.save_as(bad_series / path.name)
+    good = tmp_path / "tiny-mse.pt"
+    for series, ckpt, message in ((series_dir, nan_ckpt, "nan.pt: refused: non-finite weights"),
+                                  (bad_series, good, "RescaleSlope nan is not a finite non-zero number")):
+        out = tmp_path / f"out-{ckpt.stem}"
+        if command == "denoise":
+            args = ("denoise", series, "--model", ckpt, "--out", out, "--device", "cpu")
+        else:
+            args = ("export", series, "--mse", ckpt, "--wgan", "none", "--out", out, "--device", "cpu")
+        result = _cli(*args, cache=tmp_path / "c")
+        assert result.returncode == 2, result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and message in lines[0], lines
+        assert not list(out.glob("*.png")) if out.exists() else True

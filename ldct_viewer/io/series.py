@@ -20,7 +20,7 @@ import numpy as np
 from pydicom.dataset import Dataset
 
 from ldct_viewer.errors import InputError
-from ldct_viewer.io.discovery import ImageFile
+from ldct_viewer.io.discovery import ImageFile, Unreadable
 from ldct_viewer.io.pixels import FrameSource, decode_all_frames, read_hu, stored_to_hu
 
 IDENTITY_ORIENTATION = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
@@ -284,6 +284,7 @@ def slice_records(image: ImageFile) -> list[SliceRecord]:
                 step = _float(ds.get("SpacingBetweenSlices")) or thickness or 1.0
                 position = tuple(np.asarray(base_position) + normal * step * f)
             rescale = _frame_rescale(ds, f)
+            _check_rescale(rescale, f"frame {f + 1}: ")
             source = FrameSource(image.path, f, frames, image.native, ds, rescale)
             records.append(SliceRecord(
                 source=source,
@@ -296,6 +297,7 @@ def slice_records(image: ImageFile) -> list[SliceRecord]:
                 localizer=localizer,
             ))
         return records
+    _check_rescale(ds)
     source = FrameSource(image.path, None, 1, image.native, ds, ds)
     position = _floats(ds.get("ImagePositionPatient"), 3)
     return [SliceRecord(
@@ -399,6 +401,20 @@ def _functional(ds: Dataset, frame: int, sequence: str, keyword: str, top_level:
             if inner is not None and len(inner) > 0 and keyword in inner[0]:
                 return inner[0].get(keyword)
     return ds.get(keyword) if top_level else None
+
+
+def _check_rescale(ds: Dataset, where: str = "") -> None:
+    """Refuse a RescaleSlope/Intercept that is not a finite number (or a zero slope): HU would be NaN."""
+    for keyword in ("RescaleSlope", "RescaleIntercept"):
+        if keyword not in ds or ds[keyword].value in (None, ""):
+            continue
+        try:
+            value = float(ds[keyword].value)
+        except (TypeError, ValueError):
+            raise Unreadable(f"{where}{keyword} {ds[keyword].value!r} is not a number") from None
+        if not np.isfinite(value) or (keyword == "RescaleSlope" and value == 0):
+            raise Unreadable(f"{where}{keyword} {value} is not a finite{' non-zero' if keyword == 'RescaleSlope' else ''} "
+                             "number")
 
 
 def _frame_rescale(ds: Dataset, frame: int) -> Dataset:
