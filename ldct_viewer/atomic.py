@@ -54,6 +54,12 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object], *
             os.replace(tmp, path)
         else:
             _link_new(tmp, path)
+    except OSError as err:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if err.filename is None:  # a failed write(): name the file it was for
+            raise type(err)(err.errno, err.strerror, str(path)) from err
+        raise
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
