@@ -278,3 +278,17 @@ def test_truncated_array_is_one_line_before_any_work(dataset_dir, tmp_path, comm
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "truncated or unreadable array" in lines[0], lines
+
+
+@pytest.mark.parametrize("command", ["phantoms", "dataset"])
+def test_out_under_a_file_is_one_line_before_any_work(phantom_dir, tmp_path, command):
+    (tmp_path / "a_file").write_text("x")
+    out = tmp_path / "a_file" / "out"
+    if command == "phantoms":
+        args = ("phantoms", "--out", out, "--volumes", "1", "--slices", "2", "--size", "64")
+    else:
+        args = ("dataset", "--ndct", phantom_dir, "--out", out)
+    result = train_cli(*args)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines() == [f"ldct-train: error: {out}: cannot be created: "
+                                                  f"{tmp_path / 'a_file'} is not a folder"]
