@@ -190,7 +190,8 @@ def test_cuda_matches_cpu_statistics():
 
 
 def test_a_simulation_that_cannot_fit_in_memory_is_refused_before_allocating():
-    from ldct_viewer.ct.simulate import available_memory, simulation_bytes
+    from ldct_viewer.ct.simulate import simulation_bytes
+    from ldct_viewer.memory import available_memory
 
     big = np.zeros((1, 4096, 4096), np.float32)
     need = simulation_bytes(4096, 20000)

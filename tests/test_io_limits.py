@@ -58,6 +58,29 @@ def test_hostile_sizes_are_refused_before_decoding(tmp_path, changes, reason):
     assert 0 < peak < 300  # MiB; the 65535² file used to take 8.4 GB before failing
 
 
+def test_a_compressed_file_larger_than_memory_when_decoded_is_refused(tmp_path):
+    """Frames within the limits, each in its own fragment, but more than the machine could decode at once."""
+    from pydicom.encaps import encapsulate
+    from pydicom.uid import JPEG2000Lossless
+
+    from ldct_viewer.memory import available_memory
+
+    have = available_memory()
+    frames = 65536
+    if have is None or frames * 8192 * 8192 * 2 <= have:
+        pytest.skip("this machine could decode it")
+    ds = ct_dataset(np.zeros((8, 8)), position=(0.0, 0.0, 0.0), series_uid=generate_uid(), study_uid=generate_uid(),
+                    frame_of_reference_uid=generate_uid(), transfer_syntax=JPEG2000Lossless)
+    ds.Rows = ds.Columns = 8192
+    ds.NumberOfFrames = frames
+    ds.PixelData = encapsulate([b"\xff\x4f\xff\x51" + bytes(8)] * frames)
+    ds["PixelData"].VR = "OB"
+    ds.save_as(tmp_path / "big.dcm", enforce_file_format=True)
+    result = scan(tmp_path)
+    assert not result.series
+    assert result.skipped[0].reason.startswith(f"decoding {frames} frame(s) of 8192x8192 needs 8192.0 GiB")
+
+
 def test_limits_leave_a_good_rle_file_alone(tmp_path):
     _rle_file(tmp_path / "ok.dcm")
     result = scan(tmp_path)

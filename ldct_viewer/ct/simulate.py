@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -53,6 +52,7 @@ from ldct_viewer.ct.noise import (
 )
 from ldct_viewer.ct.projector import FanBeamProjector, ParallelProjector
 from ldct_viewer.errors import InputError
+from ldct_viewer.memory import available_memory
 
 METHODS = ("noise-insertion", "full")
 PADDING_HU = -1024.0
@@ -227,21 +227,6 @@ def simulation_bytes(size: int, views: int, params: SimulationParams | None = No
     params = params or SimulationParams()
     scanners = {int(views), max(int(views), params.full_views)}
     return BYTES_PER_SIDE_VIEW * int(size) * sum(scanners)
-
-
-def available_memory() -> int | None:
-    """Bytes the system can still give (MemAvailable), or None where unknown."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
 
 
 def check_views(views) -> None:

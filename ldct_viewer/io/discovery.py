@@ -27,6 +27,7 @@ from pydicom.uid import (
 )
 
 from ldct_viewer.errors import InputError
+from ldct_viewer.memory import available_memory
 
 CT_STORAGE_CLASSES = frozenset({CTImageStorage, EnhancedCTImageStorage, "1.2.840.10008.5.1.4.1.1.2.2"})
 PIXEL_DATA_TAG = 0x7FE00010
@@ -341,6 +342,10 @@ def _check_encapsulated(ds: Dataset, fp, is_little: bool, file_size: int, decode
     if syntax == RLELossless and decoded_bytes > RLE_MAX_RATIO * data_bytes:
         raise Unreadable(f"RLE data of {data_bytes} bytes cannot hold the declared "
                          f"{decoded_bytes} bytes ({frames} frame(s) of {ds.Rows}x{ds.Columns})")
+    have = available_memory()  # a compressed multi-frame file is decoded whole
+    if have is not None and decoded_bytes > have:
+        raise Unreadable(f"decoding {frames} frame(s) of {ds.Rows}x{ds.Columns} needs {decoded_bytes / 2**30:.1f} GiB, "
+                         f"{have / 2**30:.1f} GiB of memory available")
 
 
 def _read_element_header(fp, is_implicit: bool, is_little: bool) -> tuple[int | None, int, int]:
