@@ -115,6 +115,9 @@ def atomic_folder(out: str | os.PathLike) -> Iterator[Path]:
         raise
 
 
+PROBE_PREFIX = ".ldct-write-test."  # another process's probe may be seen while it exists: not content
+
+
 def require_writable_folder(out: str | os.PathLike) -> Path:
     """Check, before any work, that folder ``out`` exists or can be created, and can be written.
 
@@ -138,7 +141,7 @@ def require_writable_folder(out: str | os.PathLike) -> Path:
         where = "exists and is not a folder" if probe == out else f"cannot be created: {probe} is not a folder"
         raise InputError(f"{out}: {where}")
     try:
-        fd, name = tempfile.mkstemp(prefix=".ldct-write-test.", dir=probe)
+        fd, name = tempfile.mkstemp(prefix=PROBE_PREFIX, dir=probe)
         os.close(fd)
         os.unlink(name)
     except OSError as err:

@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from ldct_viewer.atomic import require_writable_folder
+from ldct_viewer.atomic import PROBE_PREFIX, require_writable_folder
 from ldct_viewer.errors import InputError
 
 RUN_MARKERS = ("train_state.pt", "last.pt", "log.csv")
@@ -19,8 +19,8 @@ RUN_MARKERS = ("train_state.pt", "last.pt", "log.csv")
 
 def check_run_folder(out: str | Path, *, resume: bool) -> Path:
     """Refuse a ``fit --out`` that cannot be written, or that holds anything when not resuming."""
-    out = require_writable_folder(out)
-    if resume or not out.is_dir() or not any(out.iterdir()):
+    out = require_writable_folder(out)  # under torchrun every rank checks: ignore the others' probes
+    if resume or not out.is_dir() or not any(not p.name.startswith(PROBE_PREFIX) for p in out.iterdir()):
         return out
     if any(os.path.lexists(out / name) for name in RUN_MARKERS):
         raise InputError(f"{out}: already holds a training run; continue it with --resume or choose another --out")
