@@ -148,3 +148,19 @@ def require_writable_folder(out: str | os.PathLike) -> Path:
         where = "cannot be written" if probe == out else f"cannot be created in {probe}"
         raise InputError(f"{out}: {where} ({err.strerror or err})") from None
     return out
+
+
+def require_new_folder(out: str | os.PathLike) -> Path:
+    """Check, before any work, that :func:`atomic_folder` can create ``out``: writable (see
+    :func:`require_writable_folder`), absent or an empty real folder (not a symbolic link, which the
+    final rename could not replace), with a writable parent. Raises :class:`InputError`."""
+    from ldct_viewer.errors import InputError
+
+    out = require_writable_folder(Path(out).expanduser())
+    if os.path.islink(out):
+        raise InputError(f"{out}: is a symbolic link; give a new folder or the linked folder itself")
+    if out.exists():
+        if not out.is_dir() or any(not p.name.startswith(PROBE_PREFIX) for p in out.iterdir()):
+            raise InputError(f"{out}: output folder exists and is not empty")
+        require_writable_folder(out.absolute().parent)  # the finished folder is renamed over it
+    return out

@@ -72,3 +72,17 @@ def test_every_writer_uses_the_one_helper():
                 if pattern.search(line):
                     offenders.append(f"{file.relative_to(ROOT)}:{n}: {line.strip()}")
     assert offenders == []
+
+
+def test_new_folder_check_refuses_a_symlink_and_a_non_empty_folder(tmp_path):
+    from ldct_viewer.atomic import require_new_folder
+
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    with pytest.raises(InputError, match="is a symbolic link"):
+        require_new_folder(tmp_path / "link")
+    (tmp_path / "real" / "mine.txt").write_text("keep")
+    with pytest.raises(InputError, match="exists and is not empty"):
+        require_new_folder(tmp_path / "real")
+    assert require_new_folder(tmp_path / "new" / "deeper") == tmp_path / "new" / "deeper"
+    assert not (tmp_path / "new").exists()  # checking creates nothing

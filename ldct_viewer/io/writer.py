@@ -21,7 +21,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
 
 from ldct_viewer import __version__
-from ldct_viewer.atomic import atomic_folder, require_writable_folder
+from ldct_viewer.atomic import atomic_folder, require_new_folder
 from ldct_viewer.errors import InputError
 from ldct_viewer.io.series import Series
 
@@ -95,21 +95,17 @@ def write_series(
 
 def check_output_folder(out: str | Path, inputs: Sequence[str | Path]) -> Path:
     """Refuse an output folder equal to or inside an input folder, one that exists and is not empty,
-    or one that cannot be created or written (see :func:`ldct_viewer.atomic.require_writable_folder`).
+    or one that cannot be created or written (see :func:`ldct_viewer.atomic.require_new_folder`).
 
     Called before any work starts, so a user learns at once that nothing will be written.
     """
-    require_writable_folder(Path(out).expanduser())
-    if Path(out).expanduser().is_dir():  # the finished series is renamed over it: its parent must be writable too
-        require_writable_folder(Path(out).expanduser().absolute().parent)
     target = Path(out).expanduser().resolve()
     for item in inputs:
         path = Path(item).expanduser().resolve()
         folder = path if path.is_dir() else path.parent
         if target == folder or folder in target.parents:
             raise InputError(f"{out}: refusing to write into the input folder {folder}; choose another --out")
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise InputError(f"{out}: output folder exists and is not empty")
+    require_new_folder(out)
     return target
 
 

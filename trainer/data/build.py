@@ -22,7 +22,7 @@ from typing import TextIO
 
 import numpy as np
 
-from ldct_viewer.atomic import atomic_folder, require_writable_folder
+from ldct_viewer.atomic import atomic_folder, require_new_folder
 from ldct_viewer.errors import InputError
 from trainer.data.conditions import REAL, condition_name
 from trainer.data.dataset import FORMAT
@@ -94,9 +94,7 @@ def build_dataset(
 
 
 def _check_output(out: Path) -> None:
-    require_writable_folder(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise InputError(f"{out}: output folder exists and is not empty")
+    require_new_folder(out)
 
 
 def _check_options(options: BuildOptions) -> None:
