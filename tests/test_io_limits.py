@@ -28,9 +28,11 @@ def _rle_file(path, **changes):
 
 def _info_with_memory(folder):
     """``ldct-viewer info`` in a child limited to 3 GiB of address space; (returncode, stderr, peak RSS MiB)."""
-    code = ("import resource, sys\nfrom ldct_viewer.cli import main\n"
+    # VmHWM (peak RSS of this process image), not ru_maxrss, which a child inherits from its parent
+    code = ("import sys\nfrom ldct_viewer.cli import main\n"
             "try:\n    rc = main(['info', sys.argv[1]])\nfinally:\n"
-            "    print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, file=sys.stderr)\n"
+            "    hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]\n"
+            "    print('PEAK', int(hwm) // 1024, file=sys.stderr)\n"
             "sys.exit(rc)\n")
 
     def limit():
