@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import errno
+import os
 import pkgutil
 import sys
 from types import ModuleType
@@ -36,16 +38,53 @@ def build_command_parser(prog: str, description: str, package: ModuleType, order
     return parser
 
 
+SIGPIPE_EXIT = 128 + 13  # what a shell reports for a program ended by SIGPIPE, like `yes | head`
+
+
 def run_command(prog: str, args: argparse.Namespace) -> int:
-    """Run the chosen subcommand; a user error becomes one line on stderr and exit code 2."""
+    """Run the chosen subcommand; a user error becomes one line on stderr and exit code 2.
+
+    Standard output is flushed here, so that a write error surfaces while it can still be reported:
+    a reader that went away (``| head``) ends the command quietly with 141, as a SIGPIPE would; a
+    full or failing output (``> /dev/full``) is one line and exit code 2.
+    """
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()
+        return code
     except LdctError as err:
         print(f"{prog}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        _discard_stdout()
+        return SIGPIPE_EXIT
+    except OSError as err:
+        if err.errno not in WRITE_ERRNOS:
+            raise
+        if err.filename is not None:  # e.g. the disk filled up under an output file
+            print(f"{prog}: error: {err.filename}: cannot write ({err.strerror})", file=sys.stderr)
+            return 2
+        _discard_stdout()
+        print(f"{prog}: error: cannot write to standard output ({err.strerror or err})", file=sys.stderr)
+        return 2
+
+
+# Write failures that are the environment's, not a bug: one line. Files are written through
+# ldct_viewer.atomic, whose errors name the file; an unnamed one is standard output's.
+WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS})
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's last flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -14,12 +14,11 @@ import hashlib
 import json
 import logging
 import os
-import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import Callable
 
+from ldct_viewer.atomic import atomic_folder
 from ldct_viewer.errors import InputError
 from ldct_viewer.paths import cache_dir, resources_dir
 
@@ -82,46 +81,40 @@ def _generate(recipe: dict, target: Path, report: Callable[[str], None]) -> None
 
     phantom_args = dict(recipe["phantom"])
     sim = recipe["simulation"]
-    target.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
-        t0 = time.perf_counter()
-        report("generating phantom")
-        volume, spacing = generate_phantom(**phantom_args)
-        params = SimulationParams(slice_thickness_mm=float(spacing[0]))  # photons per reading follow the slice
-        t1 = time.perf_counter()
-        ref = recipe.get("reference")
-        description = "Demo phantom NDCT (noise-free)"
-        ndct_volume = volume
-        t2 = time.perf_counter()
-        if ref:  # a normal-dose scan of the phantom: full-dose grain, noise independent of the LDCT's
-            report(f"simulating the NDCT scan ({float(ref['dose']):.0%} dose, {int(ref['views'])} views)")
-            ndct_volume = simulate_low_dose(volume, float(spacing[2]), dose=float(ref["dose"]),
-                                            views=int(ref["views"]), seed=int(ref.get("seed", 0)),
-                                            method=ref.get("method", "noise-insertion"), params=params)
-            description = f"Demo NDCT (simulated {float(ref['dose']):.0%} dose, {int(ref['views'])} views)"
-        write_series(work / "ndct", ndct_volume, reference=None, spacing=tuple(float(s) for s in spacing),
-                     description=description, patient_id=recipe.get("patient_id"), derived=False)
-        ndct = load_series(work / "ndct")
-        report(f"simulating {float(sim['dose']):.0%} dose, {int(sim['views'])} views")
-        low = simulate_low_dose(volume, float(spacing[2]), dose=float(sim["dose"]), views=int(sim["views"]),
-                                seed=int(sim.get("seed", 0)), method=sim.get("method", "noise-insertion"),
-                                params=params)
-        t3 = time.perf_counter()
-        write_series(work / "ldct", low, reference=ndct,
-                     description=f"Demo LDCT (simulated {float(sim['dose']):.0%} dose, {int(sim['views'])} views)")
-        timings = {"phantom_s": round(t1 - t0, 2), "simulation_s": round(t3 - t2, 2),  # NDCT + LDCT scans
-                   "total_s": round(time.perf_counter() - t0, 2)}
-        (work / "recipe.json").write_text(json.dumps({"recipe": recipe, "timings": timings}, indent=2))
-        try:
-            os.rename(work, target)
-        except OSError:
-            if not (target / "recipe.json").is_file():  # not a concurrent builder finishing first
-                raise
-        log.info("demo case generated in %s (%s)", target, timings)
-    finally:
-        if work.exists():
-            shutil.rmtree(work, ignore_errors=True)
+        with atomic_folder(target) as work:
+            t0 = time.perf_counter()
+            report("generating phantom")
+            volume, spacing = generate_phantom(**phantom_args)
+            params = SimulationParams(slice_thickness_mm=float(spacing[0]))  # photons per reading follow the slice
+            t1 = time.perf_counter()
+            ref = recipe.get("reference")
+            description = "Demo phantom NDCT (noise-free)"
+            ndct_volume = volume
+            t2 = time.perf_counter()
+            if ref:  # a normal-dose scan of the phantom: full-dose grain, noise independent of the LDCT's
+                report(f"simulating the NDCT scan ({float(ref['dose']):.0%} dose, {int(ref['views'])} views)")
+                ndct_volume = simulate_low_dose(volume, float(spacing[2]), dose=float(ref["dose"]),
+                                                views=int(ref["views"]), seed=int(ref.get("seed", 0)),
+                                                method=ref.get("method", "noise-insertion"), params=params)
+                description = f"Demo NDCT (simulated {float(ref['dose']):.0%} dose, {int(ref['views'])} views)"
+            write_series(work / "ndct", ndct_volume, reference=None, spacing=tuple(float(s) for s in spacing),
+                         description=description, patient_id=recipe.get("patient_id"), derived=False)
+            ndct = load_series(work / "ndct")
+            report(f"simulating {float(sim['dose']):.0%} dose, {int(sim['views'])} views")
+            low = simulate_low_dose(volume, float(spacing[2]), dose=float(sim["dose"]), views=int(sim["views"]),
+                                    seed=int(sim.get("seed", 0)), method=sim.get("method", "noise-insertion"),
+                                    params=params)
+            t3 = time.perf_counter()
+            write_series(work / "ldct", low, reference=ndct,
+                         description=f"Demo LDCT (simulated {float(sim['dose']):.0%} dose, {int(sim['views'])} views)")
+            timings = {"phantom_s": round(t1 - t0, 2), "simulation_s": round(t3 - t2, 2),  # NDCT + LDCT scans
+                       "total_s": round(time.perf_counter() - t0, 2)}
+            (work / "recipe.json").write_text(json.dumps({"recipe": recipe, "timings": timings}, indent=2))
+    except OSError:
+        if not (target / "recipe.json").is_file():  # not a concurrent builder finishing first
+            raise
+    log.info("demo case generated in %s", target)
 
 
 def demo_case_dirs(overrides: dict | None = None, *,

@@ -78,7 +78,7 @@ def open_ldct(paths: PathLike | Sequence[PathLike], choose: Chooser, *, series_u
     paths = _as_list(paths)
     pairs = find_pairs(paths)
     if series_uid is not None:
-        pairs = [p for p in pairs if p[0].uid == series_uid]
+        pairs = [p for p in pairs if p[0].matches(series_uid)]
     if pairs:
         chosen = pairs[0][0] if len(pairs) == 1 else choose([p[0] for p in pairs], "ldct")
         if chosen is None:
@@ -87,8 +87,8 @@ def open_ldct(paths: PathLike | Sequence[PathLike], choose: Chooser, *, series_u
         return Case(ldct=ldct, ndct=ndct, pairing=pairing)
     candidates = ct_series(paths)
     if series_uid is not None:
-        found = ", ".join(sorted(s.uid for s in candidates))
-        candidates = [s for s in candidates if s.uid == series_uid]
+        found = ", ".join(sorted(s.selector for s in candidates))
+        candidates = [s for s in candidates if s.matches(series_uid)]
         if not candidates:
             raise InputError(f"no series with UID {series_uid} in {', '.join(map(str, paths))} (found: {found})")
     ldct = candidates[0] if len(candidates) == 1 else choose(candidates, "ldct")

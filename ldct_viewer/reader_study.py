@@ -14,12 +14,12 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ldct_viewer.atomic import atomic_write_text
 from ldct_viewer.errors import InputError
 from ldct_viewer.methods import METHOD_LABELS, METHODS
 
@@ -101,9 +101,7 @@ class StudyLog:
             writer.writerow([t.number, t.index + 1, "" if a.position_mm is None else f"{a.position_mm:.3f}",
                              t.left, t.right, a.choice, a.chosen, f"{a.response_s:.2f}", self.reader,
                              "" if self.seed is None else self.seed])
-        temp = self.path.with_name(f".{self.path.name}.part")
-        temp.write_text(buffer.getvalue(), encoding="utf-8")
-        os.replace(temp, self.path)
+        atomic_write_text(self.path, buffer.getvalue())
 
 
 def read_answers(path: str | Path) -> list[dict[str, str]]:

@@ -105,3 +105,119 @@ def test_progress_bar_reports_count_rate_and_eta():
     lines = stream.getvalue().splitlines()
     assert lines[0].startswith("Denoising [") and "1/4" in lines[0] and "ETA" in lines[0]
     assert "4/4 100%" in lines[-1] and "elapsed" in lines[-1]
+
+
+def test_denoise_one_part_of_a_series_split_by_matrix_size(case):
+    from pydicom.uid import generate_uid
+
+    tmp_path, ckpt, _, _ = case
+    uid = generate_uid()
+    folder = tmp_path / "mixed"
+    write_ct_series(folder, phantom_volume(2, size=48), series_uid=uid, name_pattern="a{index}")
+    write_ct_series(folder, phantom_volume(3, size=64), series_uid=uid, name_pattern="b{index}",
+                    z_positions=[10, 11, 12])
+    info = subprocess.run([sys.executable, "-m", "ldct_viewer", "info", str(folder)], capture_output=True, text=True,
+                          timeout=120)
+    assert f"selector           {uid}:64x64" in info.stdout and f"selector           {uid}:48x48" in info.stdout
+    refused = _cli("denoise", folder, "--model", ckpt, "--out", tmp_path / "o1", "--series", uid,
+                   "--device", "cpu", cache=tmp_path / "c")
+    assert refused.returncode == 2 and f"{uid}:64x64" in refused.stderr
+    result = _cli("denoise", folder, "--model", ckpt, "--out", tmp_path / "o2", "--series", f"{uid}:64x64",
+                  "--device", "cpu", cache=tmp_path / "c")
+    assert result.returncode == 0, result.stderr
+    assert load_series(tmp_path / "o2").shape == (3, 64, 64)
+
+
+def _unwritable_outs(tmp_path):
+    """(name, --out path, expected message) for places no output can go; cleanup callable."""
+    (tmp_path / "a_file").write_text("x")
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    cases = [("under a file", tmp_path / "a_file" / "out", "a_file is not a folder"),
+             ("a file", tmp_path / "a_file", "exists and is not a folder"),
+             ("dangling symlink", tmp_path / "dangling", "dangling or looping symbolic link")]
+    immutable = tmp_path / "immutable"
+    immutable.mkdir()
+    cleanup = []
+    if subprocess.run(["chattr", "+i", str(immutable)], capture_output=True).returncode == 0:
+        cases.append(("immutable", immutable / "out", "cannot be created in"))
+        cleanup.append(lambda: subprocess.run(["chattr", "-i", str(immutable)]))
+    if os.geteuid() != 0:  # root ignores permission bits
+        readonly = tmp_path / "readonly"
+        readonly.mkdir(mode=0o555)
+        cases.append(("read-only", readonly / "out", "cannot be created in"))
+    return cases, cleanup
+
+
+@pytest.mark.parametrize("command", ["denoise", "export"])
+def test_unusable_out_is_refused_before_any_work(case, command):
+    tmp_path, ckpt, series_dir, _ = case
+    (tmp_path / "places").mkdir()
+    cases, cleanup = _unwritable_outs(tmp_path / "places")
+    try:
+        for name, out, message in cases:
+            if command == "denoise":
+                args = ("denoise", series_dir, "--model", ckpt, "--out", out, "--device", "cpu")
+            else:
+                args = ("export", series_dir, "--mse", ckpt, "--wgan", "none", "--out", out, "--device", "cpu")
+            result = _cli(*args, cache=tmp_path / "c")
+            assert result.returncode == 2, (name, result.stderr)
+            lines = result.stderr.strip().splitlines()
+            assert len(lines) == 1 and message in lines[0] and str(out) in lines[0], (name, lines)
+            assert "Denoising" not in result.stderr and "exporting" not in result.stderr  # refused before the work
+    finally:
+        for undo in cleanup:
+            undo()
+
+
+@pytest.mark.parametrize("damage", ["truncated", "wrong shape", "nan"])
+def test_damaged_cache_entries_are_misses_recomputed_and_replaced(case, damage):
+    tmp_path, ckpt, series_dir, _ = case
+    cache = tmp_path / "cache"
+    first = _cli("denoise", series_dir, "--model", ckpt, "--out", tmp_path / "o1", "--device", "cpu", cache=cache)
+    assert first.returncode == 0, first.stderr
+    entries = sorted(cache.rglob("*.npy"))
+    assert len(entries) == 3
+    for entry in entries:
+        if damage == "truncated":
+            entry.write_bytes(entry.read_bytes()[:100])
+        else:
+            np.save(entry, np.zeros((5, 7), np.float32) if damage == "wrong shape" else np.full((64, 64), np.nan, np.float32))
+    again = _cli("denoise", series_dir, "--model", ckpt, "--out", tmp_path / "o2", "--device", "cpu", cache=cache)
+    assert again.returncode == 0, again.stderr
+    np.testing.assert_array_equal(load_series(tmp_path / "o2").volume(), load_series(tmp_path / "o1").volume())
+    for entry in entries:  # replaced by the recomputed results
+        arr = np.load(entry)
+        assert arr.shape == (64, 64) and np.isfinite(arr).all()
+
+
+@pytest.mark.parametrize("command", ["denoise", "export"])
+def test_non_finite_checkpoint_or_rescale_is_one_line_before_any_work(case, command):
+    import warnings
+
+    tmp_path, _, series_dir, _ = case
+    model = REDCNN(width=4)
+    with torch.no_grad():
+        model.deconv2.bias[1] = float("inf")
+    nan_ckpt = tmp_path / "nan.pt"
+    save_checkpoint(nan_ckpt, model, mode="mse", normalization=Normalization(), config={}, data={})
+    bad_series = tmp_path / "bad_rescale"
+    bad_series.mkdir()
+    for path in sorted(series_dir.iterdir()):
+        ds = pydicom.dcmread(path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pydicom warns that 'NaN' is no valid DS
+            ds.RescaleSlope = "NaN"
+        ds.save_as(bad_series / path.name)
+    good = tmp_path / "tiny-mse.pt"
+    for series, ckpt, message in ((series_dir, nan_ckpt, "nan.pt: refused: non-finite weights"),
+                                  (bad_series, good, "RescaleSlope nan is not a finite non-zero number")):
+        out = tmp_path / f"out-{ckpt.stem}"
+        if command == "denoise":
+            args = ("denoise", series, "--model", ckpt, "--out", out, "--device", "cpu")
+        else:
+            args = ("export", series, "--mse", ckpt, "--wgan", "none", "--out", out, "--device", "cpu")
+        result = _cli(*args, cache=tmp_path / "c")
+        assert result.returncode == 2, result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and message in lines[0], lines
+        assert not list(out.glob("*.png")) if out.exists() else True

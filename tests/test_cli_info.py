@@ -118,3 +118,25 @@ def test_nothing_usable_exits_2_with_one_line(tmp_path):
 def test_help():
     proc = run_info("--help")
     assert proc.returncode == 0 and "--json" in proc.stdout
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/dev/full"), reason="no /dev/full")
+@pytest.mark.parametrize("extra", [[], ["--json"]])
+def test_full_stdout_is_one_line_and_exit_2(tmp_path, extra):
+    write_ct_series(tmp_path / "s", phantom_volume(2))
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "-m", "ldct_viewer", "info", str(tmp_path / "s"), *extra],
+                              stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "ldct-viewer: error: cannot write to standard output (No space left on device)"]
+
+
+def test_reader_gone_exits_quietly(tmp_path):
+    """Like `ldct-viewer info DIR | head -1` when head has already exited: no traceback, exit 141 (as SIGPIPE)."""
+    write_ct_series(tmp_path / "s", phantom_volume(2))
+    proc = subprocess.Popen([sys.executable, "-m", "ldct_viewer", "info", str(tmp_path / "s")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader goes away before anything is written
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 141 and err == b""

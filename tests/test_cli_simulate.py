@@ -60,6 +60,7 @@ def test_simulate_writes_a_dicom_series_with_the_input_geometry(ndct_folder, tmp
         (["--dose", "0", "--views", "180"], "--dose"),
         (["--dose", "150", "--views", "180"], "--dose"),
         (["--dose", "25", "--views", "3"], "--views"),
+        (["--dose", "25", "--views", "100000000"], "--views 100000000: views must be an integer from 8 to 20000"),
         (["--dose", "50", "--views", "180", "--input-dose", "25"], "--input-dose"),
     ],
 )

@@ -192,3 +192,18 @@ def test_cuda_matches_cpu_statistics():
     a = simulate_low_dose(ndct, fov / n, dose=1.0, views=360, params=quiet, device="cpu")
     b = simulate_low_dose(ndct, fov / n, dose=1.0, views=360, params=quiet, device="cuda")
     assert np.abs(a - b).mean() < 0.5
+
+
+def test_a_simulation_that_cannot_fit_in_memory_is_refused_before_allocating():
+    from ldct_viewer.ct.simulate import simulation_bytes
+    from ldct_viewer.memory import available_memory
+
+    big = np.zeros((1, 4096, 4096), np.float32)
+    need = simulation_bytes(4096, 20000)
+    have = available_memory()
+    if have is None or need <= have:
+        pytest.skip(f"this machine has {have} bytes available, enough for the estimate {need}")
+    with pytest.raises(InputError, match=r"4096x4096 slices with 20000 views needs about .* GiB of memory"):
+        simulate_low_dose(big, 0.1, dose=0.25, views=20000, device="cpu")
+    with pytest.raises(InputError, match="views must be an integer from 8 to 20000, got 100000000"):
+        simulate_low_dose(big[:, :16, :16], 0.1, dose=0.25, views=100_000_000, device="cpu")

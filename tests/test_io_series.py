@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 
 import numpy as np
@@ -247,3 +248,36 @@ def test_rle_compressed_single_and_multi_frame(tmp_path):
     assert np.allclose(series.slice_locations, [10.0, 12.0, 14.0])
     assert np.array_equal(series.slice(1), volume[1])
     assert np.array_equal(series.volume(), volume)
+
+
+def test_parts_of_a_split_series_are_addressable(tmp_path):
+    uid, study = generate_uid(), generate_uid()
+    big, small = phantom_volume(4, size=32), phantom_volume(3, size=16)
+    write_ct_series(tmp_path, big, series_uid=uid, study_uid=study, name_pattern="a{index}")
+    write_ct_series(tmp_path, small, series_uid=uid, study_uid=study, name_pattern="b{index}", z_positions=[10, 11, 12])
+    with pytest.raises(InputError, match="choose one") as err:
+        load_series(tmp_path, uid)
+    assert f"{uid}:32x32 (synthetic, 4 slices" in str(err.value) and f"{uid}:16x16 (synthetic, 3 slices" in str(err.value)
+    assert np.array_equal(load_series(tmp_path, f"{uid}:16x16").volume(), small)
+    assert np.array_equal(load_series(tmp_path, f"{uid}:32x32").volume(), big)
+    assert np.array_equal(load_series(tmp_path, f"{uid}:2").volume(), small)  # the part's number in info
+    assert sorted(s.selector for s in scan(tmp_path).series) == sorted([f"{uid}:16x16", f"{uid}:32x32"])
+    with pytest.raises(InputError, match="no series .*:64x64"):
+        load_series(tmp_path, f"{uid}:64x64")
+
+
+@pytest.mark.parametrize("slope, intercept, reason", [
+    ("NaN", "-1024", "RescaleSlope nan is not a finite non-zero number"),
+    ("1", "inf", "RescaleIntercept inf is not a finite number"),
+    ("0", "-1024", "RescaleSlope 0.0 is not a finite non-zero number"),
+])
+def test_non_finite_rescale_is_skipped_with_its_reason(tmp_path, slope, intercept, reason):
+    paths = write_ct_series(tmp_path, phantom_volume(3))
+    ds = pydicom.dcmread(paths[1])
+    with pytest.warns(UserWarning) if "n" in (slope + intercept).lower() else contextlib.nullcontext():  # pydicom: invalid DS
+        ds.RescaleSlope, ds.RescaleIntercept = slope, intercept
+    ds.save_as(paths[1])
+    result = scan(tmp_path)
+    assert [(s.path, s.reason) for s in result.skipped] == [(paths[1], reason)]
+    assert len(result.series) == 1 and len(result.series[0]) == 2
+    assert np.isfinite(result.series[0].volume()).all()

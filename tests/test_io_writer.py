@@ -115,3 +115,60 @@ def test_failure_while_writing_removes_the_temporary_folder(tmp_path, reference,
     with pytest.raises(OSError, match="disk full"):
         write_series(tmp_path / "out", reference.volume(), reference=reference, description="x")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ref"]
+
+
+# Deliberately changed in a derived series (new identity, derivation, geometry/pixel encoding rewritten).
+CHANGED = {"SpecificCharacterSet", "ImageType", "InstanceCreationDate", "InstanceCreationTime", "InstanceCreatorUID",
+           "SOPInstanceUID", "SeriesInstanceUID", "SeriesNumber", "SeriesDescription", "SeriesDate", "SeriesTime",
+           "ContentDate", "ContentTime", "ImageComments", "SoftwareVersions", "SliceThickness"}
+
+
+def _ct_small_folder(tmp_path):
+    import shutil
+
+    from pydicom.data import get_testdata_file
+
+    folder = tmp_path / "ct_small"
+    folder.mkdir()
+    shutil.copy(get_testdata_file("CT_small.dcm"), folder / "CT_small.dcm")
+    return folder
+
+
+def test_derived_series_keeps_every_patient_study_series_equipment_attribute(tmp_path):
+    """pydicom's CT_small.dcm: its Type 2 attributes (empty PatientBirthDate, ReferringPhysicianName,
+    AccessionNumber, Laterality) and every standard non-pixel attribute survive, except the ones a new
+    derived series must change."""
+    folder = _ct_small_folder(tmp_path)
+    reference = load_series(folder)
+    (path,) = write_series(tmp_path / "out", reference.volume(), reference=reference, description="denoised")
+    source = pydicom.dcmread(folder / "CT_small.dcm")
+    out = pydicom.dcmread(path)
+    kept = [e for e in source if not e.tag.is_private and e.tag.group not in (0x0028, 0x7FE0, 0xFFFC)
+            and e.keyword not in CHANGED]
+    assert len(kept) > 40
+    lost = [e.keyword for e in kept if e.tag not in out]
+    differ = [e.keyword for e in kept if e.tag in out and out[e.tag].value != e.value]
+    assert lost == [] and differ == []
+    for keyword in ("PatientBirthDate", "ReferringPhysicianName", "AccessionNumber", "Laterality"):
+        assert keyword in out and out[keyword].value in ("", None)  # Type 2: present even when empty
+    assert out.Manufacturer == "GE MEDICAL SYSTEMS" and list(out.SoftwareVersions) == ["05", "ldct-viewer 0.1.0"]
+    assert out.ContributingEquipmentSequence[0].Manufacturer == "ldct-viewer"
+    assert out.SeriesInstanceUID != source.SeriesInstanceUID and out.SOPInstanceUID != source.SOPInstanceUID
+    assert "PixelPaddingValue" not in out  # the stored values are new: the input's padding value means nothing
+    assert not [e for e in out if e.tag.is_private]
+    assert np.array_equal(load_series(tmp_path / "out").volume(), reference.volume())
+
+
+@pytest.mark.skipif(__import__("shutil").which("dciodvfy") is None, reason="dicom3tools' dciodvfy not installed")
+def test_dciodvfy_finds_no_errors_in_a_derived_series(tmp_path):
+    import subprocess
+
+    folder = _ct_small_folder(tmp_path)
+    reference = load_series(folder)
+    (path,) = write_series(tmp_path / "out", reference.volume(), reference=reference, description="denoised")
+    volume = phantom_volume(2, size=16)
+    write_series(tmp_path / "fresh", volume, reference=None, description="phantom", spacing=(1.0, 0.5, 0.5),
+                 derived=False)
+    for checked in [folder / "CT_small.dcm", path, *sorted((tmp_path / "fresh").iterdir())]:
+        report = subprocess.run(["dciodvfy", str(checked)], capture_output=True, text=True).stderr
+        assert [line for line in report.splitlines() if line.startswith("Error")] == [], checked

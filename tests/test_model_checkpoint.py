@@ -119,3 +119,81 @@ def test_bundled_names_resolve_or_explain(tmp_path, monkeypatch):
     assert resolve_checkpoint("wgan-gp") == tmp_path / "checkpoints" / "redcnn-wgangp.pt"
     assert load_checkpoint("wgan-gp").mode == "wgan-gp"
     assert os.fspath(resolve_checkpoint(tmp_path / "checkpoints" / "redcnn-wgangp.pt"))
+
+
+def _rewrite(src, dst, **meta_changes):
+    payload = torch.load(src, weights_only=True)
+    meta = json.loads(payload["metadata_json"])
+    for key, value in meta_changes.items():
+        if value is _DROP:
+            meta.pop(key, None)
+        else:
+            meta[key] = value
+    torch.save(dict(payload, metadata_json=json.dumps(meta)), dst)
+    return dst
+
+
+_DROP = object()
+
+
+def test_checkpoint_without_a_valid_hash_entry_is_refused(tmp_path):
+    _save(tmp_path / "a.pt")
+    payload = torch.load(tmp_path / "a.pt", weights_only=True)
+    edited = dict(payload["state_dict"])
+    edited["conv1.bias"] = edited["conv1.bias"] + 1  # edited weights, hash entry removed to hide it
+    torch.save(dict(payload, state_dict=edited), tmp_path / "b.pt")
+    for name, value in (("nohash.pt", _DROP), ("nullhash.pt", None), ("short.pt", "abc"), ("num.pt", 5)):
+        _rewrite(tmp_path / "b.pt", tmp_path / name, sha256=value)
+        with pytest.raises(CheckpointError, match=f"{name}: refused: .*no valid weights hash") as info:
+            load_checkpoint(tmp_path / name)
+        assert "\n" not in str(info.value)
+
+
+def test_bundled_checkpoints_carry_their_hash():
+    for name in ("mse", "wgan-gp"):
+        ckpt = load_checkpoint(name)
+        assert ckpt.metadata["sha256"] == ckpt.sha256
+
+
+def test_non_finite_weights_are_refused(tmp_path):
+    torch.manual_seed(0)
+    model = REDCNN(width=4)
+    with torch.no_grad():
+        model.conv3.weight[0, 0, 0, 0] = float("nan")
+    save_checkpoint(tmp_path / "nan.pt", model, mode="mse", normalization=Normalization(), config={}, data={})
+    with pytest.raises(CheckpointError, match=r"nan.pt: refused: non-finite weights .*conv3.weight"):
+        load_checkpoint(tmp_path / "nan.pt")
+
+
+@pytest.mark.parametrize("arch, message", [
+    ({"name": "RED-CNN", "width": 1000, "kernel_size": 5}, "do not fit"),
+    ({"name": "RED-CNN", "width": 2000, "kernel_size": 5}, "width must be an integer from 1 to 1024"),
+    ({"name": "RED-CNN", "width": 30000, "kernel_size": 5}, "width must be an integer from 1 to 1024"),
+    ({"name": "RED-CNN", "width": 8, "kernel_size": 99}, "kernel_size must be an integer from 1 to 15"),
+    ({"name": "RED-CNN", "width": "8", "kernel_size": 5}, "width must be an integer"),
+])
+def test_architecture_metadata_is_checked_before_anything_is_allocated(tmp_path, arch, message):
+    """A small file claiming a huge width is refused without building that network (peak RSS)."""
+    _save(tmp_path / "a.pt", width=8)
+    bad = _rewrite(tmp_path / "a.pt", tmp_path / "bad.pt", architecture=arch)
+    code = (
+        "import sys, torch\n"
+        "from ldct_viewer.errors import CheckpointError\n"
+        "from ldct_viewer.model import load_checkpoint\n"
+        "def status(key):  # kB; VmHWM is this process image's peak (ru_maxrss is inherited from the parent)\n"
+        "    return int([l for l in open('/proc/self/status') if l.startswith(key)][0].split()[1])\n"
+        "before = status('VmRSS')\n"
+        "try:\n"
+        f"    load_checkpoint({str(bad)!r})\n"
+        "except CheckpointError as err:\n"
+        "    print(err)\n"
+        "print((status('VmHWM') - before) // 1024)\n"
+    )
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    error, grown_mb = result.stdout.strip().splitlines()
+    assert "bad.pt" in error and message in error
+    assert int(grown_mb) < 100

@@ -53,6 +53,8 @@ def test_overrides_keep_types():
     ("training.betas=[0.9]", "expected a list of 2 values"),
     ("dataset.augment=3", "expected true or false"),
     ("nonsense", "expected section.key=value"),
+    ("model.width=20000", "model.width must be an integer from 1 to 1024, got 20000"),
+    ("model.kernel_size=101", "model.kernel_size must be an integer from 1 to 15, got 101"),
 ])
 def test_bad_values_are_rejected_by_name(override, message):
     with pytest.raises(ConfigError) as err:
@@ -67,11 +69,15 @@ def test_unknown_key_in_file_is_named(tmp_path):
         load_config(path)
 
 
-def test_cli_rejects_unknown_key_with_exit_2(tmp_path):
+@pytest.mark.parametrize("override, message", [
+    ("training.lerning_rate=1", "unknown config key 'training.lerning_rate'"),
+    ("model.width=20000", "model.width must be an integer from 1 to 1024"),
+])
+def test_cli_rejects_bad_override_with_exit_2(tmp_path, override, message):
     proc = subprocess.run([sys.executable, "-m", "trainer", "fit", "--mode", "mse", "--data", str(tmp_path),
-                           "--out", str(tmp_path / "run"), "--set", "training.lerning_rate=1"],
+                           "--out", str(tmp_path / "run"), "--set", override],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and "unknown config key 'training.lerning_rate'" in lines[0]
+    assert len(lines) == 1 and message in lines[0]
     assert not (tmp_path / "run").exists()

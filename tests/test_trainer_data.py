@@ -265,3 +265,37 @@ def test_parse_condition():
     assert parse_condition("real") == (None, None)
     with pytest.raises(ValueError):
         parse_condition("dose25")
+
+
+@pytest.mark.parametrize("command", ["fit", "evaluate"])
+def test_truncated_array_is_one_line_before_any_work(dataset_dir, tmp_path, command):
+    import shutil
+
+    ds = tmp_path / "ds"
+    shutil.copytree(dataset_dir, ds)
+    victim = sorted((ds / "ldct").rglob("*.npy"))[-1]
+    victim.write_bytes(victim.read_bytes()[:-1000])
+    with pytest.raises(InputError, match=f"{victim.name}: truncated or unreadable array"):
+        VariableDoseDataset(ds)
+    if command == "fit":
+        args = ("fit", "--mode", "mse", "--data", ds, "--out", tmp_path / "run", "--set", "model.width=4")
+    else:
+        args = ("evaluate", "--checkpoint", "mse", "--data", ds, "--device", "cpu")
+    result = train_cli(*args)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "truncated or unreadable array" in lines[0], lines
+
+
+@pytest.mark.parametrize("command", ["phantoms", "dataset"])
+def test_out_under_a_file_is_one_line_before_any_work(phantom_dir, tmp_path, command):
+    (tmp_path / "a_file").write_text("x")
+    out = tmp_path / "a_file" / "out"
+    if command == "phantoms":
+        args = ("phantoms", "--out", out, "--volumes", "1", "--slices", "2", "--size", "64")
+    else:
+        args = ("dataset", "--ndct", phantom_dir, "--out", out)
+    result = train_cli(*args)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines() == [f"ldct-train: error: {out}: cannot be created: "
+                                                  f"{tmp_path / 'a_file'} is not a folder"]

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from ldct_viewer.analysis.metrics import psnr, rmse, ssim
+from ldct_viewer.errors import InputError
 from ldct_viewer.model import REDCNN, Normalization, save_checkpoint
 from trainer.evaluate import evaluate
 from trainer_fixtures import CONDITIONS, write_tiny_dataset
@@ -127,3 +128,20 @@ def test_texture_is_not_available_without_an_ndct_flat_region(tmp_path):
         assert row["LDCT|rmse"] > 0
     table = (tmp_path / "out" / "table.md").read_text()
     assert "| 10 % / 180 views | n/a | n/a |" in table and "no flat ROI" in table
+
+
+def test_existing_tables_are_never_overwritten_without_overwrite(setup, tmp_path):
+    ds, identity, _ = setup
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "table.md").write_text("my table\n")
+    with pytest.raises(InputError, match=r"already holds table.md; choose another --out, or pass --overwrite"):
+        evaluate([str(identity)], ds, out=out, quiet=True)
+    proc = subprocess.run([sys.executable, "-m", "trainer", "evaluate", "--checkpoint", str(identity), "--data", str(ds),
+                           "--out", str(out), "--device", "cpu"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1 and "--overwrite" in proc.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["table.md"]
+    assert (out / "table.md").read_text() == "my table\n"
+    evaluate([str(identity)], ds, out=out, quiet=True, overwrite=True)
+    assert (out / "table.md").read_text() != "my table\n"
+    assert sorted(p.name for p in out.iterdir()) == ["conditions.png", "results.json", "table.csv", "table.md"]

@@ -526,3 +526,21 @@ def test_nccl_reduces_the_cpu_validation_totals_on_the_gpu():
         assert torch.equal(values, torch.arange(5, dtype=torch.float64))  # the input is left as it was
     finally:
         dist.destroy_process_group()
+
+
+def test_fresh_run_refuses_a_non_empty_folder_that_is_not_a_run(dataset, tmp_path):
+    """A user's best.pt, config.yaml and summary.json (no train_state.pt/last.pt/log.csv) are not overwritten."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    files = {"best.pt": b"my weights", "config.yaml": b"my: config\n", "summary.json": b"{}"}
+    for name, data in files.items():
+        (mine / name).write_bytes(data)
+    with pytest.raises(InputError, match="exists, is not empty and holds no training run to resume"):
+        fit(_config("training.num_epochs=1"), mode="mse", data=dataset, out=mine)
+    proc = _cli("fit", "--mode", "mse", "--data", str(dataset), "--out", str(mine),
+                *sum((["--set", s] for s in TINY + ["training.num_epochs=1"]), []))
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
+    assert {p.name: p.read_bytes() for p in mine.iterdir()} == files
+    (tmp_path / "empty").mkdir()
+    fit(_config("training.num_epochs=1"), mode="mse", data=dataset, out=tmp_path / "empty")  # an empty folder is fine
+    assert (tmp_path / "empty" / "best.pt").is_file()

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from ldct_viewer.errors import ConfigError
+from ldct_viewer.model.redcnn import check_arch_params
 
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("default_config.yaml")
 
@@ -107,6 +108,10 @@ def check(config: dict, source: str = "config") -> None:
                         "loss.critic_warmup_iterations": config["loss"]["critic_warmup_iterations"]}.items():
         if value < 0:
             raise ConfigError(f"{source}: {name} must not be negative, got {value}")
+    try:
+        check_arch_params(m["width"], m["kernel_size"])
+    except ValueError as err:
+        raise ConfigError(f"{source}: model.{err}") from None
     if not 0 < t["lr_decay_factor"] < 1:
         raise ConfigError(f"{source}: training.lr_decay_factor must be in (0, 1), got {t['lr_decay_factor']}")
     if not all(0 <= b < 1 for b in t["betas"]):

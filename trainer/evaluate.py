@@ -19,30 +19,24 @@ import csv
 import io
 import json
 import math
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from ldct_viewer.analysis.metrics import DEFAULT_DATA_RANGE, psnr, rmse, ssim
 from ldct_viewer.analysis.nps import flat_rois, high_frequency_power_ratio, high_frequency_texture_distance
+from ldct_viewer.atomic import atomic_write_text
 from ldct_viewer.errors import InputError
 from ldct_viewer.inference import Engine
 from ldct_viewer.model import load_checkpoint
 from ldct_viewer.progress import ProgressBar
+from trainer.outputs import check_new_files
 
 METRICS = (("rmse", "RMSE (HU)"), ("psnr", "PSNR (dB)"), ("ssim", "SSIM"))
 FIGURE_CROP = 256
 FIGURE_WINDOW = (400.0, 40.0)  # abdomen W/L, HU
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-        f.write(text)
-    os.replace(tmp, path)
+OUTPUT_FILES = ("table.md", "table.csv", "results.json", "conditions.png")
 
 
 def condition_label(dataset, condition: str) -> str:
@@ -82,11 +76,14 @@ def _method_names(checkpoints) -> list[str]:
 
 def evaluate(checkpoint_paths: list[str], data: str | Path, *, split: str = "test", out: str | Path | None = None,
              slices_per_volume: int = 0, device: str = "auto", data_range: float = DEFAULT_DATA_RANGE,
-             quiet: bool = False) -> dict:
+             quiet: bool = False, overwrite: bool = False) -> dict:
     """Score the LDCT input and every checkpoint per condition; write table.md/csv, conditions.png
-    and results.json to ``out`` (when given). Returns the results dict."""
+    and results.json to ``out`` (when given; existing ones only replaced with ``overwrite``, checked
+    before any work). Returns the results dict."""
     from trainer.data import VariableDoseDataset
 
+    if out is not None:
+        out = check_new_files(out, OUTPUT_FILES, overwrite=overwrite)
     data = Path(data)
     if not (data / "manifest.json").is_file():
         raise InputError(f"{data}: not a dataset folder (no manifest.json)")
@@ -171,12 +168,14 @@ def evaluate(checkpoint_paths: list[str], data: str | Path, *, split: str = "tes
         "rows": rows + [mean_row],
     }
     if out is not None:
-        out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
-        _write_atomic(out / "table.md", markdown_table(results))
-        _write_atomic(out / "table.csv", csv_table(results))
-        _write_atomic(out / "results.json", json.dumps(results, indent=2))
-        conditions_figure(figure_rows, methods, out / "conditions.png")
+        try:
+            atomic_write_text(out / "table.md", markdown_table(results), overwrite=overwrite)
+            atomic_write_text(out / "table.csv", csv_table(results), overwrite=overwrite)
+            atomic_write_text(out / "results.json", json.dumps(results, indent=2), overwrite=overwrite)
+            conditions_figure(figure_rows, methods, out / "conditions.png", overwrite=overwrite)
+        except FileExistsError as err:  # created by someone else while this evaluation ran
+            raise InputError(f"{err.filename}: appeared while evaluating; not overwriting it") from None
     return results
 
 
@@ -228,7 +227,7 @@ def csv_table(results: dict) -> str:
     return buf.getvalue()
 
 
-def conditions_figure(figure_rows: list[dict], methods: list[str], path: Path) -> Path:
+def conditions_figure(figure_rows: list[dict], methods: list[str], path: Path, *, overwrite: bool = True) -> Path:
     """One row per condition: each method's middle slice (centre crop) and NDCT, abdomen window."""
     from trainer.plots import plt, save_figure
 
@@ -252,7 +251,7 @@ def conditions_figure(figure_rows: list[dict], methods: list[str], path: Path) -
             if c == 0:
                 ax.set_ylabel(row["label"], fontsize=8)
     fig.suptitle(f"Centre {FIGURE_CROP} px crops, W {width:g} / L {level:g} HU", fontsize=10)
-    return save_figure(fig, path)
+    return save_figure(fig, path, overwrite=overwrite)
 
 
 def print_summary(results: dict, stream=sys.stdout) -> None:

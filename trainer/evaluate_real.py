@@ -35,7 +35,8 @@ from ldct_viewer.errors import InputError
 from ldct_viewer.progress import ProgressBar
 from trainer.data.build import DEFAULT_DOSES, DEFAULT_VIEWS
 from trainer.data.conditions import condition_name
-from trainer.evaluate import _method_names, _pick_slices, _write_atomic
+from ldct_viewer.atomic import atomic_write_text
+from trainer.evaluate import _method_names, _pick_slices
 
 READER_WINDOW = (-160.0, 240.0)  # HU: the abdomen window W 400 / L 40
 EDGE_BAND_PX = 4
@@ -178,9 +179,9 @@ def evaluate_real(checkpoint_paths: list[str], paths: list[str | Path], *, out: 
     }
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        _write_atomic(out / "table.md", markdown_table(results))
-        _write_atomic(out / "table.csv", csv_table(results))
-        _write_atomic(out / "results.json", json.dumps(results, indent=2))
+        atomic_write_text(out / "table.md", markdown_table(results))
+        atomic_write_text(out / "table.csv", csv_table(results))
+        atomic_write_text(out / "results.json", json.dumps(results, indent=2))
     return results
 
 

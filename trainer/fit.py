@@ -45,7 +45,9 @@ from trainer.logging import TrainingLog
 from trainer.patches import (PatchSet, balancing_weights, build_grid, epoch_plan, fixed_subset,
                              input_mse_by_condition, make_loader)
 from trainer.plots import plot_losses, plot_samples
-from trainer.record import RunRecord, atomic_write_text, describe_dataset
+from ldct_viewer.atomic import atomic_write_text
+from trainer.outputs import check_run_folder
+from trainer.record import RunRecord, describe_dataset
 from trainer.selection import judge_epoch, selection_rule
 from trainer.state import TrainState, load_train_state, save_train_state, set_rng_state
 from trainer.steps import critic_step, generator_optimizer, generator_step, mse_step
@@ -87,8 +89,7 @@ def train(ctx: distributed.Context, config: dict, mode: str, data: Path, out: Pa
     nan_at = int(os.environ.get(NAN_HOOK_ENV, "0") or 0)
 
     # ---- the run folder: a fresh run never writes over an earlier one
-    if not resume and out.exists() and any((out / n).exists() for n in ("train_state.pt", "last.pt", "log.csv")):
-        raise InputError(f"{out}: already holds a training run; continue it with --resume or choose another --out")
+    check_run_folder(out, resume=resume)
     distributed.barrier(ctx)
     if main:
         (out / "samples").mkdir(parents=True, exist_ok=True)

@@ -3,8 +3,6 @@ LDCT | output | NDCT sample comparisons. Each PNG is written to a temp name and 
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -13,21 +11,18 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from ldct_viewer.atomic import atomic_write  # noqa: E402
 from trainer.logging import read_log  # noqa: E402
 
 
-def save_figure(fig, path: Path, dpi: int = 110) -> Path:
+def save_figure(fig, path: Path, dpi: int = 110, *, overwrite: bool = True) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png", dir=path.parent)
-    os.close(fd)
     try:
-        fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
-        os.replace(tmp, path)
+        atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=dpi, bbox_inches="tight"), fsync=False,
+                     overwrite=overwrite)
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path
 
 

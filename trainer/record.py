@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,13 +30,6 @@ def describe_dataset(root: Path) -> dict:
     return {"path": str(Path(root).resolve()), "format": manifest.get("format"),
             "manifest_sha256": hashlib.sha256(raw).hexdigest(), "conditions": manifest.get("conditions"),
             "volumes_per_split": splits, "volumes": volumes}
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 @dataclass

@@ -40,7 +40,8 @@ def register(subparsers) -> None:
     parser.add_argument("--batch-size", type=int, default=None, metavar="N",
                         help="slices per forward pass (default: 1 on CPU, sized to free memory on a GPU)")
     parser.add_argument("--series", default=None, metavar="UID",
-                        help="SeriesInstanceUID to use when INPUT holds several CT series")
+                        help="SeriesInstanceUID to use when INPUT holds several CT series; UID:ROWSxCOLUMNS "
+                        "(as 'info' lists it) picks one part of a series split by matrix size")
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the on-disk result cache")
     parser.set_defaults(func=run)
 

@@ -36,7 +36,8 @@ def register(subparsers) -> None:
     p.add_argument("ldct", nargs="?", metavar="LDCT", help="low-dose series: folder, files or DICOMDIR")
     p.add_argument("--ndct", metavar="NDCT", help="normal-dose reference series (paired by slice position)")
     p.add_argument("--demo", action="store_true", help="use the bundled demo case instead of LDCT/NDCT")
-    p.add_argument("--series-uid", metavar="UID", help="LDCT series to use when LDCT holds several")
+    p.add_argument("--series-uid", metavar="UID", help="LDCT series to use when LDCT holds several "
+                   "(UID:ROWSxCOLUMNS, as 'info' lists it, for one part of a series split by matrix size)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")
     p.add_argument("--slices", default="all", metavar="all|N|A:B",
                    help="1-based slice numbers: all (default), one number, or an inclusive range A:B")
@@ -122,7 +123,10 @@ def run(args: argparse.Namespace) -> int:
     from ldct_viewer.export import export_comparisons, parse_slices
     from ldct_viewer.windowing import parse_window
 
+    from ldct_viewer.atomic import require_writable_folder
+
     window = parse_window(args.window)  # fail on bad options before any slow work
+    require_writable_folder(args.out)
     roi = parse_roi(args.roi) if args.roi else None
     if not args.diff_range > 0:
         raise InputError(f"--diff-range {args.diff_range:g}: must be greater than 0 HU")

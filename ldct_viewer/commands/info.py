@@ -58,6 +58,7 @@ def describe(series: Series, skipped: list[SkippedFile]) -> dict:
     z, rows, cols = series.shape
     return {
         "uid": series.uid,
+        "selector": series.selector,
         "description": series.description,
         "modality": series.modality,
         "patient_id": series.patient_id,
@@ -114,6 +115,10 @@ def format_text(reports: list[dict], skipped: list[SkippedFile]) -> str:
             "",
             f"[{n}] {r['description'] or '(no description)'}{kind}",
             f"    SeriesInstanceUID  {r['uid']}",
+        ]
+        if r["selector"] != r["uid"]:
+            lines.append(f"    selector           {r['selector']}  (a part of a split series: give it to --series)")
+        lines += [
             f"    modality           {r['modality']}    patient {r['patient_id'] or '-'}",
             f"    slices             {r['slices']}    matrix {r['rows']}x{r['columns']}",
             f"    pixel spacing      {r['pixel_spacing_mm'][0]:g} x {r['pixel_spacing_mm'][1]:g} mm"

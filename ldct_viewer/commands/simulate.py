@@ -43,7 +43,8 @@ def register(subparsers) -> None:
     parser.add_argument("--device", default="auto", metavar="DEVICE",
                         help="auto (CUDA when available, else CPU), cpu, cuda or cuda:N")
     parser.add_argument("--series", default=None, metavar="UID",
-                        help="SeriesInstanceUID to use when NDCT holds several CT series")
+                        help="SeriesInstanceUID to use when NDCT holds several CT series; UID:ROWSxCOLUMNS "
+                        "(as 'info' lists it) picks one part of a series split by matrix size")
     parser.add_argument("--geometry", choices=("fan", "parallel"), default="fan",
                         help="fan (default; 595/1085.6 mm, curved detector) or parallel beam")
     parser.add_argument("--window", choices=WINDOWS, default="hann",
@@ -62,13 +63,16 @@ def _percent(value: float, option: str) -> float:
 
 def run(args: argparse.Namespace) -> int:
     from ldct_viewer.ct import SimulationParams, resolve_device, simulate_low_dose
+    from ldct_viewer.ct.simulate import check_memory, check_views
 
     dose = _percent(args.dose, "--dose")
     input_dose = None if args.input_dose is None else _percent(args.input_dose, "--input-dose")
     if input_dose is not None and input_dose < dose:
         raise InputError(f"--input-dose {input_dose:g} is below --dose {dose:g}: cannot remove noise")
-    if args.views < 8:
-        raise InputError(f"--views {args.views}: must be at least 8")
+    try:
+        check_views(args.views)
+    except InputError as err:
+        raise InputError(f"--views {args.views}: {err}") from None
     device = resolve_device(args.device)
     out = Path(args.out)
     check_output_folder(out, args.ndct)
@@ -84,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
     params = replace(SimulationParams(), geometry=args.geometry, window=args.window,
                      slice_thickness_mm=thickness)
     z, rows, cols = series.shape
+    check_memory(max(rows, cols), args.views, params, device.type)
     print(f"Simulating {dose:g}% dose, {args.views} views ({args.method}, {args.geometry} beam, "
           f"{thickness:g} mm slices) for {z} slices ({rows}x{cols}, {col_mm:g} mm) of series {series.uid} "
           f"on {device}", file=sys.stderr)

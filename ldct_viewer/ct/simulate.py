@@ -51,6 +51,7 @@ from ldct_viewer.ct.noise import (
 )
 from ldct_viewer.ct.projector import FanBeamProjector, ParallelProjector
 from ldct_viewer.errors import InputError
+from ldct_viewer.memory import available_memory
 
 METHODS = ("noise-insertion", "full")
 #: Changes whenever the default noise calibration changes: part of every cache key of simulated scans.
@@ -154,6 +155,7 @@ def simulate_low_dose(
     dev = resolve_device(device)
     rows, cols = volume.shape[1:]
     size = max(rows, cols)
+    check_memory(size, views, params, dev.type)
     top, left = (size - rows) // 2, (size - cols) // 2
     scanner = Scanner(params, size, float(pixel_spacing_mm), int(views), dev)
     reference = Scanner(params, size, float(pixel_spacing_mm), max(int(views), params.full_views), dev)
@@ -214,6 +216,35 @@ def _as_volume(ndct_hu) -> tuple[np.ndarray, bool]:
     return volume, squeeze
 
 
+MAX_VIEWS = 20000  # 10x a real scanner's views per rotation
+# Peak memory of a CPU simulation grows with image side x views (the Fourier-slice matrices of the
+# scanner and of the reference scan): about 3.6 kB per pixel of side per view, measured on
+# 128² and 256² slices with 1152 and 4608 views (0.55 to 3.7 GB).
+BYTES_PER_SIDE_VIEW = 3600
+
+
+def simulation_bytes(size: int, views: int, params: SimulationParams | None = None) -> int:
+    """Estimated peak memory (bytes) of simulating ``size``² slices with ``views`` views."""
+    params = params or SimulationParams()
+    scanners = {int(views), max(int(views), params.full_views)}
+    return BYTES_PER_SIDE_VIEW * int(size) * sum(scanners)
+
+
+def check_views(views) -> None:
+    if isinstance(views, bool) or int(views) != views or not 8 <= views <= MAX_VIEWS:
+        raise InputError(f"views must be an integer from 8 to {MAX_VIEWS}, got {views}")
+
+
+def check_memory(size: int, views: int, params: SimulationParams | None = None, device: str = "cpu") -> None:
+    """Refuse a CPU simulation whose estimated memory exceeds what the system has available."""
+    if str(device).startswith("cuda"):
+        return
+    need, have = simulation_bytes(size, views, params), available_memory()
+    if have is not None and need > have:
+        raise InputError(f"simulating {size}x{size} slices with {views} views needs about {need / 2**30:.1f} GiB "
+                         f"of memory, {have / 2**30:.1f} GiB available: use fewer views")
+
+
 def _check_arguments(volume, pixel_spacing_mm, dose, views, method, input_dose) -> None:
     if not (isinstance(pixel_spacing_mm, (int, float, np.floating)) and math.isfinite(pixel_spacing_mm)
             and pixel_spacing_mm > 0):
@@ -222,7 +253,6 @@ def _check_arguments(volume, pixel_spacing_mm, dose, views, method, input_dose) 
         raise InputError(f"dose must be a fraction in (0, 1], got {dose}")
     if input_dose is not None and not (dose <= input_dose <= 1):
         raise InputError(f"input dose ({input_dose}) must lie between the target dose ({dose}) and 1")
-    if int(views) != views or views < 8:
-        raise InputError(f"views must be an integer >= 8, got {views}")
+    check_views(views)
     if method not in METHODS:
         raise InputError(f"unknown method {method!r}: use {' or '.join(METHODS)}")

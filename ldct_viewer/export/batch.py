@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import threading
 from dataclasses import asdict
 from pathlib import Path
@@ -60,7 +61,7 @@ def unique_path(folder: Path, name: str) -> Path:
     path = folder / name
     stem, suffix = path.stem, path.suffix
     k = 2
-    while path.exists():
+    while os.path.lexists(path):  # a dangling symlink holds its name too
         path = folder / f"{stem}_{k}{suffix}"
         k += 1
     return path
@@ -182,7 +183,7 @@ def export_comparisons(
                 written.append(write_png(path, comp.rgb, text))
                 break
             except InputError:
-                if not path.exists():
+                if not os.path.lexists(path):
                     raise
                 path = unique_path(out, slice_file_name(i))
         if progress is not None:

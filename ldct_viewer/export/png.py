@@ -10,6 +10,7 @@ import numpy as np
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
+from ldct_viewer.atomic import atomic_write
 from ldct_viewer.errors import InputError
 
 
@@ -18,33 +19,25 @@ def write_png(path: str | Path, rgb: np.ndarray, text: Mapping[str, object] | No
     """Write ``rgb`` (uint8 [H, W, 3] or [H, W]) to ``path`` with ``text`` as PNG text chunks.
 
     Values are stored as ``str(value)`` (tEXt for Latin-1 text, iTXt otherwise). The file is
-    written under a temporary name in the same folder and then hard-linked into place, which
-    fails instead of replacing an existing file: ``InputError`` if ``path`` exists.
+    written under a fresh private name in the same folder and then hard-linked into place
+    (:func:`ldct_viewer.atomic.atomic_write`), which fails instead of replacing an existing file:
+    ``InputError`` if ``path`` exists.
     """
     path = Path(path)
     array = np.asarray(rgb)
     if array.dtype != np.uint8 or array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] != 3):
         raise ValueError(f"expected uint8 [H, W] or [H, W, 3], got {array.dtype} {array.shape}")
-    if path.exists():
+    if os.path.lexists(path):
         raise InputError(f"{path}: exists already; not overwriting it")
     info = PngInfo()
     for key, value in (text or {}).items():
         info.add_text(str(key), str(value))
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    image = Image.fromarray(np.ascontiguousarray(array))
     try:
-        Image.fromarray(np.ascontiguousarray(array)).save(tmp, format="PNG", pnginfo=info,
-                                                          compress_level=compress_level)
-        try:
-            os.link(tmp, path)  # atomic, and refuses to replace an existing file
-        except FileExistsError:
-            raise InputError(f"{path}: exists already; not overwriting it") from None
-        except OSError:  # file system without hard links: rename after a last check
-            if path.exists():
-                raise InputError(f"{path}: exists already; not overwriting it") from None
-            os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+        atomic_write(path, lambda f: image.save(f, format="PNG", pnginfo=info, compress_level=compress_level),
+                     overwrite=False, fsync=False)
+    except FileExistsError:
+        raise InputError(f"{path}: exists already; not overwriting it") from None
     return path
 
 

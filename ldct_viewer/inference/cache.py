@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import threading
 from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
 
+from ldct_viewer.atomic import atomic_write
 from ldct_viewer.paths import cache_dir
 
 DEFAULT_MEMORY_BYTES = 512 * 1024**2
@@ -24,11 +24,20 @@ DEFAULT_DISK_BYTES = 4 * 1024**3
 
 
 def slice_key(hu: np.ndarray) -> str:
-    """SHA-256 of the slice's float32 bytes and shape."""
+    """SHA-256 of the slice's float32 bytes and shape, followed by the shape (``…-512x512``), which
+    :meth:`ResultCache.get` checks a cached result against."""
     arr = np.ascontiguousarray(hu, dtype=np.float32)
     digest = hashlib.sha256(f"{arr.shape}|float32|".encode())
     digest.update(memoryview(arr).cast("B"))
-    return digest.hexdigest()
+    return digest.hexdigest() + "-" + "x".join(str(n) for n in arr.shape)
+
+
+def _shape_in_key(key: str) -> tuple[int, ...] | None:
+    _, sep, shape = key.rpartition("-")
+    try:
+        return tuple(int(n) for n in shape.split("x")) if sep else None
+    except ValueError:
+        return None
 
 
 class ResultCache:
@@ -54,7 +63,10 @@ class ResultCache:
         if disk:
             base = root if root is not None else cache_dir() / "results"
             self.folder = base / checkpoint_sha256[:32]
-            self.folder.mkdir(parents=True, exist_ok=True)
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+            except OSError:  # an unusable cache folder only costs the disk cache
+                self.folder = None
 
     def _path(self, key: str) -> Path:
         assert self.folder is not None
@@ -72,10 +84,12 @@ class ResultCache:
         path = self._path(key)
         try:
             arr = np.load(path, allow_pickle=False)
-        except (OSError, ValueError, EOFError):  # absent, or damaged: recompute
+        except (OSError, ValueError, EOFError):  # absent, or damaged: recompute (put replaces it)
             return None
-        if arr.dtype != np.float32 or arr.ndim != 2:
-            return None
+        expected = _shape_in_key(key)
+        if (arr.dtype != np.float32 or arr.ndim != 2 or (expected is not None and arr.shape != expected)
+                or not np.isfinite(arr).all()):
+            return None  # damaged or foreign: a miss, recomputed and replaced
         try:
             os.utime(path)  # recently used files survive pruning
         except OSError:
@@ -109,18 +123,8 @@ class ResultCache:
     def _write(self, key: str, arr: np.ndarray) -> None:
         assert self.folder is not None
         try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{key[:16]}.", suffix=".tmp", dir=self.folder)
-        except OSError:  # a read-only or vanished cache folder only costs the disk cache
-            return
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.save(f, arr, allow_pickle=False)
-            os.replace(tmp, self._path(key))
-        except OSError:  # e.g. a full disk
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+            atomic_write(self._path(key), lambda f: np.save(f, arr, allow_pickle=False), fsync=False)
+        except OSError:  # a read-only, vanished or full cache folder only costs the disk cache
             return
         self._writes_since_prune += 1
         if self._writes_since_prune >= 64:

@@ -7,7 +7,9 @@ stops the good ones from loading.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import struct
 import warnings
 from collections.abc import Iterator, Sequence
@@ -21,9 +23,11 @@ from pydicom.uid import (
     DeflatedExplicitVRLittleEndian,
     EnhancedCTImageStorage,
     MediaStorageDirectoryStorage,
+    RLELossless,
 )
 
 from ldct_viewer.errors import InputError
+from ldct_viewer.memory import available_memory
 
 CT_STORAGE_CLASSES = frozenset({CTImageStorage, EnhancedCTImageStorage, "1.2.840.10008.5.1.4.1.1.2.2"})
 PIXEL_DATA_TAG = 0x7FE00010
@@ -31,6 +35,13 @@ FLOAT_PIXEL_TAGS = {0x7FE00008: "Float Pixel Data", 0x7FE00009: "Double Float Pi
 # Explicit-VR element headers with a 4-byte length field (PS3.5 7.1.2).
 LONG_LENGTH_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"UC", b"UN", b"UR", b"UT", b"SV", b"UV"}
 UNDEFINED_LENGTH = 0xFFFFFFFF
+ITEM_TAG, SEQUENCE_DELIMITER_TAG = 0xFFFEE000, 0xFFFEE0DD
+# Sane limits, checked on the header before any pixel is decoded: the largest CT matrix in use is
+# 2048² (micro-CT 4096²); a frame of 8192² 16-bit pixels is already 128 MiB, 256 MiB in HU.
+MAX_FRAME_PIXELS = 8192 * 8192
+MAX_FRAMES = 65536
+BITS_ALLOCATED = (8, 16, 32)
+RLE_MAX_RATIO = 64  # an RLE run of 128 bytes takes 2: no RLE frame decodes to more than 64x its size
 
 
 @dataclass(frozen=True)
@@ -66,33 +77,92 @@ def find_files(paths: Sequence[str | Path]) -> tuple[list[Path], list[SkippedFil
     """Candidate files under ``paths``: files as given, folders recursively, DICOMDIRs expanded.
 
     Hidden files and folders (names starting with ``.``) are ignored. Each file appears once.
-    Raises :class:`InputError` for a path that does not exist.
+    Only regular files are opened: a FIFO, device, socket, symlink loop or dangling symlink is
+    skipped with its reason (opening a FIFO would block forever). Raises :class:`InputError` for
+    a path that does not exist.
     """
     files: list[Path] = []
     skipped: list[SkippedFile] = []
-    seen: set[Path] = set()
+    seen: set[tuple[int, int]] = set()
 
     def add(path: Path) -> None:
-        key = path.resolve()
+        try:
+            info = _stat_regular(path)
+        except Unreadable as why:
+            skipped.append(SkippedFile(path, str(why)))
+            return
+        key = (info.st_dev, info.st_ino)
         if key not in seen:
             seen.add(key)
             files.append(path)
 
-    for given in paths:
-        path = Path(given)
-        if not path.exists():
-            raise InputError(f"{path}: no such file or folder")
-        if path.is_dir():
-            for file in _walk(path):
-                if _is_dicomdir(file):
-                    _expand_dicomdir(file, add, skipped)
-                else:
-                    add(file)
-        elif _is_dicomdir(path):
+    def add_or_expand(path: Path) -> None:
+        if _is_dicomdir(path):
             _expand_dicomdir(path, add, skipped)
         else:
             add(path)
+
+    for given in paths:
+        path = Path(given)
+        if not path.exists():
+            if os.path.islink(path):
+                skipped.append(SkippedFile(path, _stat_problem(path)))
+                continue
+            raise InputError(f"{path}: no such file or folder")
+        if path.is_dir():
+            for file in _walk(path):
+                add_or_expand(file)
+        else:
+            add_or_expand(path)
     return files, skipped
+
+
+def _stat_problem(path: Path) -> str:
+    try:
+        _stat_regular(path)
+    except Unreadable as why:
+        return str(why)
+    return "unusable"
+
+
+def _stat_regular(path: Path) -> os.stat_result:
+    """``os.stat(path)`` of a regular file, or :class:`Unreadable` saying what it is instead."""
+    try:
+        info = os.stat(path)
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise Unreadable("symbolic link loop") from None
+        if err.errno == errno.ENOENT and os.path.islink(path):
+            raise Unreadable(f"dangling symbolic link (to {os.readlink(path)})") from None
+        raise Unreadable(f"cannot read file: {err.strerror or err}") from None
+    _require_regular(info)
+    return info
+
+
+def _require_regular(info: os.stat_result) -> None:
+    mode = info.st_mode
+    if not stat.S_ISREG(mode):
+        kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+                else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a file")
+        raise Unreadable(f"not a regular file ({kind})")
+
+
+def open_regular(path: Path):
+    """Open ``path`` for binary reading only if it is a regular file (checked on the open file, so a
+    FIFO swapped in after a stat is refused instead of blocking); :class:`Unreadable` otherwise."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise Unreadable("symbolic link loop") from None
+        raise Unreadable(f"cannot read file: {err.strerror or err}") from None
+    try:
+        _require_regular(os.fstat(fd))
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "rb")
 
 
 def _walk(folder: Path) -> Iterator[Path]:
@@ -107,36 +177,46 @@ def _is_dicomdir(path: Path) -> bool:
     if path.name.upper() == "DICOMDIR":
         return True
     try:
-        with open(path, "rb") as fp:
+        with open_regular(path) as fp:
             head = fp.read(512)
-    except OSError:
+    except (OSError, Unreadable):
         return False
     return head[128:132] == b"DICM" and MediaStorageDirectoryStorage.encode() in head
 
 
 def _expand_dicomdir(path: Path, add, skipped: list[SkippedFile]) -> None:
-    """Add every file a DICOMDIR references; a broken DICOMDIR is skipped, not fatal."""
-    from pydicom.fileset import FileSet
+    """Add every file a DICOMDIR references; a broken DICOMDIR is skipped, not fatal.
 
+    The directory records are read directly (pydicom's FileSet silently drops the records whose
+    file is missing): a missing or unsafe reference is listed as skipped with its reason.
+    """
     try:
-        with warnings.catch_warnings():
+        with open_regular(path) as fp, warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fileset = FileSet(pydicom.dcmread(path))
-            referenced = [Path(instance.path) for instance in fileset]
+            records = list(pydicom.dcmread(fp).DirectoryRecordSequence)
+        referenced = [file_id for record in records if (file_id := record.get("ReferencedFileID")) is not None]
+    except Unreadable as why:
+        skipped.append(SkippedFile(path, str(why)))
+        return
     except Exception as err:  # a DICOMDIR is third-party input: any parse failure is a skip
         skipped.append(SkippedFile(path, f"unreadable DICOMDIR: {_one_line(err)}"))
         return
-    for file in referenced:
-        if file.is_file():
-            add(file)
-        else:
+    for file_id in referenced:
+        parts = [str(p).strip() for p in ([file_id] if isinstance(file_id, str) else file_id)]
+        file = path.parent.joinpath(*parts)
+        if not parts or any(p in ("", ".", "..") or "/" in p or "\\" in p for p in parts):
+            file_id_text = "\\".join(parts)
+            skipped.append(SkippedFile(file, f"listed in DICOMDIR {path} with an invalid file ID {file_id_text!r}"))
+        elif not os.path.lexists(file):
             skipped.append(SkippedFile(file, f"listed in DICOMDIR {path} but missing"))
+        else:
+            add(file)
 
 
 def read_image_header(path: Path) -> ImageFile:
     """Read ``path``'s header (pixel data left on disk); raise :class:`Unreadable` with the reason."""
     try:
-        with open(path, "rb") as fp:
+        with open_regular(path) as fp:
             head = fp.read(132)
             if len(head) == 0:
                 raise Unreadable("empty file")
@@ -179,6 +259,7 @@ def _check_image(ds: Dataset, fp, path: Path) -> NativeLayout | None:
     samples = int(ds.get("SamplesPerPixel", 1) or 1)
     if samples != 1:
         raise Unreadable(f"not a grayscale image ({samples} samples per pixel)")
+    decoded_bytes = _check_dimensions(ds)
 
     meta = getattr(ds, "file_meta", None)
     syntax = meta.get("TransferSyntaxUID") if meta is not None else None
@@ -194,10 +275,11 @@ def _check_image(ds: Dataset, fp, path: Path) -> NativeLayout | None:
         raise Unreadable(f"{FLOAT_PIXEL_TAGS[tag]} is not CT stored values")
     if tag != PIXEL_DATA_TAG:
         raise Unreadable("no pixel data")
+    file_size = os.fstat(fp.fileno()).st_size
     if length == UNDEFINED_LENGTH:
         _check_decoder(syntax)
+        _check_encapsulated(ds, fp, bool(is_little), file_size, decoded_bytes, syntax)
         return None
-    file_size = os.fstat(fp.fileno()).st_size
     if value_offset + length > file_size:
         raise Unreadable(
             f"truncated: pixel data needs {length} bytes, only {max(file_size - value_offset, 0)} present"
@@ -209,6 +291,61 @@ def _check_image(ds: Dataset, fp, path: Path) -> NativeLayout | None:
     if is_little and bits in (8, 16, 32):
         return NativeLayout(value_offset, length)
     return None
+
+
+def _check_dimensions(ds: Dataset) -> int:
+    """Refuse declared sizes no CT has (before anything is allocated); return the decoded byte count."""
+    try:
+        rows, cols = int(ds.Rows), int(ds.Columns)
+        bits = int(ds.get("BitsAllocated", 0) or 0)
+        frames = int(ds.get("NumberOfFrames", 1) or 1)
+    except (TypeError, ValueError) as err:
+        raise Unreadable(f"unusable image size attributes ({_one_line(err)})") from None
+    if rows < 1 or cols < 1:
+        raise Unreadable(f"image size {rows}x{cols}: no pixels")
+    if rows * cols > MAX_FRAME_PIXELS:
+        raise Unreadable(f"image size {rows}x{cols} exceeds the limit of {MAX_FRAME_PIXELS} pixels per slice")
+    if bits not in BITS_ALLOCATED:
+        raise Unreadable(f"BitsAllocated {bits} is not one of {', '.join(map(str, BITS_ALLOCATED))}")
+    if not 1 <= frames <= MAX_FRAMES:
+        raise Unreadable(f"NumberOfFrames {frames} is outside 1..{MAX_FRAMES}")
+    return rows * cols * frames * bits // 8
+
+
+def _check_encapsulated(ds: Dataset, fp, is_little: bool, file_size: int, decoded_bytes: int, syntax) -> None:
+    """Walk the fragment items (headers only) and refuse a frame count or size the data cannot hold."""
+    endian = "<" if is_little else ">"
+    fragments, data_bytes, offset_table = 0, 0, None
+    while True:
+        raw = fp.read(8)
+        if len(raw) < 8:
+            raise Unreadable("truncated: encapsulated pixel data has no sequence delimiter")
+        group, elem, length = struct.unpack(endian + "HHL", raw)
+        tag = group << 16 | elem
+        if tag == SEQUENCE_DELIMITER_TAG:
+            break
+        if tag != ITEM_TAG or length == UNDEFINED_LENGTH or fp.tell() + length > file_size:
+            raise Unreadable("truncated or malformed encapsulated pixel data")
+        if offset_table is None:
+            offset_table = length // 4
+        else:
+            fragments += 1
+            data_bytes += length
+        fp.seek(length, os.SEEK_CUR)
+    frames = int(ds.get("NumberOfFrames", 1) or 1)
+    if fragments == 0:
+        raise Unreadable("encapsulated pixel data holds no fragments")
+    if frames > fragments:
+        raise Unreadable(f"NumberOfFrames {frames} but the pixel data holds only {fragments} fragment(s)")
+    if offset_table and offset_table != frames:
+        raise Unreadable(f"NumberOfFrames {frames} but the offset table lists {offset_table} frame(s)")
+    if syntax == RLELossless and decoded_bytes > RLE_MAX_RATIO * data_bytes:
+        raise Unreadable(f"RLE data of {data_bytes} bytes cannot hold the declared "
+                         f"{decoded_bytes} bytes ({frames} frame(s) of {ds.Rows}x{ds.Columns})")
+    have = available_memory()  # a compressed multi-frame file is decoded whole
+    if have is not None and decoded_bytes > have:
+        raise Unreadable(f"decoding {frames} frame(s) of {ds.Rows}x{ds.Columns} needs {decoded_bytes / 2**30:.1f} GiB, "
+                         f"{have / 2**30:.1f} GiB of memory available")
 
 
 def _read_element_header(fp, is_implicit: bool, is_little: bool) -> tuple[int | None, int, int]:

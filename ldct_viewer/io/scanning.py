@@ -49,7 +49,10 @@ def _scan_files(files: list[Path], skipped: list[SkippedFile]) -> ScanResult:
 
 
 def load_series(path_or_paths: str | Path | Sequence[str | Path], series_uid: str | None = None) -> Series:
-    """The single CT series under the given path(s), or the one with ``series_uid``.
+    """The single CT series under the given path(s), or the one ``series_uid`` selects.
+
+    ``series_uid`` is a SeriesInstanceUID, or ``UID:ROWSxCOLUMNS`` / ``UID:N`` (``Series.selector``,
+    listed by ``info``) for one part of a series split by matrix size, orientation or localizer.
 
     Localizers are set aside when a non-localizer series is present. Raises
     :class:`InputError` when nothing usable is found or the choice is ambiguous.
@@ -67,16 +70,18 @@ def load_series(path_or_paths: str | Path | Sequence[str | Path], series_uid: st
             f"(e.g. {first.path}: {first.reason})"
         )
     if series_uid is not None:
-        candidates = [s for s in candidates if s.uid == series_uid]
+        candidates = [s for s in candidates if s.matches(series_uid)]
         if not candidates:
-            found = ", ".join(sorted({s.uid for s in result.series}))
+            found = ", ".join(s.selector for s in result.series)
             raise InputError(f"no series with UID {series_uid} in {where} (found: {found})")
     if len(candidates) > 1:
         images = [s for s in candidates if not s.is_localizer]
         candidates = images or candidates
     if len(candidates) > 1:
-        listed = "; ".join(f"{s.uid} ({s.label}, {len(s)} slices)" for s in candidates)
-        raise InputError(f"{len(candidates)} CT series in {where}, choose one by UID: {listed}")
+        listed = "; ".join(f"{s.selector} ({s.label}, {len(s)} slices, {s.shape[1]}x{s.shape[2]})"
+                           for s in candidates)
+        raise InputError(f"{len(candidates)} CT series in {where}, choose one by UID "
+                         f"(UID:ROWSxCOLUMNS for a part of a split series): {listed}")
     return candidates[0]
 
 

@@ -20,7 +20,7 @@ import numpy as np
 from pydicom.dataset import Dataset
 
 from ldct_viewer.errors import InputError
-from ldct_viewer.io.discovery import ImageFile
+from ldct_viewer.io.discovery import ImageFile, Unreadable
 from ldct_viewer.io.pixels import FrameSource, decode_all_frames, read_hu, stored_to_hu
 
 IDENTITY_ORIENTATION = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
@@ -61,8 +61,10 @@ class Series:
         self.patient_id: str = str(first.get("PatientID", "") or "")
         self.patient_name: str = str(first.get("PatientName", "") or "")
         self.issues: list[str] = list(issues)
+        self.part: str | None = None  # "ROWSxCOLUMNS" or "N" when the UID is split into parts (see selector)
         self.is_localizer: bool = all(s.localizer for s in slices)
         self._rows, self._cols = int(first.Rows), int(first.Columns)
+        self._index_in_uid = 1
         self._sources = [s.source for s in slices]
         self._place(slices)
         self._lock = threading.Lock()
@@ -128,6 +130,22 @@ class Series:
         """The deepest folder holding every file of the series."""
         parents = {str(s.path.parent) for s in self._sources}
         return Path(os.path.commonpath(sorted(parents)))
+
+    @property
+    def selector(self) -> str:
+        """What ``load_series(..., series_uid=...)`` accepts to pick exactly this series: the UID, or
+        ``UID:ROWSxCOLUMNS`` / ``UID:N`` for a part of a UID split by matrix size, orientation or localizer."""
+        return self.uid if self.part is None else f"{self.uid}:{self.part}"
+
+    def matches(self, selector: str) -> bool:
+        """True if ``selector`` (a UID, or UID:ROWSxCOLUMNS or UID:N as in :attr:`selector`) names this series."""
+        uid, sep, qualifier = selector.strip().partition(":")
+        if uid != self.uid:
+            return False
+        if not sep:
+            return True
+        z, rows, cols = self.shape
+        return qualifier.strip().lower() in {self.part or "", f"{rows}x{cols}", str(self._index_in_uid)}
 
     @property
     def label(self) -> str:
@@ -270,6 +288,7 @@ def slice_records(image: ImageFile) -> list[SliceRecord]:
                 step = _float(ds.get("SpacingBetweenSlices")) or thickness or 1.0
                 position = tuple(np.asarray(base_position) + normal * step * f)
             rescale = _frame_rescale(ds, f)
+            _check_rescale(rescale, f"frame {f + 1}: ")
             source = FrameSource(image.path, f, frames, image.native, ds, rescale)
             records.append(SliceRecord(
                 source=source,
@@ -282,6 +301,7 @@ def slice_records(image: ImageFile) -> list[SliceRecord]:
                 localizer=localizer,
             ))
         return records
+    _check_rescale(ds)
     source = FrameSource(image.path, None, 1, image.native, ds, ds)
     position = _floats(ds.get("ImagePositionPatient"), 3)
     return [SliceRecord(
@@ -326,7 +346,22 @@ def group_series(records: Iterable[SliceRecord]) -> list[Series]:
             issues.append(f"series split: {len(orientations)} different orientations")
         series.append(Series(_sorted(group), issues))
     series.sort(key=lambda s: (s.patient_id, s.study_uid, s.uid, s.is_localizer, -len(s)))
+    _name_parts(series)
     return series
+
+
+def _name_parts(series: list[Series]) -> None:
+    """Give each part of a split UID a qualifier: its matrix size when that is unique, else its number."""
+    parts: dict[str, list[Series]] = defaultdict(list)
+    for s in series:
+        parts[s.uid].append(s)
+    for group in parts.values():
+        sizes = [s.shape[1:] for s in group]
+        for n, s in enumerate(group, 1):
+            s._index_in_uid = n
+            if len(group) > 1:
+                size = s.shape[1:]
+                s.part = f"{size[0]}x{size[1]}" if sizes.count(size) == 1 else str(n)
 
 
 def _sorted(group: list[SliceRecord]) -> list[SliceRecord]:
@@ -370,6 +405,20 @@ def _functional(ds: Dataset, frame: int, sequence: str, keyword: str, top_level:
             if inner is not None and len(inner) > 0 and keyword in inner[0]:
                 return inner[0].get(keyword)
     return ds.get(keyword) if top_level else None
+
+
+def _check_rescale(ds: Dataset, where: str = "") -> None:
+    """Refuse a RescaleSlope/Intercept that is not a finite number (or a zero slope): HU would be NaN."""
+    for keyword in ("RescaleSlope", "RescaleIntercept"):
+        if keyword not in ds or ds[keyword].value in (None, ""):
+            continue
+        try:
+            value = float(ds[keyword].value)
+        except (TypeError, ValueError):
+            raise Unreadable(f"{where}{keyword} {ds[keyword].value!r} is not a number") from None
+        if not np.isfinite(value) or (keyword == "RescaleSlope" and value == 0):
+            raise Unreadable(f"{where}{keyword} {value} is not a finite{' non-zero' if keyword == 'RescaleSlope' else ''} "
+                             "number")
 
 
 def _frame_rescale(ds: Dataset, frame: int) -> Dataset:

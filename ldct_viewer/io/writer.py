@@ -2,14 +2,16 @@
 
 With a reference series the output shares its patient, study, frame of reference and slice
 geometry, so any viewer overlays it on the original; UIDs for the new series and images are fresh.
+Every standard attribute of the reference slice is carried over — patient, study, series,
+equipment, acquisition and CT image modules, Type 2 attributes even when empty — except those
+that describe the stored pixels, the instance or its encoding, which the writer replaces, and
+private ones. This software is recorded in SoftwareVersions and ContributingEquipmentSequence.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import shutil
-import tempfile
 from datetime import datetime
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,17 +21,31 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
 
 from ldct_viewer import __version__
+from ldct_viewer.atomic import atomic_folder, require_new_folder
 from ldct_viewer.errors import InputError
 from ldct_viewer.io.series import Series
 
-# Attributes carried over from the reference: patient, study, frame of reference, acquisition.
-COPIED_ATTRIBUTES = (
-    "PatientName", "PatientID", "PatientBirthDate", "PatientSex", "PatientAge",
-    "StudyInstanceUID", "StudyDate", "StudyTime", "StudyID", "AccessionNumber",
-    "ReferringPhysicianName", "StudyDescription",
-    "FrameOfReferenceUID", "PositionReferenceIndicator",
-    "BodyPartExamined", "PatientPosition", "KVP", "ConvolutionKernel", "ReconstructionDiameter",
-)
+# Reference attributes not carried over: this instance's identity, the new series' identity and
+# derivation, geometry written per slice, multi-frame structure, signatures and encoding.
+NOT_CARRIED = frozenset({
+    "SpecificCharacterSet", "ImageType", "InstanceCreationDate", "InstanceCreationTime", "InstanceCreatorUID",
+    "SOPClassUID", "SOPInstanceUID", "SeriesInstanceUID", "SeriesNumber", "SeriesDescription", "SeriesDate",
+    "SeriesTime", "ContentDate", "ContentTime", "InstanceNumber", "ImageComments", "DerivationDescription",
+    "DerivationCodeSequence", "SourceImageSequence", "ImagePositionPatient", "ImageOrientationPatient",
+    "SliceThickness", "IconImageSequence", "SharedFunctionalGroupsSequence",
+    "PerFrameFunctionalGroupsSequence", "DimensionOrganizationSequence", "DimensionIndexSequence",
+    "ConcatenationUID", "InConcatenationNumber", "InConcatenationTotalNumber", "ConcatenationFrameOffsetNumber",
+    "SOPInstanceUIDOfConcatenationSource", "StorageMediaFileSetID", "StorageMediaFileSetUID",
+    "MACParametersSequence", "DigitalSignaturesSequence", "EncryptedAttributesSequence",
+    "OriginalAttributesSequence", "InstanceCoercionDateTime", "SoftwareVersions", "ContributingEquipmentSequence",
+})
+# Of the Image Pixel / LUT group (0028), only the window survives: the stored values change.
+KEPT_FROM_GROUP_0028 = frozenset({"WindowCenter", "WindowWidth", "WindowCenterWidthExplanation"})
+# Type 2 attributes of the CT Image IOD that must be present (empty when unknown).
+TYPE2_ATTRIBUTES = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyDate", "StudyTime",
+                    "ReferringPhysicianName", "StudyID", "AccessionNumber", "PositionReferenceIndicator",
+                    "Manufacturer", "KVP", "AcquisitionNumber", "Laterality", "PatientPosition")
+PROCESSING_EQUIPMENT = ("109102", "DCM", "Processing Equipment")
 UINT16_LEVELS = 65535
 
 
@@ -67,26 +83,19 @@ def write_series(
     series_uid = generate_uid()
     common = _common_attributes(reference, description, patient_id, derived, series_uid)
 
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    temp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".partial", dir=out_dir.parent))
-    try:
-        names = []
+    names = []
+    with atomic_folder(out_dir) as temp:
         for z in range(volume.shape[0]):
             ds = _slice_dataset(common, stored[z], z, geometry, slope, intercept, signed, reference)
             name = f"CT{z + 1:05d}.dcm"
             ds.save_as(temp / name, enforce_file_format=True)
             names.append(name)
-        if out_dir.exists():
-            out_dir.rmdir()  # it was empty (checked above); rename cannot replace a folder
-        os.rename(temp, out_dir)
-    except BaseException:
-        shutil.rmtree(temp, ignore_errors=True)
-        raise
     return [out_dir / name for name in names]
 
 
 def check_output_folder(out: str | Path, inputs: Sequence[str | Path]) -> Path:
-    """Refuse an output folder equal to or inside an input folder, or one that exists and is not empty.
+    """Refuse an output folder equal to or inside an input folder, one that exists and is not empty,
+    or one that cannot be created or written (see :func:`ldct_viewer.atomic.require_new_folder`).
 
     Called before any work starts, so a user learns at once that nothing will be written.
     """
@@ -96,8 +105,7 @@ def check_output_folder(out: str | Path, inputs: Sequence[str | Path]) -> Path:
         folder = path if path.is_dir() else path.parent
         if target == folder or folder in target.parents:
             raise InputError(f"{out}: refusing to write into the input folder {folder}; choose another --out")
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise InputError(f"{out}: output folder exists and is not empty")
+    require_new_folder(out)
     return target
 
 
@@ -157,23 +165,42 @@ def _reference_thickness(reference: Series) -> float:
     return reference.slice_spacing
 
 
+def carried_over(source: Dataset) -> Dataset:
+    """The reference slice's attributes that the derived slice keeps (see the module docstring)."""
+    classic = source.get("SOPClassUID") == CTImageStorage
+    out = Dataset()
+    for elem in source:
+        tag = elem.tag
+        if tag.is_private or tag.group in (0x0002, 0x7FE0, 0xFFFA, 0xFFFC, 0xFFFE) or 0x5000 <= tag.group <= 0x60FF:
+            continue  # meta, pixels, signatures, padding, curves and overlays
+        if elem.keyword in NOT_CARRIED or (tag.group == 0x0028 and elem.keyword not in KEPT_FROM_GROUP_0028):
+            continue
+        if not classic and tag.element >= 0x9000:
+            continue  # enhanced multi-frame attributes have no place in a classic CT image
+        out.add(elem)
+    return out
+
+
 def _common_attributes(reference, description, patient_id, derived, series_uid) -> Dataset:
+    """What every slice gets on top of its reference slice's :func:`carried_over` attributes."""
+    base = carried_over(reference.header(0)) if reference is not None else Dataset()
     ds = Dataset()
-    ds.SpecificCharacterSet = "ISO_IR 192"
-    if reference is not None:
-        source = reference.header(0)
-        for keyword in COPIED_ATTRIBUTES:
-            if keyword in source and source[keyword].value not in (None, ""):
-                setattr(ds, keyword, source[keyword].value)
     if patient_id is not None:
         ds.PatientID = patient_id
     now = datetime.now()
-    ds.PatientName = ds.get("PatientName", ds.get("PatientID", "ANONYMOUS"))
-    ds.PatientID = ds.get("PatientID", "ANONYMOUS")
-    ds.StudyInstanceUID = ds.get("StudyInstanceUID", generate_uid())
-    ds.FrameOfReferenceUID = ds.get("FrameOfReferenceUID", generate_uid())
-    ds.StudyDate = ds.get("StudyDate", now.strftime("%Y%m%d"))
-    ds.StudyTime = ds.get("StudyTime", now.strftime("%H%M%S"))
+    if reference is None:
+        ds.PatientName = ds.get("PatientID", "ANONYMOUS")
+        ds.PatientID = ds.get("PatientID", "ANONYMOUS")
+        ds.StudyDate = now.strftime("%Y%m%d")
+        ds.StudyTime = now.strftime("%H%M%S")
+        ds.Manufacturer = "ldct-viewer"
+    for keyword in ("StudyInstanceUID", "FrameOfReferenceUID"):
+        if not base.get(keyword):
+            setattr(ds, keyword, generate_uid())
+    for keyword in TYPE2_ATTRIBUTES:
+        if keyword not in base and keyword not in ds:
+            setattr(ds, keyword, "")
+    ds.SpecificCharacterSet = "ISO_IR 192"
     ds.SeriesDate, ds.SeriesTime = now.strftime("%Y%m%d"), now.strftime("%H%M%S")
     ds.ContentDate, ds.ContentTime = ds.SeriesDate, ds.SeriesTime
     ds.SOPClassUID = CTImageStorage
@@ -184,8 +211,20 @@ def _common_attributes(reference, description, patient_id, derived, series_uid) 
     ds.ImageType = ["DERIVED", "SECONDARY", "AXIAL"] if derived else ["ORIGINAL", "PRIMARY", "AXIAL"]
     if derived:
         ds.DerivationDescription = description[:1024]
-    ds.Manufacturer = "ldct-viewer"
-    ds.SoftwareVersions = __version__
+    ours = f"ldct-viewer {__version__}"
+    previous = [] if reference is None else list(_as_values(reference.header(0).get("SoftwareVersions")))
+    ds.SoftwareVersions = previous + [ours] if previous else __version__
+    if reference is not None:
+        equipment = Dataset()
+        equipment.Manufacturer = "ldct-viewer"
+        equipment.SoftwareVersions = __version__
+        equipment.ContributionDateTime = now.strftime("%Y%m%d%H%M%S")
+        equipment.ContributionDescription = description[:1024]
+        purpose = Dataset()
+        purpose.CodeValue, purpose.CodingSchemeDesignator, purpose.CodeMeaning = PROCESSING_EQUIPMENT
+        equipment.PurposeOfReferenceCodeSequence = [purpose]
+        earlier = list(reference.header(0).get("ContributingEquipmentSequence") or [])
+        ds.ContributingEquipmentSequence = earlier + [equipment]
     ds.SamplesPerPixel = 1
     ds.PhotometricInterpretation = "MONOCHROME2"
     ds.BitsAllocated = 16
@@ -195,6 +234,14 @@ def _common_attributes(reference, description, patient_id, derived, series_uid) 
     return ds
 
 
+def _as_values(value) -> list:
+    if value is None or value == "":
+        return []
+    if isinstance(value, (str, bytes)):
+        return [value]
+    return list(value)
+
+
 def _slice_dataset(common, stored, z, geometry, slope, intercept, signed, reference) -> Dataset:
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = CTImageStorage
@@ -202,6 +249,9 @@ def _slice_dataset(common, stored, z, geometry, slope, intercept, signed, refere
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
 
     ds = Dataset()
+    source = reference.header(z) if reference is not None else None
+    if source is not None:
+        ds.update(carried_over(source))
     ds.update(common)
     ds.file_meta = meta
     ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
@@ -210,13 +260,13 @@ def _slice_dataset(common, stored, z, geometry, slope, intercept, signed, refere
     ds.ImageOrientationPatient = [_ds_number(v) for v in geometry["orientation"]]
     ds.PixelSpacing = [_ds_number(v) for v in geometry["pixel_spacing"]]
     ds.SliceThickness = _ds_number(geometry["thickness"])
-    ds.SliceLocation = _ds_number(geometry["locations"][z])
+    if "SliceLocation" not in ds:  # the scanner's own value, where the reference slice has one
+        ds.SliceLocation = _ds_number(geometry["locations"][z])
     ds.Rows, ds.Columns = stored.shape
     ds.PixelRepresentation = 1 if signed else 0
     ds.RescaleSlope = _ds_number(slope)
     ds.RescaleIntercept = _ds_number(intercept)
-    if reference is not None:
-        source = reference.header(z)
+    if source is not None:
         if "SOPInstanceUID" in source and source.get("SOPClassUID") == CTImageStorage:
             item = Dataset()
             item.ReferencedSOPClassUID = source.SOPClassUID

@@ -4,7 +4,11 @@ A checkpoint is a ``torch.save`` of a plain dict — ``format``, ``state_dict`` 
 ``metadata_json`` (a JSON string) — so it loads with ``torch.load(weights_only=True)``, which
 refuses arbitrary pickled objects: opening a checkpoint can never run code. The content hash is a
 SHA-256 over the weights (names, dtypes, shapes, bytes in sorted key order), independent of the
-container's bytes, so it identifies the model for the inference cache.
+container's bytes, so it identifies the model for the inference cache. A checkpoint without a valid
+recorded hash, or whose weights do not match it, is refused: the hash catches corruption and
+accidental edits (anyone can recompute it, so it is no signature; safety comes from
+``weights_only=True``). Non-finite weights and implausible architecture metadata are refused too,
+before the network is built.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import hashlib
 import json
 import os
 import pickle
-import tempfile
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,13 +28,15 @@ import torch
 from torch import nn
 
 from ldct_viewer import __version__
+from ldct_viewer.atomic import atomic_write
 from ldct_viewer.errors import CheckpointError
 from ldct_viewer.methods import BUNDLED_FILES, METHODS
 from ldct_viewer.model.normalization import Normalization
-from ldct_viewer.model.redcnn import ARCHITECTURE, REDCNN
+from ldct_viewer.model.redcnn import ARCHITECTURE, REDCNN, check_arch_params
 from ldct_viewer.paths import checkpoints_dir
 
 FORMAT = "ldct-viewer-checkpoint/1"
+SHA256_RE = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass
@@ -120,19 +126,7 @@ def save_checkpoint(
 def atomic_torch_save(obj: Any, path: Path) -> None:
     """``torch.save`` to a temp file beside ``path``, fsync, then rename: a crash never leaves half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        try:
-            os.unlink(tmp_name)
-        except FileNotFoundError:
-            pass
-        raise
+    atomic_write(path, lambda f: torch.save(obj, f))
 
 
 def resolve_checkpoint(name_or_path: str | os.PathLike) -> Path:
@@ -172,6 +166,20 @@ def _read_payload(path: Path) -> dict:
     return payload
 
 
+def _shape_mismatch(state: dict, expected: dict[str, tuple[int, ...]]) -> str | None:
+    """The first difference between the state_dict and the expected tensor shapes, or None."""
+    missing = sorted(set(expected) - set(state))
+    if missing:
+        return f"missing key(s) {', '.join(missing[:3])}"
+    unexpected = sorted(set(state) - set(expected))
+    if unexpected:
+        return f"unexpected key(s) {', '.join(unexpected[:3])}"
+    for name in sorted(expected):
+        if tuple(state[name].shape) != expected[name]:
+            return f"{name} has shape {list(state[name].shape)}, expected {list(expected[name])}"
+    return None
+
+
 def load_checkpoint(path_or_name: str | os.PathLike, map_location: str | torch.device = "cpu") -> Checkpoint:
     """Load a checkpoint safely (no code execution) and check that weights and metadata agree."""
     path = resolve_checkpoint(path_or_name)
@@ -185,24 +193,35 @@ def load_checkpoint(path_or_name: str | os.PathLike, map_location: str | torch.d
         if metadata.get("mode") not in METHODS:  # the training mode is the method key
             raise CheckpointError(f"{path}: unknown training mode {metadata.get('mode')!r}")
         normalization = Normalization.from_dict(metadata["normalization"])
-        model = REDCNN(width=int(arch["width"]), kernel_size=int(arch["kernel_size"]))
+        width, kernel_size = arch["width"], arch["kernel_size"]
     except CheckpointError:
         raise
     except (KeyError, TypeError, ValueError) as err:
         raise CheckpointError(f"{path}: incomplete checkpoint metadata ({type(err).__name__}: {err})") from None
+    try:
+        width, kernel_size = check_arch_params(width, kernel_size)
+    except ValueError as err:
+        raise CheckpointError(f"{path}: architecture metadata refused: {err}") from None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise CheckpointError(f"{path}: state_dict is not a mapping of tensors")
-    try:
-        model.load_state_dict(state, strict=True)
-    except RuntimeError as err:
-        problems = [ln.strip() for ln in str(err).splitlines()[1:] if ln.strip()]
-        detail = problems[0] if problems else "mismatch"
+    mismatch = _shape_mismatch(state, REDCNN.parameter_shapes(width, kernel_size))
+    if mismatch:
         raise CheckpointError(
-            f"{path}: weights do not fit RED-CNN(width={model.width}, kernel_size={model.kernel_size}): {detail}"
-        ) from None
+            f"{path}: weights do not fit RED-CNN(width={width}, kernel_size={kernel_size}): {mismatch}"
+        )
     sha = weights_sha256(state)
-    if metadata.get("sha256") not in (None, sha):
-        raise CheckpointError(f"{path}: weights hash {sha[:12]}… does not match the recorded {str(metadata['sha256'])[:12]}…")
+    recorded = metadata.get("sha256")
+    if not isinstance(recorded, str) or not SHA256_RE.fullmatch(recorded):
+        raise CheckpointError(f"{path}: refused: the metadata holds no valid weights hash (sha256); "
+                              "re-save the checkpoint with ldct-train or save_checkpoint")
+    if recorded != sha:
+        raise CheckpointError(f"{path}: weights hash {sha[:12]}… does not match the recorded {recorded[:12]}… "
+                              "(corrupted or edited)")
+    bad = [name for name, t in state.items() if not bool(torch.isfinite(t).all())]
+    if bad:
+        raise CheckpointError(f"{path}: refused: non-finite weights (NaN or infinity) in {', '.join(sorted(bad)[:3])}")
+    model = REDCNN(width=width, kernel_size=kernel_size)
+    model.load_state_dict(state, strict=True)
     model.to(map_location).eval()
     for p in model.parameters():
         p.requires_grad_(False)

@@ -14,6 +14,20 @@ import torch
 from torch import Tensor, nn
 
 ARCHITECTURE = "RED-CNN"
+# Sane bounds on the hyper-parameters (the paper's: width 96, kernel 5). A width of 2048 already
+# means ~1 GB of weights and ~100 TFLOP per 512² slice; anything larger is a typo or a hostile file.
+MAX_WIDTH = 1024
+MAX_KERNEL_SIZE = 15
+
+
+def check_arch_params(width, kernel_size) -> tuple[int, int]:
+    """``(width, kernel_size)`` as ints, or ValueError with a one-line reason (before any allocation)."""
+    values = []
+    for name, value, top in (("width", width, MAX_WIDTH), ("kernel_size", kernel_size, MAX_KERNEL_SIZE)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
+            raise ValueError(f"{name} must be an integer from 1 to {top}, got {value!r}")
+        values.append(int(value))
+    return values[0], values[1]
 
 
 class REDCNN(nn.Module):
@@ -21,8 +35,7 @@ class REDCNN(nn.Module):
 
     def __init__(self, width: int = 96, kernel_size: int = 5) -> None:
         super().__init__()
-        if width < 1 or kernel_size < 1:
-            raise ValueError(f"width and kernel_size must be positive, got {width}, {kernel_size}")
+        check_arch_params(width, kernel_size)
         self.width = int(width)
         self.kernel_size = int(kernel_size)
         k, w = self.kernel_size, self.width
@@ -41,6 +54,13 @@ class REDCNN(nn.Module):
     def halo(self) -> int:
         """Pixels on each side that influence an output pixel: (receptive field - 1) / 2."""
         return 5 * (self.kernel_size - 1)
+
+    @staticmethod
+    def parameter_shapes(width: int, kernel_size: int) -> dict[str, tuple[int, ...]]:
+        """The state_dict's tensor shapes for these hyper-parameters, computed without allocating them."""
+        with torch.device("meta"):
+            net = REDCNN(width, kernel_size)
+        return {name: tuple(t.shape) for name, t in net.state_dict().items()}
 
     def arch_params(self) -> dict:
         return {"width": self.width, "kernel_size": self.kernel_size}

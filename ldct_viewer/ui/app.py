@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Sequence
 
-from PySide6.QtCore import QThreadPool, QTimer
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QThreadPool, QTimer
 from PySide6.QtWidgets import QApplication
+
+from ldct_viewer.atomic import atomic_write_bytes
 
 SCREENSHOT_TIMEOUT_MS = 180_000
 
@@ -87,9 +88,11 @@ def _arm_screenshot(app: QApplication, window, path: Path) -> None:
         app.processEvents()
         window.repaint()
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp.png")
-        window.grab().save(str(tmp), "PNG")
-        os.replace(tmp, path)
+        data = QByteArray()
+        buffer = QBuffer(data)
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        window.grab().save(buffer, "PNG")
+        atomic_write_bytes(path, bytes(data))
         print(f"screenshot saved to {path}", flush=True)
         app.quit()
 

@@ -23,7 +23,9 @@ def register(subparsers) -> None:
                    help="checkpoint path, or mse / wgan-gp for the bundled ones (repeatable)")
     p.add_argument("--data", required=True, metavar="DATASET", help="dataset folder made by ldct-train dataset")
     p.add_argument("--split", default="test", choices=("test", "val", "train"), help="volumes to score (default test)")
-    p.add_argument("--out", metavar="DIR", help="write table.md, table.csv, results.json, conditions.png here")
+    p.add_argument("--out", metavar="DIR", help="write table.md, table.csv, results.json, conditions.png here "
+                   "(refused if any of them exists, unless --overwrite)")
+    p.add_argument("--overwrite", action="store_true", help="replace those files in --out if they exist")
     p.add_argument("--slices", type=int, default=0, metavar="N",
                    help="score N evenly spaced slices per volume (default 0 = all)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N (default auto)")
@@ -32,6 +34,6 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     results = evaluate(args.checkpoint, args.data, split=args.split, out=args.out, slices_per_volume=args.slices,
-                       device=args.device)
+                       device=args.device, overwrite=args.overwrite)
     print_summary(results)
     return 0

@@ -72,9 +72,9 @@ def run(args) -> int:
         raise InputError(f"--size {args.size} is outside 16..2048")
     if args.slice_thickness <= 0 or args.fov <= 0:
         raise InputError("--slice-thickness and --fov must be positive")
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"{out}: exists and is not a folder")
+    from ldct_viewer.atomic import require_writable_folder
+
+    out = require_writable_folder(Path(args.out))
     targets = [out / f"phantom_{i:03d}" for i in range(args.volumes)]
     for t in targets:
         if t.exists() and (not t.is_dir() or any(t.iterdir())):

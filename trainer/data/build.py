@@ -13,10 +13,7 @@ interrupted build leaves nothing that looks like a dataset.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -25,6 +22,7 @@ from typing import TextIO
 
 import numpy as np
 
+from ldct_viewer.atomic import atomic_folder, require_new_folder
 from ldct_viewer.errors import InputError
 from trainer.data.conditions import REAL, condition_name
 from trainer.data.dataset import FORMAT
@@ -92,26 +90,17 @@ def build_dataset(
             f"{', '.join(map(str, inputs))}: no LDCT/NDCT pairs recognised "
             "(expected e.g. quarter_1mm/full_1mm folders or *_QD_*/*_FD_* files)"
         )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
-    try:
+    with atomic_folder(out) as temp:
         if pairs:
             manifest = _build_paired(pairs, temp, options, log)
         else:
             manifest = _build_simulated(inputs, temp, options, log)
         (temp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        if out.exists():
-            out.rmdir()  # empty (checked); rename cannot replace a folder
-        os.rename(temp, out)
-    except BaseException:
-        shutil.rmtree(temp, ignore_errors=True)
-        raise
     return out
 
 
 def _check_output(out: Path) -> None:
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise InputError(f"{out}: output folder exists and is not empty")
+    require_new_folder(out)
 
 
 def _check_options(options: BuildOptions) -> None:

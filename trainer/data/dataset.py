@@ -86,9 +86,26 @@ class VariableDoseDataset:
             expected = [self.root / "ndct" / f"{vid}.npy"]
             expected += [self.root / "truth" / f"{vid}.npy"] if entry.get("truth") else []
             expected += [self.root / "ldct" / c / f"{vid}.npy" for c in self.conditions]
+            shapes = set()
             for path in expected:
                 if not path.is_file():
                     raise InputError(f"{path}: missing array listed in {self.root / 'manifest.json'}")
+                shapes.add(_array_shape(path))
+            if len(shapes) > 1:
+                listed = ", ".join("x".join(map(str, s)) for s in sorted(shapes))
+                raise InputError(f"{self.root}: the arrays of volume {vid!r} differ in shape ({listed})")
+
+
+def _array_shape(path: Path) -> tuple[int, ...]:
+    """The shape of a float32 [Z, H, W] ``.npy`` whose data is all there (header read, data mapped)."""
+    try:
+        array = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError, EOFError) as err:
+        reason = " ".join(str(err).split())[:120] or type(err).__name__
+        raise InputError(f"{path}: truncated or unreadable array ({reason}); rebuild the dataset") from None
+    if array.dtype != np.float32 or array.ndim != 3:
+        raise InputError(f"{path}: expected a float32 [Z, H, W] array, got {array.dtype} {array.shape}")
+    return tuple(array.shape)
 
 
 def _read_manifest(root: Path) -> dict:

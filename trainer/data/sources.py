@@ -15,14 +15,11 @@ import gzip
 import hashlib
 import io
 import json
-import os
 import plistlib
-import shutil
 import struct
 import subprocess
 import sys
 import tarfile
-import tempfile
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -31,6 +28,7 @@ from typing import TextIO
 
 import numpy as np
 
+from ldct_viewer.atomic import atomic_folder, require_new_folder
 from ldct_viewer.errors import InputError
 
 SOURCES_FORMAT = "ldct-sources/1"
@@ -311,14 +309,11 @@ def fetch_sources(out: str | Path, *, only: Sequence[str] = (), downloads: str |
 
     log = log if log is not None else sys.stderr
     out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise InputError(f"{out}: output folder exists and is not empty")
     chosen = [source_by_id(s) for s in only] if only else list(SOURCES)
     cache = Path(downloads) if downloads else out.parent / f".{out.name}.downloads"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    require_new_folder(out)
     entries = []
-    try:
+    with atomic_folder(out) as temp:
         for source in chosen:
             artifact = fetch(source, cache, log)
             digest = _sha256(artifact)
@@ -354,12 +349,6 @@ def fetch_sources(out: str | Path, *, only: Sequence[str] = (), downloads: str |
                       f"{', '.join(f'{s:g}' for s in spacing)} mm -> {folder}", file=log, flush=True)
         manifest = {"format": SOURCES_FORMAT, "sources": entries}
         (temp / "sources.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        if out.exists():
-            out.rmdir()
-        os.rename(temp, out)
-    except BaseException:
-        shutil.rmtree(temp, ignore_errors=True)
-        raise
     return out
 
 
