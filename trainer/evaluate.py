@@ -219,6 +219,12 @@ def csv_table(results: dict) -> str:
     methods = results["methods"]
     keys = ([k for k, _ in METRICS] + ["texture_db"] + (["power_ratio_db"] if "power_ratio_note" in results else [])
             + (["rmse_truth"] if results.get("truth") else []))
+    return rows_csv(results, keys)
+
+
+def rows_csv(results: dict, keys: list[str]) -> str:
+    """One CSV line per condition row: condition, label, slices, then every method's ``keys``."""
+    methods = results["methods"]
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(["condition", "label", "slices"] + [f"{m} {k}" for m in methods for k in keys])

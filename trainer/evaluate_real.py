@@ -19,8 +19,6 @@ conditions. Per condition, pooled over every slice:
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import sys
@@ -36,7 +34,7 @@ from ldct_viewer.progress import ProgressBar
 from trainer.data.build import DEFAULT_DOSES, DEFAULT_VIEWS
 from trainer.data.conditions import condition_name
 from ldct_viewer.atomic import atomic_write_text
-from trainer.evaluate import _method_names, _pick_slices
+from trainer.evaluate import _method_names, _pick_slices, rows_csv
 
 READER_WINDOW = (-160.0, 240.0)  # HU: the abdomen window W 400 / L 40
 EDGE_BAND_PX = 4
@@ -208,14 +206,7 @@ def markdown_table(results: dict) -> str:
 
 
 def csv_table(results: dict) -> str:
-    methods = results["methods"]
-    keys = [k for k, _, _ in COLUMNS] + ["rmse"]
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(["condition", "label", "slices"] + [f"{m} {k}" for m in methods for k in keys])
-    for r in results["rows"]:
-        writer.writerow([r["condition"], r["label"], r["slices"]] + [repr(r[f"{m}|{k}"]) for m in methods for k in keys])
-    return buf.getvalue()
+    return rows_csv(results, [k for k, _, _ in COLUMNS] + ["rmse"])
 
 
 def print_summary(results: dict, stream=sys.stdout) -> None:
