@@ -151,3 +151,29 @@ ldct-train evaluate --checkpoint runs/mse-c3-best.pt --checkpoint runs/wgan-c9/b
 # c11: a second stage from the bundled WGAN-GP with a freshly warmed critic (otherwise c9); Ctrl-C in epoch 6
 ldct-train fit --mode wgan-gp --init runs/wgan-c9/best.pt --data data/phantom-ds --out runs/wgan-c11 --set dataset.batch_size=64 --set sampling.patches_per_epoch=3840 --set sampling.val_patches=1024 --set training.num_epochs=60 --set loss.condition_balance=true --set weights.disc_weight=0.05 --set weights.mse_weight=0.95 --set loss.adversarial_conditions=d25_v720,d50_v360,d50_v720,d100_v360,d100_v720 --set loss.critic_warmup_iterations=120 --set selection.wgan_warmup_epochs=3 --set run.amp=true
 python scripts/diagnose.py grain-history --state runs/wgan-c11/train_state.pt --every 1
+
+# Session 11 (2026-12-06): real anatomy + phantoms, randomized scanners, calibrated noise -> the bundled pair
+# (resources/checkpoints/MODEL_CARD.md has the same commands with their results)
+ldct-train sources --out data/sources
+ldct-train phantoms --out data/phantoms --volumes 6 --slices 10 --slice-thickness 2 --fov-range 320,480 --seed 11
+ldct-train dataset --ndct data/sources/train data/phantoms --out data/mixed-ds --randomize-scanner \
+    --doses 5,10,17,25,50,100 --views 180,360,720 --reference-scan 100:1152 \
+    --val-patients REAL-TOTALSEG-CTA-B,PHANTOM-11-5 --seed 3
+git show c4457fd:resources/checkpoints/redcnn-mse.pt > runs/redcnn-mse-session8.pt
+ldct-train fit --mode mse --data data/mixed-ds --out runs/mse-real --init runs/redcnn-mse-session8.pt \
+    --set dataset.batch_size=16 --set sampling.patches_per_epoch=4800 --set sampling.val_patches=1024 \
+    --set run.amp=true --set training.num_epochs=60 --set training.sample_interval=5          # Ctrl-C in epoch 7, best = 6
+ADV=d5_v360,d5_v720,d10_v360,d10_v720,d17_v360,d17_v720,d25_v360,d25_v720,d50_v360,d50_v720,d100_v360,d100_v720
+# probe, not used: disc_weight 0.3 / mse_weight 0.7 passed the input's noise back after one epoch
+ldct-train fit --mode wgan-gp --data data/mixed-ds --out runs/wgan-seed --init runs/mse-real/best.pt \
+    --set dataset.batch_size=16 --set sampling.patches_per_epoch=2880 --set sampling.val_patches=1024 \
+    --set run.amp=true --set training.num_epochs=100 --set training.sample_interval=4 \
+    --set weights.disc_weight=0.05 --set weights.mse_weight=0.95 --set loss.adversarial_conditions=$ADV \
+    --set loss.critic_warmup_iterations=120                                                     # Ctrl-C in epoch 4, best = 3
+ldct-train phantoms --out data/phantoms-test --volumes 4 --slices 3 --seed 77
+ldct-train dataset --ndct data/phantoms-test --out data/phantom-test-ds --reference-scan 100:1152 --val-fraction 0.2 --test-fraction 0.6 --seed 77
+ldct-train evaluate --checkpoint runs/mse-real/best.pt --checkpoint runs/wgan-seed/best.pt --data data/phantom-test-ds --slices 2 --out runs/phantom-eval
+ldct-train evaluate-real --checkpoint runs/wgan-seed/best.pt --real data/sources/eval --slices 2 --out runs/real-eval-wgan
+git show c4457fd:resources/checkpoints/redcnn-wgangp.pt > runs/redcnn-wgangp-session10.pt
+ldct-train evaluate-real --checkpoint runs/redcnn-mse-session8.pt --checkpoint runs/redcnn-wgangp-session10.pt \
+    --checkpoint runs/mse-real/best.pt --checkpoint runs/wgan-seed/best.pt --real data/sources/eval/pydicom-abdomen --slices 1 --out runs/real-eval-abdomen

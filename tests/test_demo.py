@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import ldct_viewer.demo as demo
-from ldct_viewer.ct import generate_phantom, simulate_low_dose
+from ldct_viewer.ct import SimulationParams, generate_phantom, simulate_low_dose
 from ldct_viewer.errors import InputError
 from ldct_viewer.io import load_series
 
@@ -56,7 +56,9 @@ def test_open_demo_case_pairs_phantom_and_simulated_ldct():
     phantom, spacing = generate_phantom(**recipe["phantom"])
     assert case.spacing == pytest.approx(tuple(spacing))
     ref = recipe["reference"]
-    ndct = simulate_low_dose(phantom, spacing[2], dose=ref["dose"], views=ref["views"], seed=ref["seed"])
+    # the demo scans with its own slice thickness (photons per reading follow the slice)
+    ndct = simulate_low_dose(phantom, spacing[2], dose=ref["dose"], views=ref["views"], seed=ref["seed"],
+                             params=SimulationParams(slice_thickness_mm=float(spacing[0])))
     for i in range(4):
         np.testing.assert_allclose(case.ndct_slice(i), ndct[i], atol=0.51)  # stored as DICOM integers
     assert float(np.abs(ndct - phantom).max()) > 1.0  # the NDCT is a scan with its own noise, not the phantom
