@@ -52,10 +52,15 @@ def body_mask(ndct: np.ndarray) -> np.ndarray:
     return ndimage.binary_fill_holes(labels == (1 + int(np.argmax(sizes))))
 
 
-def edge_overshoot(image: np.ndarray, ndct: np.ndarray, band_px: int = EDGE_BAND_PX) -> float:
-    """Mean (image − NDCT) in HU over the ``band_px`` px just inside the body outline (NaN: no body)."""
+def edge_band(ndct: np.ndarray, band_px: int = EDGE_BAND_PX) -> np.ndarray:
+    """The ``band_px`` px just inside the body outline of an NDCT slice."""
     body = body_mask(ndct)
-    band = body & ~ndimage.binary_erosion(body, iterations=band_px)
+    return body & ~ndimage.binary_erosion(body, iterations=band_px)
+
+
+def edge_overshoot(image: np.ndarray, ndct: np.ndarray, band: np.ndarray | None = None) -> float:
+    """Mean (image − NDCT) in HU over the edge band (``edge_band(ndct)`` unless given; NaN: no body)."""
+    band = edge_band(ndct) if band is None else band
     if band.sum() < 50:
         return math.nan
     return float(np.mean((image - ndct)[band]))
@@ -86,7 +91,9 @@ def load_real_slices(paths: list[str | Path], slices_per_series: int) -> list[di
             volume = np.array(series.volume()[picks], dtype=np.float32)
             found.append({"name": series.folder.name, "uid": series.uid, "hu": volume, "pixel_mm": float(dx),
                           "thickness_mm": float(series.slice_thickness), "slices": picks.tolist(),
-                          "description": series.description})
+                          "description": series.description,
+                          # what depends on the NDCT alone, measured once for every condition and method
+                          "rois": flat_rois(volume), "bands": [edge_band(z) for z in volume]})
     if not found:
         raise InputError(f"{', '.join(map(str, paths))}: no CT series with square pixels found")
     return found
@@ -97,10 +104,10 @@ def evaluate_real(checkpoint_paths: list[str], paths: list[str | Path], *, out: 
                   doses: tuple[float, ...] = DEFAULT_DOSES, views: tuple[int, ...] = DEFAULT_VIEWS) -> dict:
     """Score the LDCT input and each checkpoint on real slices with simulated low dose; write
     table.md, table.csv and results.json to ``out`` when given."""
-    from dataclasses import replace
+    from dataclasses import asdict, replace
 
     from ldct_viewer.ct import simulate_low_dose
-    from ldct_viewer.ct.scanner_draw import EVALUATION_SCANNER, describe
+    from ldct_viewer.ct.scanner_draw import EVALUATION_SCANNER
     from ldct_viewer.inference import Engine
     from ldct_viewer.model import load_checkpoint
 
@@ -130,14 +137,14 @@ def evaluate_real(checkpoint_paths: list[str], paths: list[str | Path], *, out: 
             images = {"LDCT": ldct}
             for name, engine in zip(methods[1:], engines):
                 images[name] = engine.denoise(ldct)
-            rois = flat_rois(ndct)
+            rois = s["rois"]
             for m, img in images.items():
                 for i in range(len(ndct)):
                     metrics[m]["rmse_w"].append(windowed_rmse(img[i], ndct[i]))
                     metrics[m]["rmse"].append(rmse(img[i], ndct[i]))
                     metrics[m]["psnr"].append(psnr(img[i], ndct[i], DEFAULT_DATA_RANGE))
                     metrics[m]["ssim"].append(ssim(img[i], ndct[i], DEFAULT_DATA_RANGE))
-                    metrics[m]["edge"].append(edge_overshoot(img[i], ndct[i]))
+                    metrics[m]["edge"].append(edge_overshoot(img[i], ndct[i], s["bands"][i]))
                 if rois:  # every series counts once, whatever its number of flat ROIs (heads have many)
                     grains[m].append(high_frequency_power_ratio(img, ndct, rois=rois))
             done += len(ndct)
@@ -163,7 +170,7 @@ def evaluate_real(checkpoint_paths: list[str], paths: list[str | Path], *, out: 
         "methods": methods,
         "series": [{k: s[k] for k in ("name", "uid", "description", "pixel_mm", "thickness_mm", "slices")}
                    for s in series],
-        "scanner": describe(EVALUATION_SCANNER),
+        "scanner": asdict(EVALUATION_SCANNER),
         "notes": {
             "rmse_w": f"RMSE (HU) after clipping image and NDCT to {READER_WINDOW[0]:g}..{READER_WINDOW[1]:g} HU",
             "rmse_w_ratio": "windowed RMSE / the LDCT input's (below 1 = better than the input)",

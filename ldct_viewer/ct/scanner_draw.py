@@ -12,7 +12,7 @@ to an unseen scanner rather than recall of the training one.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -29,6 +29,9 @@ class ScannerRanges:
     electronic_noise: tuple[float, float] = (0.0, 10.0)  # quanta per reading, uniform
     photon_scale: tuple[float, float] = (0.5, 2.0)  # × the calibrated fluence, log-uniform
     slice_thickness_mm: tuple[float, float] = (1.0, 5.0)  # noise-free inputs only, uniform
+
+    def __post_init__(self) -> None:
+        self.validate()
 
     def validate(self) -> None:
         from ldct_viewer.errors import InputError
@@ -59,9 +62,14 @@ def draw_scanner(rng: np.random.Generator, ranges: ScannerRanges = ScannerRanges
                  else float(slice_thickness_mm))
     params = replace(base, geometry=geometry, window=window, electronic_noise=electronic,
                      fluence_per_mm2=base.fluence_per_mm2 * scale, slice_thickness_mm=thickness)
-    record = {"geometry": geometry, "window": window, "electronic_noise": round(electronic, 3),
-              "photon_scale": round(scale, 4), "slice_thickness_mm": round(thickness, 3)}
-    return params, record
+    return params, scanner_record(params, scale)
+
+
+def scanner_record(params: SimulationParams, photon_scale: float = 1.0) -> dict:
+    """What a dataset manifest records of the scanner that made a scan."""
+    return {"geometry": params.geometry, "window": params.window,
+            "electronic_noise": round(params.electronic_noise, 3), "photon_scale": round(photon_scale, 4),
+            "slice_thickness_mm": round(params.slice_thickness_mm, 3)}
 
 
 #: Kernels drawn for real NDCT inputs, whose own grain comes from a medium-smooth kernel (B30f/Br38f-like):
@@ -77,8 +85,3 @@ REAL_INPUT_KERNELS = ("hann", "hamming", "cosine")
 #: would measure the kernel mismatch instead of a network.
 EVALUATION_SCANNER = SimulationParams(geometry="fan", detector="flat", source_isocenter_mm=541.0,
                                       source_detector_mm=949.0, window="hann", electronic_noise=7.0)
-
-
-def describe(params: SimulationParams) -> dict:
-    """The parameters as a JSON-able dict (manifests, evaluation tables)."""
-    return asdict(params)

@@ -23,11 +23,11 @@ from typing import TextIO
 import numpy as np
 
 from ldct_viewer.atomic import atomic_folder, require_new_folder
+from ldct_viewer.ct.simulate import CALIBRATION
 from ldct_viewer.errors import InputError
 from trainer.data.conditions import REAL, condition_name
 from trainer.data.dataset import FORMAT
 from trainer.data.splits import assign_splits
-from ldct_viewer.ct.simulate import CALIBRATION
 
 DEFAULT_DOSES = (10, 25, 50, 100)
 DEFAULT_VIEWS = (180, 360, 720)
@@ -181,14 +181,12 @@ def _scanner(options: BuildOptions, volume_seed: int, seed: int, series, input_d
     photon scale per condition. A real NDCT already has its scanner's texture, so only kernels near the
     medium-smooth ones of routine abdominal scans (REAL_INPUT_KERNELS) are drawn for it."""
     from ldct_viewer.ct import SimulationParams
-    from ldct_viewer.ct.scanner_draw import REAL_INPUT_KERNELS, ScannerRanges, draw_scanner
+    from ldct_viewer.ct.scanner_draw import REAL_INPUT_KERNELS, ScannerRanges, draw_scanner, scanner_record
 
-    thickness = None if input_dose is None else series.slice_thickness  # real noise is tied to its thickness
     if not options.randomize_scanner:
-        params = SimulationParams(slice_thickness_mm=thickness or series.slice_thickness)
-        return params, {"geometry": params.geometry, "window": params.window,
-                        "electronic_noise": params.electronic_noise, "photon_scale": 1.0,
-                        "slice_thickness_mm": params.slice_thickness_mm}
+        params = SimulationParams(slice_thickness_mm=series.slice_thickness)
+        return params, scanner_record(params)
+    thickness = None if input_dose is None else series.slice_thickness  # real noise is tied to its thickness
     ranges = ScannerRanges() if input_dose is None else ScannerRanges(windows=REAL_INPUT_KERNELS)
     scanner, _ = draw_scanner(np.random.default_rng([volume_seed, 0x5CA]), ranges, slice_thickness_mm=thickness)
     params, record = draw_scanner(np.random.default_rng([seed, 0x5CA]), ranges,
@@ -288,8 +286,7 @@ def _build_simulated(inputs: list[Path], temp: Path, options: BuildOptions, log:
 
 def _build_paired(pairs, temp: Path, options: BuildOptions, log: TextIO) -> dict:
     groups = [str(ndct.patient_id or ndct.uid) for _, ndct, _ in pairs]
-    splits = assign_splits(groups, val_fraction=options.val_fraction, test_fraction=options.test_fraction,
-                           seed=options.seed)
+    splits = _splits(groups, options)
     volumes = []
     for k, ((ldct, ndct, pairing), split) in enumerate(zip(pairs, splits)):
         vid = f"vol{k:03d}"
