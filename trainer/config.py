@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from ldct_viewer.errors import ConfigError
-from ldct_viewer.model.redcnn import check_arch_params
+from ldct_viewer.model import registry
 
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("default_config.yaml")
 
@@ -109,20 +109,34 @@ def check(config: dict, source: str = "config") -> None:
         if value < 0:
             raise ConfigError(f"{source}: {name} must not be negative, got {value}")
     try:
-        check_arch_params(m["width"], m["kernel_size"])
+        arch = registry.get_architecture(m["arch"])
+    except registry.UnknownArchitecture as err:
+        raise ConfigError(f"{source}: model.arch: {err}") from None
+    try:
+        params = registry.check_params(arch, arch_params(config))
     except ValueError as err:
         raise ConfigError(f"{source}: model.{err}") from None
     if not 0 < t["lr_decay_factor"] < 1:
         raise ConfigError(f"{source}: training.lr_decay_factor must be in (0, 1), got {t['lr_decay_factor']}")
     if not all(0 <= b < 1 for b in t["betas"]):
         raise ConfigError(f"{source}: training.betas must lie in [0, 1), got {t['betas']}")
-    smallest = max(32, 5 * (m["kernel_size"] - 1) + 1)  # critic's two stride-3 stages; RED-CNN's shrink
+    smallest = 32  # the critic's two stride-3 stages
+    if arch.key == "redcnn":
+        smallest = max(smallest, 5 * (params["kernel_size"] - 1) + 1)  # RED-CNN's shrink
+    elif arch.key == "unet":
+        smallest = max(smallest, 2 ** params["depth"])
     if d["patch_size"] < smallest:
         raise ConfigError(f"{source}: dataset.patch_size must be at least {smallest} px, got {d['patch_size']}")
     for name, value, choices in (("model.init", m["init"], INITS), ("model.critic_init", m["critic_init"], CRITIC_INITS),
                                  ("loss.l2_mode", config["loss"]["l2_mode"], L2_MODES)):
         if value not in choices:
             raise ConfigError(f"{source}: {name}: expected one of {', '.join(choices)}, got {value!r}")
+
+
+def arch_params(config: dict) -> dict:
+    """The ``model`` keys that are hyper-parameters of ``model.arch`` (the others are ignored)."""
+    arch = registry.get_architecture(config["model"]["arch"])
+    return {k: v for k, v in config["model"].items() if k in arch.defaults}
 
 
 def adversarial_conditions(config: dict, conditions: list[str]) -> list[str] | None:

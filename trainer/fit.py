@@ -1,4 +1,4 @@
-"""``ldct-train fit``: train RED-CNN with MSE, or with WGAN-GP (the seed's critic), on grid patches.
+"""``ldct-train fit``: train a denoiser (RED-CNN by default; ``--arch unet|restormer``) with MSE, or with WGAN-GP (the seed's critic), on grid patches.
 
 ``train`` reads top to bottom: run folder, data, models and optimizers, (resumed) state, then the
 epoch loop — steps, validation, selection, checkpoints, figures. The config arrives checked
@@ -35,10 +35,11 @@ import numpy as np
 import torch
 
 from ldct_viewer.errors import ConfigError, InputError, LdctError
-from ldct_viewer.model import REDCNN, Normalization, load_checkpoint
+from ldct_viewer.model import Normalization, build, load_checkpoint
+from ldct_viewer.model.registry import describe
 from ldct_viewer.progress import ProgressBar
 from trainer import distributed
-from trainer.config import adversarial_conditions, check, dump_config
+from trainer.config import adversarial_conditions, arch_params, check, dump_config
 from trainer.critic import Critic
 from trainer.interrupt import StopFlag, timed
 from trainer.logging import TrainingLog
@@ -64,7 +65,7 @@ class TrainingDiverged(LdctError):
 
 def fit(config: dict, *, mode: str, data: str | Path, out: str | Path, init: str | Path | None = None,
         resume: bool = False) -> dict:
-    """Train one RED-CNN; returns the run summary (also written to RUN_DIR/summary.json)."""
+    """Train one network (``model.arch``); returns the run summary (also written to RUN_DIR/summary.json)."""
     if mode not in MODES:
         raise ConfigError(f"--mode must be one of {', '.join(MODES)}, got {mode!r}")
     check(config)
@@ -113,9 +114,9 @@ def train(ctx: distributed.Context, config: dict, mode: str, data: Path, out: Pa
     # ---- models and optimizers (in this order: each draws from the seeded torch generator)
     torch.manual_seed(seed)
     norm = Normalization()
-    model = REDCNN(width=M["width"], kernel_size=M["kernel_size"])
-    if M["init"] == "identity":
-        model.start_as_identity()
+    model = build(M["arch"], arch_params(config))
+    if M["init"] == "identity" or (M["init"] == "centered" and not hasattr(model, "center_biases")):
+        model.start_as_identity()  # U-Net, Restormer: a residual network's natural start
     elif M["init"] == "centered" and init is None and not resume:
         # the same fixed training patches on every process: identical starts under torchrun too
         calibration = PatchSet(train_grid, fixed_subset(len(train_grid), CALIBRATION_PATCHES, seed), None, norm)
@@ -123,9 +124,11 @@ def train(ctx: distributed.Context, config: dict, mode: str, data: Path, out: Pa
     init_info = None
     if init is not None and not resume:
         ckpt = load_checkpoint(init)
-        if (ckpt.model.width, ckpt.model.kernel_size) != (M["width"], M["kernel_size"]):
-            raise ConfigError(f"{ckpt.path}: --init model has width {ckpt.model.width}, kernel {ckpt.model.kernel_size}; "
-                              f"set model.width={ckpt.model.width} model.kernel_size={ckpt.model.kernel_size}")
+        if describe(ckpt.model) != describe(model):
+            have = describe(ckpt.model)
+            settings = " ".join(f"model.{k}={v}" for k, v in have.items() if k != "name")
+            raise ConfigError(f"{ckpt.path}: --init model is {have['name']} with {settings.replace('model.', '')}; "
+                              f"set model.arch={ckpt.architecture} {settings}")
         model.load_state_dict(ckpt.model.state_dict())
         norm = ckpt.normalization
         init_info = {"path": str(ckpt.path.resolve()), "sha256": ckpt.sha256, "mode": ckpt.mode}

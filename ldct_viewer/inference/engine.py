@@ -1,6 +1,7 @@
 """The inference engine shared by the viewer and ``ldct-viewer denoise``.
 
-It turns HU slices into denoised HU slices with one checkpoint: focus-first order, cancellable at
+It turns HU slices into denoised HU slices with one checkpoint of any registered architecture
+(the halo, tile alignment and memory estimate come from the network itself): focus-first order, cancellable at
 slice boundaries, cached by (checkpoint hash, slice hash), batched and mixed-precision on CUDA,
 tiled when a slice's activations would not fit the memory budget, and falling back from an
 out-of-memory error to a smaller batch, then smaller tiles, then the CPU instead of crashing.
@@ -25,10 +26,8 @@ from ldct_viewer.inference.fast_redcnn import FastREDCNN
 from ldct_viewer.inference.scheduler import FocusScheduler
 from ldct_viewer.inference.tiling import run_tiled
 from ldct_viewer.model.checkpoint import Checkpoint
+from ldct_viewer.model.redcnn import REDCNN
 
-# Live float32 feature maps per pixel at the network's widest point (input, output and the two
-# shortcuts), plus one for allocator slack.
-LIVE_MAPS = 5
 CPU_ACTIVATION_BUDGET = 768 * 1024**2  # keeps one 512² slice at width 96 untiled, under 1.5 GB RSS
 GPU_BUDGET_FRACTION = 0.6
 MAX_GPU_BATCH = 32
@@ -73,6 +72,7 @@ class Engine:
         self.checkpoint = checkpoint
         self.normalization = checkpoint.normalization
         self.halo = checkpoint.model.halo
+        self.align = getattr(checkpoint.model, "align", 1)  # tile origins for exact tiling (U-Net's pooling grid)
         self.stats = EngineStats()
         self.cache = ResultCache(checkpoint.sha256, memory_bytes=memory_cache_bytes, disk=disk_cache)
         self._requested_precision = precision
@@ -96,7 +96,11 @@ class Engine:
         else:
             wanted = "fp32" if self._requested_precision == "auto" else self._requested_precision
         self.precision = wanted
-        self._net = FastREDCNN(self.checkpoint.model, channels_last=True).to(device).eval()
+        model = self.checkpoint.model
+        if isinstance(model, REDCNN):
+            self._net = FastREDCNN(model, channels_last=True).to(device).eval()
+        else:  # other architectures run as they are
+            self._net = model.to(device).eval()
         self._budget = self._measure_activation_budget()
 
     @property
@@ -129,7 +133,8 @@ class Engine:
         return self._budget
 
     def _bytes_per_pixel(self) -> int:
-        return 4 * LIVE_MAPS * self.checkpoint.model.width
+        """Activation memory per pixel, as each architecture estimates its own peak."""
+        return int(self.checkpoint.model.activation_bytes_per_pixel())
 
     def _batch_cap(self, shape: tuple[int, int]) -> int:
         if self._user_batch is not None:
@@ -166,9 +171,9 @@ class Engine:
         tile_pixels = self._tile_pixels(len(batch))
         with torch.inference_mode():
             with self._autocast(self.precision):
-                y = run_tiled(self._net, x, self.halo, tile_pixels)
+                y = run_tiled(self._net, x, self.halo, tile_pixels, self.align)
             if self.precision != "fp32" and not bool(torch.isfinite(y).all()):
-                y = run_tiled(self._net, x, self.halo, tile_pixels)  # fp16 overflow: redo in fp32
+                y = run_tiled(self._net, x, self.halo, tile_pixels, self.align)  # fp16 overflow: redo in fp32
             y = self.normalization.to_hu(y.float())[:, 0, :height, :width]
         return y.to("cpu").numpy()
 

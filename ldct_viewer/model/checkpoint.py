@@ -1,4 +1,4 @@
-"""Checkpoint files: RED-CNN weights plus the metadata needed to use and trust them.
+"""Checkpoint files: a registered network's weights plus the metadata needed to use and trust them.
 
 A checkpoint is a ``torch.save`` of a plain dict — ``format``, ``state_dict`` (float32 tensors) and
 ``metadata_json`` (a JSON string) — so it loads with ``torch.load(weights_only=True)``, which
@@ -9,6 +9,11 @@ recorded hash, or whose weights do not match it, is refused: the hash catches co
 accidental edits (anyone can recompute it, so it is no signature; safety comes from
 ``weights_only=True``). Non-finite weights and implausible architecture metadata are refused too,
 before the network is built.
+
+The metadata's ``architecture`` names the network (``ldct_viewer.model.registry``: RED-CNN, U-Net,
+Restormer) and its hyper-parameters; an unknown name is refused by name. Checkpoints written before
+other architectures existed say RED-CNN; one without the field is read as RED-CNN, its width and
+kernel read off the weights' shapes.
 """
 
 from __future__ import annotations
@@ -31,8 +36,8 @@ from ldct_viewer import __version__
 from ldct_viewer.atomic import atomic_write
 from ldct_viewer.errors import CheckpointError
 from ldct_viewer.methods import BUNDLED_FILES, METHODS
+from ldct_viewer.model import registry
 from ldct_viewer.model.normalization import Normalization
-from ldct_viewer.model.redcnn import ARCHITECTURE, REDCNN, check_arch_params
 from ldct_viewer.paths import checkpoints_dir
 
 FORMAT = "ldct-viewer-checkpoint/1"
@@ -43,7 +48,7 @@ SHA256_RE = re.compile(r"[0-9a-f]{64}")
 class Checkpoint:
     """A loaded checkpoint: the model in eval mode and what is known about it."""
 
-    model: REDCNN
+    model: nn.Module
     metadata: dict
     normalization: Normalization
     mode: str
@@ -53,6 +58,16 @@ class Checkpoint:
     @property
     def name(self) -> str:
         return self.path.name
+
+    @property
+    def architecture(self) -> str:
+        """The registered architecture's name ("RED-CNN", "U-Net", "Restormer")."""
+        return registry.architecture_of(self.model).name
+
+    @property
+    def label(self) -> str:
+        """``"U-Net-MSE"``: architecture and training mode, how panels and tables name the network."""
+        return f"{self.architecture}-{self.mode.upper()}"
 
 
 def _unwrap(model: nn.Module) -> nn.Module:
@@ -68,8 +83,8 @@ def weights_sha256(state_dict: dict[str, torch.Tensor]) -> str:
     """SHA-256 over names, dtypes, shapes and bytes of the tensors, in sorted key order."""
     digest = hashlib.sha256()
     for key in sorted(state_dict):
-        tensor = state_dict[key].detach().to("cpu").contiguous()
-        digest.update(f"{key}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
+        tensor = state_dict[key].detach().to("cpu").contiguous().reshape(-1)  # stride 1 even for size-1 dims
+        digest.update(f"{key}|{tensor.dtype}|{tuple(state_dict[key].shape)}|".encode())
         digest.update(tensor.view(torch.uint8).numpy().tobytes() if tensor.numel() else b"")
     return digest.hexdigest()
 
@@ -96,17 +111,18 @@ def save_checkpoint(
     data: dict,
     evaluation: dict | None = None,
     training: dict | None = None,
+    imported: dict | None = None,
 ) -> str:
     """Write ``model`` and its provenance to ``path`` atomically; return the weights' SHA-256."""
     if mode not in ("mse", "wgan-gp"):
         raise ValueError(f"mode must be 'mse' or 'wgan-gp', got {mode!r}")
     net = _unwrap(model)
-    if not isinstance(net, REDCNN):
-        raise TypeError(f"expected a REDCNN, got {type(net).__name__}")
-    state = {k: v.detach().to("cpu", torch.float32).contiguous().clone() for k, v in net.state_dict().items()}
+    architecture = registry.describe(net)  # TypeError for an unregistered module
+    state = {k: v.detach().to("cpu", torch.float32).clone(memory_format=torch.contiguous_format)
+             for k, v in net.state_dict().items()}
     sha = weights_sha256(state)
     metadata = {
-        "architecture": {"name": ARCHITECTURE, **net.arch_params()},
+        "architecture": architecture,
         "normalization": normalization.to_dict(),
         "mode": mode,
         "config": config,
@@ -117,6 +133,8 @@ def save_checkpoint(
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "sha256": sha,
     }
+    if imported:
+        metadata["imported"] = imported
     payload = {"format": FORMAT, "state_dict": state, "metadata_json": json.dumps(metadata, default=_json_default)}
 
     atomic_torch_save(payload, Path(path))
@@ -186,29 +204,34 @@ def load_checkpoint(path_or_name: str | os.PathLike, map_location: str | torch.d
     payload = _read_payload(path)
     try:
         metadata = json.loads(payload["metadata_json"])
-        arch = metadata["architecture"]
         state = payload["state_dict"]
-        if arch.get("name") != ARCHITECTURE:
-            raise CheckpointError(f"{path}: architecture {arch.get('name')!r} is not {ARCHITECTURE}")
-        if metadata.get("mode") not in METHODS:  # the training mode is the method key
+        arch = dict(metadata.get("architecture") or {})
+        if metadata.get("mode") not in METHODS:  # the training mode: mse or wgan-gp
             raise CheckpointError(f"{path}: unknown training mode {metadata.get('mode')!r}")
         normalization = Normalization.from_dict(metadata["normalization"])
-        width, kernel_size = arch["width"], arch["kernel_size"]
     except CheckpointError:
         raise
     except (KeyError, TypeError, ValueError) as err:
         raise CheckpointError(f"{path}: incomplete checkpoint metadata ({type(err).__name__}: {err})") from None
-    try:
-        width, kernel_size = check_arch_params(width, kernel_size)
-    except ValueError as err:
-        raise CheckpointError(f"{path}: architecture metadata refused: {err}") from None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise CheckpointError(f"{path}: state_dict is not a mapping of tensors")
-    mismatch = _shape_mismatch(state, REDCNN.parameter_shapes(width, kernel_size))
+    try:
+        architecture = registry.get_architecture(arch.pop("name", registry.DEFAULT_ARCHITECTURE))
+    except registry.UnknownArchitecture as err:
+        raise CheckpointError(f"{path}: refused: {err}") from None
+    try:
+        if not arch:  # written before the field existed: the hyper-parameters are in the shapes
+            arch = architecture.cls.infer_params({k: tuple(v.shape) for k, v in state.items()})
+        params = registry.check_params(architecture, arch)
+    except (KeyError, IndexError) as err:
+        raise CheckpointError(f"{path}: no architecture metadata and the weights are not {architecture.name}'s "
+                              f"(no {err})") from None
+    except (TypeError, ValueError) as err:
+        raise CheckpointError(f"{path}: architecture metadata refused: {err}") from None
+    described = ", ".join(f"{k}={v}" for k, v in params.items())
+    mismatch = _shape_mismatch(state, registry.parameter_shapes(architecture.name, params))
     if mismatch:
-        raise CheckpointError(
-            f"{path}: weights do not fit RED-CNN(width={width}, kernel_size={kernel_size}): {mismatch}"
-        )
+        raise CheckpointError(f"{path}: weights do not fit {architecture.name}({described}): {mismatch}")
     sha = weights_sha256(state)
     recorded = metadata.get("sha256")
     if not isinstance(recorded, str) or not SHA256_RE.fullmatch(recorded):
@@ -220,7 +243,7 @@ def load_checkpoint(path_or_name: str | os.PathLike, map_location: str | torch.d
     bad = [name for name, t in state.items() if not bool(torch.isfinite(t).all())]
     if bad:
         raise CheckpointError(f"{path}: refused: non-finite weights (NaN or infinity) in {', '.join(sorted(bad)[:3])}")
-    model = REDCNN(width=width, kernel_size=kernel_size)
+    model = architecture.cls(**params)
     model.load_state_dict(state, strict=True)
     model.to(map_location).eval()
     for p in model.parameters():

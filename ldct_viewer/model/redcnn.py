@@ -50,6 +50,24 @@ class REDCNN(nn.Module):
         self.deconv4 = nn.ConvTranspose2d(w, w, k)
         self.deconv5 = nn.ConvTranspose2d(w, 1, k)
 
+    align = 1  # no pooling: any tile origin gives the untiled result
+    global_context = False
+
+    @staticmethod
+    def check_params(width=96, kernel_size=5) -> dict:
+        """The registry's form of :func:`check_arch_params`."""
+        width, kernel_size = check_arch_params(width, kernel_size)
+        return {"width": width, "kernel_size": kernel_size}
+
+    @staticmethod
+    def infer_params(shapes: dict[str, tuple[int, ...]]) -> dict:
+        """Hyper-parameters read off a state_dict's shapes (checkpoints without them, imports)."""
+        return {"width": int(shapes["conv1.weight"][0]), "kernel_size": int(shapes["conv1.weight"][-1])}
+
+    def activation_bytes_per_pixel(self) -> int:
+        """Float32 bytes per pixel at the widest point: input, output and the two shortcuts, plus slack."""
+        return 4 * 5 * self.width
+
     @property
     def halo(self) -> int:
         """Pixels on each side that influence an output pixel: (receptive field - 1) / 2."""
