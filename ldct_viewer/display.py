@@ -1,6 +1,8 @@
 """What each comparison panel shows — shared by the screen and the exported PNGs (no Qt).
 
-Panels are keyed ``ldct``, the methods (``ldct_viewer.methods``) and ``ndct``; difference modes
+Panels are keyed ``ldct``, one key per compared network (``ldct_viewer.networks``; the bundled pair's
+are the methods ``mse``, ``wgan-gp``) and ``ndct``; ``titles`` (key → title, in panel order) names
+them, ``PANEL_TITLES`` for the bundled pair by default. Difference modes
 are ``none``, ``minus_ldct`` (image − LDCT: what a network removed) and ``minus_ndct``
 (image − NDCT: the error left). All images are float32 HU.
 """
@@ -12,7 +14,7 @@ from typing import Mapping
 
 import numpy as np
 
-from ldct_viewer.methods import METHOD_LABELS, METHODS
+from ldct_viewer.methods import METHOD_LABELS, METHODS  # the bundled pair: the default panels
 
 PANELS: tuple[str, ...] = ("ldct", *METHODS, "ndct")
 PANEL_TITLES: dict[str, str] = {"ldct": "LDCT", **METHOD_LABELS, "ndct": "NDCT"}
@@ -49,10 +51,10 @@ def difference_terms(key: str, diff_mode: str) -> tuple[str, str]:
     return key, reference
 
 
-def difference_title(key: str, diff_mode: str) -> str:
+def difference_title(key: str, diff_mode: str, titles: Mapping[str, str] = PANEL_TITLES) -> str:
     """``"RED-CNN-MSE − LDCT"``: what panel ``key``'s difference map subtracts from what."""
     a, b = difference_terms(key, diff_mode)
-    return f"{PANEL_TITLES[a]} \u2212 {PANEL_TITLES[b]}"
+    return f"{titles.get(a, a)} \u2212 {titles.get(b, b)}"
 
 
 def difference_note(key: str, diff_mode: str) -> str:
@@ -69,7 +71,7 @@ def difference_map(key: str, images: Mapping[str, np.ndarray | None], diff_mode:
 
 
 def panel_image(key: str, images: Mapping[str, np.ndarray | None], diff_mode: str,
-                missing: Mapping[str, str]) -> PanelImage:
+                missing: Mapping[str, str], titles: Mapping[str, str] = PANEL_TITLES) -> PanelImage:
     """What panel ``key`` shows given every panel's HU image on its slice (None where absent).
 
     ``missing`` holds each panel's text for its absent image. In a difference mode the NDCT panel
@@ -87,32 +89,34 @@ def panel_image(key: str, images: Mapping[str, np.ndarray | None], diff_mode: st
     if key == "ldct":
         return PanelImage(own)
     absent = next(k for k in difference_terms(key, diff_mode) if images.get(k) is None)
-    return PanelImage(None, f"{difference_title(key, diff_mode)} needs an {PANEL_TITLES[absent]} slice")
+    return PanelImage(None, f"{difference_title(key, diff_mode, titles)} needs an {titles.get(absent, absent)} slice")
 
 
 def missing_texts(case, ndct_alone, i: int, outputs: Mapping[str, str], busy: str = "") -> dict[str, str]:
     """Each panel's text for when it has no image on LDCT slice ``i``.
 
     ``case`` is the open ``Case`` (or None), ``ndct_alone`` an NDCT series opened without an LDCT,
-    ``outputs`` each method's reason for having no output, ``busy`` what is being prepared.
+    ``outputs`` each network's reason for having no output, ``busy`` what is being prepared.
     """
+    panels = ("ldct", *outputs, "ndct")
     if case is None and busy:
-        return {key: busy for key in PANELS}
+        return {key: busy for key in panels}
     if case is None:
         ldct = ("no LDCT open\nFile → Simulate low dose from NDCT…" if ndct_alone is not None
                 else "no LDCT open\nFile → Open LDCT… (Ctrl+O) or drop a folder here")
-        texts = {key: "no LDCT open" for key in PANELS} | {"ldct": ldct}
+        texts = {key: "no LDCT open" for key in panels} | {"ldct": ldct}
     else:
-        texts = {key: outputs[key] for key in METHODS}
+        texts = dict(outputs)
     no_ndct = case is None or case.ndct is None
     texts["ndct"] = ("no NDCT open\nFile → Open NDCT… (Ctrl+Shift+O)" if no_ndct
                      else f"no NDCT slice paired with LDCT slice {i + 1}")
     return texts
 
 
-def panel_titles(case, ndct_alone, checkpoint_names: Mapping[str, str]) -> dict[str, str]:
+def panel_titles(case, ndct_alone, checkpoint_names: Mapping[str, str],
+                 base: Mapping[str, str] = PANEL_TITLES) -> dict[str, str]:
     """Each panel's title: the image and where it comes from (series description, checkpoint file)."""
-    titles = {**PANEL_TITLES, **{key: f"{PANEL_TITLES[key]}  ·  {name}" for key, name in checkpoint_names.items()}}
+    titles = {**base, **{key: f"{base[key]}  ·  {name}" for key, name in checkpoint_names.items()}}
     if case is not None:
         desc = getattr(case.ldct, "description", "") or ""
         if case.simulated:

@@ -16,9 +16,12 @@ from ldct_viewer.analysis.roi import EllipseRoi
 from ldct_viewer.display import DIFF_MODES, PANELS
 
 SYNC_KINDS: tuple[str, ...] = ("slice", "window", "view", "crosshair")
-LAYOUTS: tuple[str, ...] = ("1x4", "2x2")
+# "1x4": every panel in one row; "2x2": two rows; "auto": the rows × columns that show the images
+# largest in the space there is (``ldct_viewer.panel_layout``). L cycles auto → 2x2 → 1x4.
+LAYOUTS: tuple[str, ...] = ("1x4", "2x2", "auto")
+NEXT_LAYOUT: dict[str, str] = {"auto": "2x2", "2x2": "1x4", "1x4": "auto"}
 EVENTS: tuple[str, ...] = ("slice", "window", "view", "sync", "diff", "layout", "crosshair", "cine", "n_slices",
-                           "roi", "line")
+                           "roi", "line", "panels")
 
 MIN_WIDTH = 1.0
 MAX_WIDTH = 8192.0
@@ -64,7 +67,7 @@ class ViewState:
         self.sync = {k: True for k in SYNC_KINDS}
         self.diff_mode = "none"
         self.diff_range = 200.0
-        self.layout = "1x4"
+        self.layout = "auto"
         self.crosshair: tuple[float, float] | None = None  # (row, col) in pixels
         self.crosshair_panel: str | None = None
         self.roi: EllipseRoi | None = None  # one ellipse, the same on every panel (image pixels)
@@ -92,6 +95,25 @@ class ViewState:
         if panel not in self.panels:
             raise ValueError(f"unknown panel {panel!r}; panels: {', '.join(self.panels)}")
         return (panel,)
+
+    def set_panels(self, panels: tuple[str, ...]) -> None:
+        """The compared networks changed: keep the state of panels that stay; new ones start from the
+        active panel's slice, window and view (as synced panels would be)."""
+        panels = tuple(panels)
+        if panels == self.panels:
+            return
+        if not panels or len(set(panels)) != len(panels):
+            raise ValueError(f"panels must be distinct and not empty, got {panels}")
+        a = self.active_panel if self.active_panel in self.panels else self.panels[0]
+        self._slices = {p: self._slices.get(p, self._slices[a]) for p in panels}
+        self._windows = {p: self._windows.get(p, self._windows[a]) for p in panels}
+        self._view_ranges = {p: self._view_ranges.get(p, self._view_ranges[a]) for p in panels}
+        self.panels = panels
+        if self.active_panel not in panels:
+            self.active_panel = panels[0]
+        if self.crosshair_panel not in panels:
+            self.crosshair_panel = None
+        self._emit("panels", panels=panels)
 
     # ------------------------------------------------------------------ slices
     @property
@@ -267,7 +289,7 @@ class ViewState:
             self._emit("layout", layout=layout)
 
     def toggle_layout(self) -> None:
-        self.set_layout("2x2" if self.layout == "1x4" else "1x4")
+        self.set_layout(NEXT_LAYOUT[self.layout])
 
     def set_cine_fps(self, fps: float) -> None:
         fps = min(max(float(fps), 1.0), 60.0)

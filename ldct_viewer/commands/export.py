@@ -10,7 +10,8 @@ from ldct_viewer.display import DIFF_MODES
 from ldct_viewer.errors import CheckpointError, InputError
 
 DESCRIPTION = """\
-Write one comparison PNG per slice: LDCT | RED-CNN-MSE | RED-CNN-WGAN-GP | NDCT, windowed at
+Write one comparison PNG per slice: LDCT | each network | NDCT (the bundled RED-CNN-MSE and
+RED-CNN-WGAN-GP, or the checkpoints given with --model, any number and architecture), windowed at
 native resolution, labelled with window/level, slice number and position and metrics against the
 NDCT; optionally a second row of difference maps. PNG text chunks record the checkpoint hashes,
 series UIDs, window and slice. Slice numbers are 1-based (slice 1 is the first slice of the
@@ -25,12 +26,14 @@ examples:
   ldct-viewer export L067 --out png/ --window lung --diff minus_ndct --diff-range 100
   ldct-viewer export --demo --out png/ --slices 14
   ldct-viewer export --demo --out png/ --slices 15 --roi 90,200,70,55   # liver ROI with mean and SD
+  ldct-viewer export --demo --out png/ --slices 14 --model mse --model wgan-gp \
+      --model runs/unet/best.pt --model redcnn-public.pt                  # 4 networks: 6 panels
 """
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "export", help="write comparison PNGs (LDCT | MSE | WGAN-GP | NDCT) without the GUI",
+        "export", help="write comparison PNGs (LDCT | networks | NDCT) without the GUI",
         description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("ldct", nargs="?", metavar="LDCT", help="low-dose series: folder, files or DICOMDIR")
@@ -51,9 +54,12 @@ def register(subparsers) -> None:
     p.add_argument("--roi", metavar="X,Y,W,H",
                    help="outline the ellipse inscribed in this rectangle (image pixels: column, row of its "
                         "top-left corner, width, height) on every image, with each image's mean and SD")
-    p.add_argument("--mse", default="mse", metavar="CKPT",
+    p.add_argument("--model", "-m", action="append", default=[], metavar="CKPT",
+                   help="a network to compare: a checkpoint file, or mse / wgan-gp for a bundled one; repeat for "
+                        "more (in panel order); replaces the bundled pair")
+    p.add_argument("--mse", default=None, metavar="CKPT",
                    help="RED-CNN-MSE checkpoint file (default: the bundled one; 'none' leaves the panel empty)")
-    p.add_argument("--wgan-gp", "--wgan", default="wgan-gp", metavar="CKPT",
+    p.add_argument("--wgan-gp", "--wgan", default=None, metavar="CKPT",
                    help="RED-CNN-WGAN-GP checkpoint file (default: the bundled one; 'none' leaves the panel empty)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
                    help="where the networks run (default auto: CUDA if available)")
@@ -77,6 +83,22 @@ def _engine(spec: str, bundled: str, device: str, disk_cache: bool):
     else:
         path = spec
     return Engine(load_checkpoint(path), device=device, disk_cache=disk_cache)
+
+
+def _engines(args) -> tuple[dict, dict]:
+    """Network key → Engine (or None) and key → label: the ``--model`` list, else the bundled pair."""
+    cache = not args.no_cache
+    if not args.model:
+        return ({"mse": _engine(args.mse or "mse", "mse", args.device, cache),
+                 "wgan-gp": _engine(args.wgan_gp or "wgan-gp", "wgan-gp", args.device, cache)}, {})
+    if args.mse or args.wgan_gp:
+        raise InputError("--model replaces the bundled pair: give it as --model mse --model wgan-gp "
+                         "instead of --mse/--wgan-gp")
+    from ldct_viewer.networks import networks_from_specs
+
+    networks = networks_from_specs(args.model)
+    engines = {n.key: _engine(n.spec or n.key, n.key, args.device, cache) for n in networks}
+    return engines, {n.key: n.label for n in networks}
 
 
 class ProgressLine:
@@ -145,13 +167,12 @@ def run(args: argparse.Namespace) -> int:
         print("ldct-viewer: warning: --diff minus_ndct without an NDCT series: the difference tiles stay empty",
               file=sys.stderr)
 
-    engines = {"mse": _engine(args.mse, "mse", args.device, not args.no_cache),
-               "wgan-gp": _engine(args.wgan_gp, "wgan-gp", args.device, not args.no_cache)}
+    engines, labels = _engines(args)
     devices = {e.device_description for e in engines.values() if e is not None}
     print(f"{case.describe()}; exporting {len(indices)} slice(s)"
           + (f" on {', '.join(sorted(devices))}" if devices else ""), file=sys.stderr)
     paths = export_comparisons(case, engines, args.out, indices, window, args.diff, args.diff_range,
-                               progress=ProgressLine(sys.stderr), roi=roi)
+                               progress=ProgressLine(sys.stderr), roi=roi, labels=labels)
     for path in paths:
         print(path)
     return 0

@@ -15,9 +15,9 @@ import numpy as np
 from ldct_viewer import __version__
 from ldct_viewer.analysis.roi import EllipseRoi, RoiStats
 from ldct_viewer.errors import InputError
-from ldct_viewer.display import DIFF_MODES, PANEL_TITLES
-from ldct_viewer.export.compose import compose_comparison
-from ldct_viewer.methods import METHODS
+from ldct_viewer.display import DIFF_MODES
+from ldct_viewer.export.compose import compose_panels
+from ldct_viewer.methods import METHOD_LABELS, METHODS
 from ldct_viewer.export.png import write_png
 from ldct_viewer.windowing import parse_window
 
@@ -67,11 +67,14 @@ def unique_path(folder: Path, name: str) -> Path:
     return path
 
 
-def _engines_by_method(engines: Mapping[str, object | None] | None) -> dict[str, object | None]:
-    unknown = set(engines or {}) - set(METHODS)
-    if unknown:
-        raise ValueError(f"engine keys {sorted(unknown)}: expected {', '.join(METHODS)}")
-    return {key: (engines or {}).get(key) for key in METHODS}
+def _engines_by_network(engines: Mapping[str, object | None] | None) -> dict[str, object | None]:
+    """Network key → engine (or None), in panel order; the bundled pair's keys, empty, when none is given."""
+    if not engines:
+        return {key: None for key in METHODS}
+    reserved = set(engines) & {"ldct", "ndct"}
+    if reserved:
+        raise ValueError(f"engine keys {sorted(reserved)}: ldct and ndct are not networks")
+    return dict(engines)
 
 
 def checkpoint_caption(engine: object | None) -> str:
@@ -86,10 +89,11 @@ def checkpoint_caption(engine: object | None) -> str:
 
 def _provenance(case, engines: Mapping[str, object | None], i: int, window: tuple[float, float],
                 diff_mode: str, diff_range: float, metrics: dict, roi: EllipseRoi | None = None,
-                stats: Mapping[str, RoiStats] | None = None) -> dict[str, str]:
+                stats: Mapping[str, RoiStats] | None = None, labels: Mapping[str, str] | None = None) -> dict[str, str]:
+    labels = labels or {key: METHOD_LABELS.get(key, key) for key in engines}
     text = {
         "Software": f"ldct-viewer {__version__}",
-        "Description": "LDCT | RED-CNN-MSE | RED-CNN-WGAN-GP | NDCT comparison",
+        "Description": f"LDCT | {' | '.join(labels.values())} | NDCT comparison",
         "slice": f"{i + 1}/{case.n_slices}",
         "position_mm": f"{case.position_mm(i):.3f}",
         "window": f"{window[0]:g}/{window[1]:g}",
@@ -102,6 +106,7 @@ def _provenance(case, engines: Mapping[str, object | None], i: int, window: tupl
         text["ndct.slice"] = "unmatched" if j is None else str(j + 1)
     if case.simulated:
         text["ldct.simulated"] = json.dumps(case.simulated, sort_keys=True)
+    text["networks"] = json.dumps([{"key": key, "label": labels.get(key, key)} for key in engines])
     for key, engine in engines.items():
         checkpoint = getattr(engine, "checkpoint", None)
         if checkpoint is not None:
@@ -130,10 +135,13 @@ def export_comparisons(
     progress: Callable[[int, int], None] | None = None,
     cancel: threading.Event | None = None,
     roi: EllipseRoi | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> list[Path]:
     """Write one comparison PNG per slice into ``out_dir`` (created if needed); return the paths.
 
-    ``engines`` maps "mse" / "wgan-gp" to an ``inference.Engine`` or None (placeholder panel).
+    ``engines`` maps each network's key to an ``inference.Engine`` or None (placeholder panel), in
+    panel order (any number; the bundled pair's "mse" / "wgan-gp" when None); ``labels`` titles them
+    (default: the bundled pair's method labels, else the checkpoint's architecture and mode).
     ``slices`` are 0-based LDCT indices (default: all). Files are named ``slice_NNNN.png`` with
     the 1-based slice number; an existing file is never replaced — the new one gets ``_2``,
     ``_3``... appended. ``progress(done, total)`` is called after each slice; setting ``cancel``
@@ -150,7 +158,10 @@ def export_comparisons(
     for i in indices:
         if not 0 <= i < case.n_slices:
             raise InputError(f"slice {i + 1}: the series has slices 1..{case.n_slices}")
-    engines = _engines_by_method(engines)
+    engines = _engines_by_network(engines)
+    labels = {key: (labels or {}).get(key) or METHOD_LABELS.get(key) or getattr(getattr(engine, "checkpoint", None),
+                                                                              "label", key)
+              for key, engine in engines.items()}
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: is not a folder")
@@ -160,7 +171,7 @@ def export_comparisons(
     sim = case.simulated or {}
     if sim:
         captions["ldct"] = f"simulated {float(sim.get('dose', 0)):.0%} dose, {sim.get('views', '?')} views"
-    placeholders = {key: f"{PANEL_TITLES[key]}: no checkpoint" for key, e in engines.items() if e is None}
+    placeholders = {key: f"{labels[key]}: no checkpoint" for key, e in engines.items() if e is None}
     if case.ndct is not None:
         placeholders["ndct"] = "NDCT: no slice at this position"
 
@@ -171,12 +182,12 @@ def export_comparisons(
         ldct = case.ldct_slice(i)
         outputs = {key: (None if engine is None else np.asarray(engine.denoise(ldct), dtype=np.float32))
                    for key, engine in engines.items()}
-        comp = compose_comparison(
-            ldct, outputs["mse"], outputs["wgan-gp"], case.ndct_slice(i), window=wl, diff_mode=diff_mode,
+        comp = compose_panels(
+            ldct, outputs, case.ndct_slice(i), titles=labels, window=wl, diff_mode=diff_mode,
             diff_range=diff_range, slice_number=i + 1, n_slices=case.n_slices, position_mm=case.position_mm(i),
             captions=captions, placeholders=placeholders, roi=roi, pixel_spacing=case.ldct.pixel_spacing,
         )
-        text = _provenance(case, engines, i, wl, diff_mode, diff_range, comp.metrics, roi, comp.roi_stats)
+        text = _provenance(case, engines, i, wl, diff_mode, diff_range, comp.metrics, roi, comp.roi_stats, labels)
         path = unique_path(out, slice_file_name(i))
         for _attempt in range(100):  # another writer may take the name between the check and the link
             try:

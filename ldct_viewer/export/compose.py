@@ -1,4 +1,4 @@
-"""Pixel-exact comparison image: LDCT | RED-CNN-MSE | RED-CNN-WGAN-GP | NDCT, composed in numpy.
+"""Pixel-exact comparison image: LDCT | each network's output | NDCT, composed in numpy.
 
 Each image tile is the slice at its native resolution passed through the same window function
 as the viewer (``window_to_uint8``), so an exported tile equals what the reader saw, without
@@ -21,7 +21,6 @@ from ldct_viewer.analysis.roi import EllipseRoi, RoiStats, roi_stats
 from ldct_viewer.display import (
     DIFF_MODES,
     PANEL_TITLES,
-    PANELS,
     difference_note,
     difference_title,
     panel_image,
@@ -111,12 +110,18 @@ def _colorbar_tile(h: int, w: int, diff_range: float, label: str, size: int) -> 
     return tile
 
 
-def compose_comparison(
+def compose_comparison(ldct: np.ndarray, mse: np.ndarray | None, wgan_gp: np.ndarray | None,
+                       ndct: np.ndarray | None, **options) -> Composition:
+    """The bundled pair's comparison (LDCT | RED-CNN-MSE | RED-CNN-WGAN-GP | NDCT): ``compose_panels``."""
+    return compose_panels(ldct, {"mse": mse, "wgan-gp": wgan_gp}, ndct, **options)
+
+
+def compose_panels(
     ldct: np.ndarray,
-    mse: np.ndarray | None,
-    wgan_gp: np.ndarray | None,
+    outputs: Mapping[str, np.ndarray | None],
     ndct: np.ndarray | None,
     *,
+    titles: Mapping[str, str] | None = None,
     window: tuple[float, float] | str = "abdomen",
     diff_mode: str = "none",
     diff_range: float = 50.0,
@@ -130,10 +135,12 @@ def compose_comparison(
     roi: EllipseRoi | None = None,
     pixel_spacing: tuple[float, float] = (1.0, 1.0),
 ) -> Composition:
-    """Compose the four windowed panels (and optionally the difference row) at native resolution.
+    """Compose the windowed panels — LDCT, each of ``outputs`` (network key → image, in panel order),
+    NDCT — and optionally the difference row, at native resolution.
 
-    All images are float32 HU [H, W] of the same shape; ``mse``/``wgan_gp``/``ndct`` may be None,
-    which draws a labelled placeholder tile (text from ``placeholders`` or a default).
+    All images are float32 HU [H, W] of the same shape; an output or ``ndct`` may be None, which
+    draws a labelled placeholder tile (text from ``placeholders`` or a default). ``titles`` names
+    the panels (key → title; the bundled pair's method labels and the key itself by default).
     ``diff_mode``: "none", "minus_ldct" (output − LDCT: what the network removed) or
     "minus_ndct" (output − NDCT: the remaining error), shown with a symmetric ±``diff_range`` HU scale.
     ``slice_number`` is the 1-based number shown to the user. ``captions`` adds a second title
@@ -148,14 +155,19 @@ def compose_comparison(
     ldct = np.asarray(ldct, dtype=np.float32)
     if ldct.ndim != 2:
         raise ValueError(f"expected a 2-D LDCT slice, got shape {ldct.shape}")
-    images: dict[str, np.ndarray | None] = {"ldct": ldct, "mse": mse, "wgan-gp": wgan_gp, "ndct": ndct}
+    if not outputs or any(key in ("ldct", "ndct") for key in outputs):
+        raise ValueError(f"outputs must name at least one network other than ldct/ndct, got {list(outputs)}")
+    images: dict[str, np.ndarray | None] = {"ldct": ldct, **outputs, "ndct": ndct}
+    titles = {key: (titles or {}).get(key) or PANEL_TITLES.get(key, key) for key in images}
+    panels = tuple(images)
     for key, image in images.items():
         if image is not None:
             images[key] = np.asarray(image, dtype=np.float32)
             if images[key].shape != ldct.shape:
-                raise ValueError(f"{PANEL_TITLES[key]} slice has shape {images[key].shape}, LDCT {ldct.shape}")
+                raise ValueError(f"{titles[key]} slice has shape {images[key].shape}, LDCT {ldct.shape}")
     captions = dict(captions or {})
-    notes = {**DEFAULT_PLACEHOLDERS, **(placeholders or {})}
+    notes = {**{key: f"{title} not loaded" if key in ("ldct", "ndct") else f"{title}: no output"
+                for key, title in titles.items()}, **(placeholders or {})}
 
     h, w = ldct.shape
     size = font_size_for(w)
@@ -163,7 +175,7 @@ def compose_comparison(
     header_h = step + 2 * max(2, size // 3)
     band_h = (CAPTION_LINES + (roi is not None)) * step + max(2, size // 3)
     rows = 2 if diff_mode != "none" else 1
-    total_w = 4 * w + 3 * GAP
+    total_w = len(panels) * w + (len(panels) - 1) * GAP
     total_h = header_h + rows * (band_h + h) + (rows - 1) * GAP
     canvas = np.empty((total_h, total_w, 3), np.uint8)
     canvas[...] = BACKGROUND
@@ -180,7 +192,7 @@ def compose_comparison(
     reference = images["ndct"]
     if with_metrics and reference is not None:
         rois = grain_rois(reference)
-        for key in ("ldct", "mse", "wgan-gp"):
+        for key in panels[:-1]:
             if images[key] is not None:
                 comp.metrics[key] = slice_metrics(images[key], reference, rois)
 
@@ -192,7 +204,7 @@ def compose_comparison(
         parts.append(f"z = {position_mm:.1f} mm")
     parts.append(format_window(width, level))
     if diff_mode != "none":
-        base = PANEL_TITLES[reference_of(diff_mode)]
+        base = titles[reference_of(diff_mode)]
         parts.append(f"difference: image \u2212 {base}, \u00b1{diff_range:g} HU")
     if header:
         parts.append(header)
@@ -201,21 +213,21 @@ def compose_comparison(
 
     # first row: windowed images
     top = header_h
-    for col, key in enumerate(PANELS):
+    for col, key in enumerate(panels):
         left = col * (w + GAP)
         metric_lines = ("", "")
         if key in comp.metrics:
             metric_lines = format_metrics(comp.metrics[key])
         elif key == "ndct" and reference is not None:
             metric_lines = ("reference for metrics", "")
-        lines = [(PANEL_TITLES[key], TITLE_COLOUR), (captions.get(key, ""), CAPTION_COLOUR),
+        lines = [(titles[key], TITLE_COLOUR), (captions.get(key, ""), CAPTION_COLOUR),
                  *((line, METRIC_COLOUR) for line in metric_lines)]
         if key in comp.roi_stats:
             stats = comp.roi_stats[key]
             lines.append((f"ROI mean {stats.mean:.1f}  SD {stats.sd:.1f} HU", ROI_COLOUR))
         canvas[top:top + band_h, left:left + w] = text_block(w, band_h, lines, size=size, background=BACKGROUND)
         y = top + band_h
-        shown = panel_image(key, images, "none", notes)
+        shown = panel_image(key, images, "none", notes, titles)
         if shown.image is None:
             canvas[y:y + h, left:left + w] = _placeholder(h, w, shown.placeholder, size)
         else:
@@ -227,22 +239,23 @@ def compose_comparison(
     # second row: difference maps and the colour bar
     if diff_mode != "none":
         top = header_h + band_h + h + GAP
-        for col, key in enumerate(PANELS[:-1]):  # the NDCT column holds the colour bar
+        for col, key in enumerate(panels[:-1]):  # the NDCT column holds the colour bar
             left = col * (w + GAP)
-            lines = [(difference_title(key, diff_mode), TITLE_COLOUR), (difference_note(key, diff_mode), CAPTION_COLOUR)]
+            lines = [(difference_title(key, diff_mode, titles), TITLE_COLOUR),
+                     (difference_note(key, diff_mode), CAPTION_COLOUR)]
             canvas[top:top + band_h, left:left + w] = text_block(w, band_h, lines, size=size, background=BACKGROUND)
             y = top + band_h
-            shown = panel_image(key, images, diff_mode, notes)
+            shown = panel_image(key, images, diff_mode, notes, titles)
             if shown.is_difference:
                 canvas[y:y + h, left:left + w] = diverging_rgb(shown.image, diff_range)
             else:  # the first row already shows an LDCT that has no NDCT to be compared with
                 canvas[y:y + h, left:left + w] = _placeholder(h, w, shown.placeholder or notes["ndct"], size)
             comp.tiles[f"diff:{key}"] = (y, left, h, w)
-        left = 3 * (w + GAP)
+        left = (len(panels) - 1) * (w + GAP)
         lines = [("Colour scale", TITLE_COLOUR), (f"\u00b1{diff_range:g} HU", CAPTION_COLOUR)]
         canvas[top:top + band_h, left:left + w] = text_block(w, band_h, lines, size=size, background=BACKGROUND)
         y = top + band_h
-        base = PANEL_TITLES[reference_of(diff_mode)]
+        base = titles[reference_of(diff_mode)]
         canvas[y:y + h, left:left + w] = _colorbar_tile(h, w, diff_range, f"image \u2212 {base}", size)
         comp.tiles["colorbar"] = (y, left, h, w)
     return comp

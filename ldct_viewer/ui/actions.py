@@ -13,12 +13,13 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QComboBox, QLabel, QSpinBox, QToolBar, QToolButton
 
 from ldct_viewer.display import DIFF_LABELS, PANEL_TITLES, reference_of
-from ldct_viewer.methods import METHOD_LABELS, METHODS
+from ldct_viewer.viewstate import NEXT_LAYOUT
 from ldct_viewer.ui.reader_study import reader_study_dialog
 from ldct_viewer.ui.settings import DEVICES, recent_entries
 from ldct_viewer.windowing import PRESETS
 
 PAGE_STEP = 10
+LAYOUT_BUTTON = {"auto": "▦ Auto", "2x2": "▦ 2 rows", "1x4": "▥ 1 row"}  # the layout a click switches to
 
 #: (key sequences, description) for the help dialog; actions are built from the same table.
 SHORTCUTS: list[tuple[str, str]] = [
@@ -34,7 +35,7 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Del", "remove the ROI and the line"),
     ("Space", "reset zoom and pan"),
     ("P", "cine play / pause"),
-    ("L", "layout 1×4 ↔ 2×2"),
+    ("L", "layout: auto (largest images) → two rows → one row"),
     ("D", "cycle difference map: none → output − LDCT → output − NDCT"),
     ("N", "noise power spectra of the slice (where over-smoothing shows)"),
     ("F", "line profile: HU along the line on the four images (where a softened edge shows)"),
@@ -86,7 +87,7 @@ def build_toolbar(window) -> None:
     bar.addWidget(window.diff_spin)
     bar.addSeparator()
     window.layout_button = QToolButton()
-    window.layout_button.setToolTip("Toggle layout 1×4 / 2×2 (L)")
+    window.layout_button.setToolTip("Layout: auto (images as large as possible) → two rows → one row (L)")
     window.layout_button.clicked.connect(window.state.toggle_layout)
     bar.addWidget(window.layout_button)
     window.play_button = QToolButton()
@@ -139,7 +140,8 @@ def build_menus(window) -> None:
     file_menu.addAction(_action(window, "Quit", window.close, QKeySequence.StandardKey.Quit))
 
     view_menu = menu.addMenu("&View")
-    window.layout_action = _action(window, "Layout 2×2", window.state.toggle_layout, "L", checkable=True)
+    window.layout_action = _action(window, "Next layout (auto, two rows, one row)", window.state.toggle_layout, "L",
+                                   checkable=True)
     view_menu.addAction(window.layout_action)
     view_menu.addAction(_action(window, "Reset zoom and pan", window.state.reset_view, "Space"))
     window.cine_action = _action(window, "Cine play", lambda: window.play_button.toggle(), "P", checkable=True)
@@ -181,14 +183,19 @@ def build_menus(window) -> None:
     _action(window, "Last slice", lambda: window.state.set_slice(window.state.n_slices - 1), "End")
 
     model_menu = menu.addMenu("&Models")
-    for key in METHODS:
-        model_menu.addAction(_action(window, f"Choose {METHOD_LABELS[key]} checkpoint…",
-                                          lambda _=False, k=key: window.choose_checkpoint(k)))
-    model_menu.addAction(_action(window, "Use bundled checkpoints", window.use_bundled_checkpoints))
-    model_menu.addSeparator()
-    for key in METHODS:
-        model_menu.addAction(_action(window, f"{METHOD_LABELS[key]} checkpoint info…",
-                                          lambda _=False, k=key: window.checkpoint_info(k)))
+    model_menu.addAction(_action(window, "Networks…", window.network_list.edit,
+                                 tip="Which networks are compared, in which order: add, remove, reorder"))
+    model_menu.addAction(_action(window, "Add network…", window.network_list.choose_and_add,
+                                 tip="Add a checkpoint (any registered architecture) as another panel"))
+    per_network = (("Remove network", window.network_list.remove), ("Move network left",
+                   lambda k: window.network_list.move(k, -1)), ("Move network right",
+                   lambda k: window.network_list.move(k, +1)), ("Choose checkpoint", window.choose_checkpoint),
+                   ("Checkpoint info", window.checkpoint_info))
+    for title, slot in per_network:
+        submenu = model_menu.addMenu(title)
+        submenu.aboutToShow.connect(lambda m=submenu, f=slot: _fill_network_menu(window, m, f))
+    model_menu.addAction(_action(window, "Use bundled checkpoints", window.use_bundled_checkpoints,
+                                 tip="Compare the bundled RED-CNN-MSE and RED-CNN-WGAN-GP again"))
     model_menu.addSeparator()
     model_menu.addAction(_action(window, "Run inference", lambda: window.start_inference(), "Ctrl+R"))
     model_menu.addAction(_action(window, "Cancel inference", window.cancel_inference, "Esc"))
@@ -210,6 +217,13 @@ def build_menus(window) -> None:
     help_menu.addAction(_action(window, "About ldct-viewer…", window.show_about))
 
 
+def _fill_network_menu(window, menu, slot) -> None:
+    """A submenu with one entry per compared network (rebuilt each time it opens: the list changes)."""
+    menu.clear()
+    for key, slot_ in window.inference.slots.items():
+        menu.addAction(slot_.label).triggered.connect(lambda _=False, k=key: slot(k))
+
+
 def sync_controls(window) -> None:
     """Make the toolbar and menus show the state (without feeding back into it)."""
     w = window.state.window
@@ -226,7 +240,7 @@ def sync_controls(window) -> None:
     window.diff_combo.blockSignals(False)
     window.diff_actions[window.state.diff_mode].setChecked(True)
     window.layout_action.setChecked(window.state.layout == "2x2")
-    window.layout_button.setText("▦ 2×2" if window.state.layout == "1x4" else "▥ 1×4")
+    window.layout_button.setText(LAYOUT_BUTTON[NEXT_LAYOUT[window.state.layout]])
     for kind, action in window.sync_actions.items():
         action.setChecked(window.state.sync[kind])
     diff = window.state.diff_mode != "none"

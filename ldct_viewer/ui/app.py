@@ -29,10 +29,11 @@ def get_app() -> QApplication:
 
 def run_viewer(ldct: Sequence[str] | None = None, ndct: Sequence[str] | None = None, *,
                mse: str | None = None, wgan_gp: str | None = None, device: str = "auto",
-               screenshot: str | None = None, settings=None) -> int:
+               screenshot: str | None = None, settings=None, networks: list | None = None) -> int:
     """Open the viewer on ``ldct``/``ndct`` paths, or on the demo case when no LDCT is given.
 
-    ``screenshot``: save the window to this PNG once both models have shown the slice on screen
+    ``networks`` (``ldct_viewer.networks.Network``, from ``--model``) replace the compared networks.
+    ``screenshot``: save the window to this PNG once every network has shown the slice on screen
     (or failed), then quit — used to make ``resources/screenshot.png`` under Xvfb.
     """
     app = get_app()
@@ -41,7 +42,7 @@ def run_viewer(ldct: Sequence[str] | None = None, ndct: Sequence[str] | None = N
     checkpoints = None
     if mse is not None or wgan_gp is not None:
         checkpoints = {"mse": mse, "wgan-gp": wgan_gp}
-    window = MainWindow(settings=settings, device=device, checkpoints=checkpoints)
+    window = MainWindow(settings=settings, device=device, checkpoints=checkpoints, networks=networks)
     if screenshot:  # a fixed, screen-filling size so README screenshots are comparable
         area = app.primaryScreen().availableGeometry()
         window.setGeometry(area.x(), area.y(), min(area.width(), 1920), min(area.height(), 1080))

@@ -1,9 +1,11 @@
-"""Background denoising for the viewer: both models on one pool thread, the slice on screen first.
+"""Background denoising for the viewer: every compared network on one pool thread, the slice on screen first.
 
 The controller owns the engines and knows which slices are finished; the pixels live only in each
 engine's result cache (``Engine.cached``). The GUI asks it for results and listens to its signals. Loading a checkpoint and every ``Engine.run`` step happen on the worker thread;
-the two models' generators are interleaved so the on-screen slice appears for both before either
-moves on. A failure of one model (bad checkpoint, out of memory) is reported for that model only.
+the networks' generators are interleaved round-robin, so the on-screen slice appears for all of them
+before any moves on (focus first across every network). A failure of one network (bad checkpoint,
+unknown architecture, out of memory) is reported for that network only. The networks are an ordered
+list (``ldct_viewer.networks``); ``set_networks`` keeps the engines and results of those that stay.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from typing import Any, Callable, Iterator
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from ldct_viewer.methods import BUNDLED_FILES, METHOD_LABELS, METHODS
+from ldct_viewer.methods import BUNDLED_FILES, METHOD_LABELS
+from ldct_viewer.networks import Network, bundled_pair
 from ldct_viewer.ui.workers import GeneratorWorker, guarded
 
 
@@ -33,10 +36,15 @@ class ModelSlot:
     checkpoint: Any = None
     finished: set[int] = field(default_factory=set)  # LDCT slice indices whose output the engine's cache holds
     problem: str | None = None  # why there is no output (shown as the panel placeholder)
+    name: str | None = None  # the label readers see (the bundled pair's method label by default)
 
     @property
     def label(self) -> str:
-        return METHOD_LABELS[self.key]
+        return self.name or METHOD_LABELS.get(self.key, self.key)
+
+    @property
+    def network(self) -> Network:
+        return Network(self.key, self.label, self.spec)
 
 
 def checkpoint_path(key: str, spec: str | None) -> Path:
@@ -89,8 +97,9 @@ def _inference_job(slots: dict[str, tuple[str | None, Any]], device: str, get_sl
             yield ("slice", key, int(index), time.perf_counter() - t0, engines[key].stats.slices_computed - before)
 
 
+
 class InferenceController(QObject):
-    """Runs the MSE and WGAN-GP engines over the open case in the background."""
+    """Runs every compared network's engine over the open case in the background."""
 
     sliceReady = Signal(str, int)  # model key, LDCT slice index
     engineReady = Signal(str)  # model key: engine (and checkpoint metadata) available
@@ -101,7 +110,7 @@ class InferenceController(QObject):
     def __init__(self, device: str = "auto", parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.device = device
-        self.slots = {key: ModelSlot(key) for key in METHODS}
+        self.slots = {n.key: ModelSlot(n.key, n.spec, name=n.label) for n in bundled_pair()}
         self._worker: GeneratorWorker | None = None
         self._old_workers: list[GeneratorWorker] = []
         self._get_slice: Callable[[int], np.ndarray] | None = None
@@ -111,6 +120,28 @@ class InferenceController(QObject):
         self._generation = 0  # results from a superseded run are dropped
 
     # ------------------------------------------------------------------ configuration
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The networks' keys in panel order."""
+        return tuple(self.slots)
+
+    @property
+    def networks(self) -> list[Network]:
+        return [slot.network for slot in self.slots.values()]
+
+    def set_networks(self, networks: list[Network]) -> None:
+        """Compare ``networks`` (in this order): a network whose key and checkpoint stay keeps its engine
+        and results; the others start afresh. The caller restarts inference."""
+        old = self.slots
+        self.cancel()
+        self.slots = {}
+        for n in networks:
+            slot = old.get(n.key)
+            if slot is None or slot.spec != n.spec:
+                slot = ModelSlot(n.key, n.spec)
+            slot.name = n.label
+            self.slots[n.key] = slot
+
     def set_checkpoint(self, key: str, spec: str | None) -> None:
         """Use checkpoint ``spec`` (path; None = bundled) for model ``key``; drops its results."""
         slot = self.slots[key]
@@ -145,7 +176,9 @@ class InferenceController(QObject):
     # ------------------------------------------------------------------ queries
     def result(self, key: str, index: int) -> np.ndarray | None:
         """Model ``key``'s output for LDCT slice ``index`` from its engine's cache, None until finished."""
-        slot = self.slots[key]
+        slot = self.slots.get(key)
+        if slot is None:  # a network removed meanwhile
+            return None
         if slot.engine is None or self._get_slice is None or int(index) not in slot.finished:
             return None
         return slot.engine.cached(self._get_slice(int(index)))
@@ -239,7 +272,9 @@ class InferenceController(QObject):
         if generation != self._generation:
             return
         kind, key = item[0], item[1]
-        slot = self.slots[key]
+        slot = self.slots.get(key)
+        if slot is None:
+            return
         if kind == "engine":
             slot.engine, slot.checkpoint = item[2], item[3]
             slot.engine.set_focus(self._focus)
@@ -254,7 +289,7 @@ class InferenceController(QObject):
         elif kind == "error":
             err = item[2]
             slot.problem = f"{slot.label} failed: {_one_line(err)}"
-            self.modelFailed.emit(key, _describe_error(key, slot.spec, err))
+            self.modelFailed.emit(key, _describe_error(key, slot.spec, err, slot.label))
             self._emit_progress()
 
     def _on_error(self, generation: int, err: BaseException) -> None:
@@ -286,11 +321,12 @@ def _one_line(err: BaseException) -> str:
     return text[0] if text else type(err).__name__
 
 
-def _describe_error(key: str, spec: str | None, err: BaseException) -> str:
+def _describe_error(key: str, spec: str | None, err: BaseException, label: str | None = None) -> str:
     from ldct_viewer.errors import LdctError
 
+    label = label or METHOD_LABELS.get(key, key)
     if isinstance(err, LdctError):
         return _one_line(err)
     if isinstance(err, MemoryError) or "out of memory" in str(err).lower():
-        return f"{METHOD_LABELS[key]}: out of memory while denoising ({_one_line(err)}); try --device cpu"
-    return f"{METHOD_LABELS[key]} ({checkpoint_path(key, spec).name}): {type(err).__name__}: {_one_line(err)}"
+        return f"{label}: out of memory while denoising ({_one_line(err)}); try --device cpu"
+    return f"{label} ({checkpoint_path(key, spec).name}): {type(err).__name__}: {_one_line(err)}"

@@ -1,7 +1,8 @@
-"""The comparison viewer's main window: LDCT | RED-CNN-MSE | RED-CNN-WGAN-GP | NDCT, synchronized.
+"""The comparison viewer's main window: LDCT | each compared network | NDCT, synchronized.
 
 The window is glue: user input goes into the shared ``ViewState``; ``ViewState`` events repaint the
-panels; the ``InferenceController`` fills the two model panels from a pool thread. Everything that
+panels; the ``InferenceController`` fills the network panels from a pool thread; ``NetworkList``
+changes which networks are compared. Everything that
 can go wrong with a user's files or checkpoints ends in an error dialog, never a crash.
 """
 
@@ -25,13 +26,11 @@ from PySide6.QtWidgets import (
 
 from ldct_viewer.display import (
     DIFF_LABELS,
-    PANELS,
     missing_texts,
     panel_image,
     panel_titles,
     slice_caption,
 )
-from ldct_viewer.methods import METHOD_LABELS, METHODS
 from ldct_viewer.ui.actions import SHORTCUTS, build_menus, build_toolbar, fill_recent_menu, sync_controls
 from ldct_viewer.ui.cine import Cine
 from ldct_viewer.ui.colorbar import ColorBar
@@ -40,6 +39,7 @@ from ldct_viewer.ui.inference_status import InferenceStatus
 from ldct_viewer.ui.messages import error_text, show_error
 from ldct_viewer.ui.metrics_controller import MetricsController
 from ldct_viewer.ui.metrics_table import MetricsTable
+from ldct_viewer.ui.network_list import NetworkList
 from ldct_viewer.ui.panel_grid import PanelGrid
 from ldct_viewer.ui.settings import (
     default_settings,
@@ -54,12 +54,12 @@ from ldct_viewer.windowing import PRESETS
 
 
 class MainWindow(QMainWindow):
-    """Four synchronized panels, toolbar, slice slider, metrics table and inference status."""
+    """Synchronized panels (LDCT, the networks, NDCT), toolbar, slice slider, metrics table, inference status."""
 
     caseChanged = Signal()
 
     def __init__(self, *, settings: QSettings | None = None, device: str = "auto",
-                 checkpoints: dict[str, str | None] | None = None) -> None:
+                 checkpoints: dict[str, str | None] | None = None, networks: list | None = None) -> None:
         super().__init__()
         self.setWindowTitle("ldct-viewer")
         self.setAcceptDrops(True)
@@ -69,6 +69,7 @@ class MainWindow(QMainWindow):
         self.case = None
         self.ndct_only = None  # an NDCT series opened without an LDCT (for "Simulate low dose")
         self.inference = InferenceController(device, self)
+        self.network_list = NetworkList(self)
         self.errors: list[str] = []  # every message shown in an error dialog (for logs and tests)
         self.metrics = MetricsController(self.source_slice, self)
         self.nps_dialog = None  # ldct_viewer.ui.nps_dialog.NpsDialog, made when first opened
@@ -88,7 +89,7 @@ class MainWindow(QMainWindow):
         build_menus(self)
         self.cine = Cine(self.state, self.play_button, self.cine_action, self)
         self._connect()
-        restore_window(self, checkpoints, device)
+        restore_window(self, checkpoints, device, networks)
         self.device_actions[self.inference.device].setChecked(True)
         fill_recent_menu(self)
         self._update_titles()
@@ -318,27 +319,18 @@ class MainWindow(QMainWindow):
 
     # ================================================================== checkpoints and inference
     def set_checkpoint(self, key: str, spec: str | None, *, start: bool = True) -> None:
-        self.inference.set_checkpoint(key, spec)
-        self.metrics.forget(key)
-        self.settings.setValue(f"checkpoint/{key}", spec or "")
-        self._update_titles()
-        self._refresh_panels((key,))
-        if start and self.case is not None:
-            self.start_inference()
+        self.network_list.set_checkpoint(key, spec, start=start)
 
     def choose_checkpoint(self, key: str) -> None:
         start = str(self.settings.value("last_dir/checkpoint", "") or "")
-        path, _ = QFileDialog.getOpenFileName(self, f"Choose {METHOD_LABELS[key]} checkpoint", start,
+        path, _ = QFileDialog.getOpenFileName(self, f"Choose {self.inference.slots[key].label} checkpoint", start,
                                               "Checkpoints (*.pt *.pth);;All files (*)")
         if path:
             self.settings.setValue("last_dir/checkpoint", str(Path(path).parent))
             self.set_checkpoint(key, path)
 
     def use_bundled_checkpoints(self) -> None:
-        for key in METHODS:
-            self.set_checkpoint(key, None, start=False)
-        if self.case is not None:
-            self.start_inference()
+        self.network_list.use_bundled()
 
     def set_device(self, device: str) -> None:
         """Run the networks on ``device`` ("auto", "cpu", "cuda"); an absent device is an error dialog."""
@@ -362,14 +354,14 @@ class MainWindow(QMainWindow):
             return
         case = self.case
         self.inference.start(case.ldct_slice, case.n_slices, self.state.slice_of("ldct"))
-        self._refresh_panels(METHODS)
+        self._refresh_panels(self.inference.keys)
         self.inference_status.update_device()
 
     def cancel_inference(self) -> None:
         if self.inference.is_running:
             self.inference.cancel()
             self.statusBar().showMessage("Inference cancelled — Models → Run inference (Ctrl+R) resumes", 8000)
-            self._refresh_panels(METHODS)
+            self._refresh_panels(self.inference.keys)
 
     def checkpoint_info(self, key: str) -> None:
         from ldct_viewer.ui.dialogs import CheckpointInfoDialog
@@ -382,30 +374,27 @@ class MainWindow(QMainWindow):
 
                 checkpoint = load_checkpoint(str(checkpoint_path(key, slot.spec)))
             except Exception as err:  # noqa: BLE001
-                self.report_error(f"{METHOD_LABELS[key]} checkpoint", error_text(err))
+                self.report_error(f"{slot.label} checkpoint", error_text(err))
                 return
-        CheckpointInfoDialog(self, METHOD_LABELS[key], checkpoint).exec()
+        CheckpointInfoDialog(self, slot.label, checkpoint).exec()
 
     def _on_result(self, key: str, index: int) -> None:
-        if self.state.slice_of(key) == index:
+        if key in self.panels and self.state.slice_of(key) == index:
             self._refresh_panels((key,))
             self._schedule_metrics()
             self._show_readout()
 
     def _on_model_failed(self, key: str, message: str) -> None:
-        if key:
-            self._refresh_panels((key,))
-        else:
-            self._refresh_panels(METHODS)
+        self._refresh_panels((key,) if key in self.panels else self.inference.keys)
         self.report_error("Inference error", message)
 
     def _on_running(self, running: bool) -> None:
         if not running:
-            self._refresh_panels(METHODS)  # "computing…" becomes "not computed" after a cancel
+            self._refresh_panels(self.inference.keys)  # "computing…" becomes "not computed" after a cancel
 
     # ================================================================== display
     def _refresh_all(self) -> None:
-        self._refresh_panels(PANELS)
+        self._refresh_panels(self.state.panels)
         self._update_slice_label()
         sync_controls(self)
 
@@ -417,7 +406,7 @@ class MainWindow(QMainWindow):
         return None
 
     def source_slice(self, key: str, i: int) -> np.ndarray | None:
-        """The HU image of ``key`` ("ldct", "mse", "wgan-gp", "ndct") at LDCT slice ``i``, None if absent."""
+        """The HU image of ``key`` ("ldct", a network's key, "ndct") at LDCT slice ``i``, None if absent."""
         if key == "ndct":
             return self._ndct_slice(i)
         if self.case is None:
@@ -427,15 +416,16 @@ class MainWindow(QMainWindow):
         return self.inference.result(key, i)
 
     def _refresh_panels(self, keys: Sequence[str]) -> None:
-        outputs = {key: self.inference.placeholder(key) for key in METHODS}
+        outputs = {key: self.inference.placeholder(key) for key in self.inference.keys}
+        titles = self.panel_grid.titles
         sources: dict[int, tuple] = {}  # the panels show one slice unless slice sync is off
         for key in keys:
             i = self.state.slice_of(key)
             if i not in sources:
-                sources[i] = ({k: self.source_slice(k, i) for k in PANELS},
+                sources[i] = ({k: self.source_slice(k, i) for k in self.state.panels},
                               missing_texts(self.case, self.ndct_only, i, outputs, self._busy_message))
             images, missing = sources[i]
-            self.panel_grid.show(key, panel_image(key, images, self.state.diff_mode, missing))
+            self.panel_grid.show(key, panel_image(key, images, self.state.diff_mode, missing, titles))
         self.panel_grid.update_subtitles(keys)
         self.panel_grid.show_roi(keys)
         if self.profile_dialog is not None:
@@ -469,8 +459,8 @@ class MainWindow(QMainWindow):
         return (dy, dx)
 
     def _update_titles(self) -> None:
-        names = {key: checkpoint_path(key, self.inference.slots[key].spec).name for key in METHODS}
-        for key, title in panel_titles(self.case, self.ndct_only, names).items():
+        names = {key: checkpoint_path(key, slot.spec).name for key, slot in self.inference.slots.items()}
+        for key, title in panel_titles(self.case, self.ndct_only, names, self.panel_grid.titles).items():
             self.panels[key].set_title(title)
 
     def _update_slice_label(self) -> None:
@@ -493,7 +483,7 @@ class MainWindow(QMainWindow):
         self._show_readout()
 
     def _on_diff(self, mode: str, range: float) -> None:  # noqa: A002
-        self._refresh_panels(PANELS)
+        self._refresh_panels(self.state.panels)
         sync_controls(self)
         self._show_readout()
 
@@ -568,7 +558,8 @@ class MainWindow(QMainWindow):
         diff = self.state.diff_mode if with_diff else "none"
         if with_diff and diff == "none":
             diff = "minus_ndct" if self.case.ndct is not None else "minus_ldct"
-        engines = {key: self.inference.slots[key].engine for key in METHODS}  # their caches hold what is on screen
+        engines = {key: slot.engine for key, slot in self.inference.slots.items()}  # caches hold what is on screen
+        labels = {key: slot.label for key, slot in self.inference.slots.items()}
         case, window, diff_range = self.case, (w.width, w.level), self.state.diff_range
         roi = self.state.roi if with_roi else None
         count = len(slices)
@@ -579,7 +570,8 @@ class MainWindow(QMainWindow):
 
         return self._run_busy(
             f"Exporting {count} comparison PNG(s)…",
-            lambda: export_comparisons(case, engines, out_dir, list(slices), window, diff, diff_range, roi=roi),
+            lambda: export_comparisons(case, engines, out_dir, list(slices), window, diff, diff_range, roi=roi,
+                                       labels=labels),
             done)
 
     def show_shortcuts(self) -> None:

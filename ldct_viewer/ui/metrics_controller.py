@@ -1,6 +1,6 @@
 """The figures against NDCT for the slice on screen, computed in the background and kept.
 
-RMSE/PSNR/SSIM and grain of the LDCT and of each method's output (``analysis.comparison``) take
+RMSE/PSNR/SSIM and grain of the LDCT and of each network's output (``analysis.comparison``) take
 ~55 ms a 512² slice (SSIM), so they run on the pool thread, one job at a time: a request made while
 one runs is remembered and run next. Figures are kept per (image, slice) until the case, its NDCT
 or a checkpoint changes; NDCT's flat ROIs are kept per slice and shared with the NPS window.
@@ -17,7 +17,7 @@ from ldct_viewer.methods import METHODS
 from ldct_viewer.ui.messages import error_text
 from ldct_viewer.ui.workers import GeneratorWorker, guarded
 
-MEASURED: tuple[str, ...] = ("ldct", *METHODS)  # the images measured against the NDCT
+MEASURED: tuple[str, ...] = ("ldct", *METHODS)  # the images measured against the NDCT (the bundled pair's)
 
 
 class MetricsController(QObject):
@@ -30,11 +30,17 @@ class MetricsController(QObject):
     def __init__(self, source_slice: Callable[[str, int], np.ndarray | None], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._source_slice = source_slice
+        self.measured: tuple[str, ...] = MEASURED  # the LDCT and every compared network (``set_measured``)
         self._values: dict[tuple[str, int], dict[str, float]] = {}
         self._grain_rois: dict[int, list[tuple[int, int, int]]] = {}
         self._worker: GeneratorWorker | None = None
         self._next: tuple | None = None  # the request that came while a job ran
         self._generation = 0  # figures of a forgotten case are dropped when they arrive
+
+    def set_measured(self, keys: tuple[str, ...]) -> None:
+        """Measure these images from now on (the compared networks changed); gone ones' figures are dropped."""
+        self.measured = tuple(keys)
+        self._values = {k: v for k, v in self._values.items() if k[0] in self.measured}
 
     def values(self, key: str, index: int) -> dict[str, float] | None:
         """RMSE/PSNR/SSIM and grain of ``key`` vs NDCT at slice ``index`` if computed; grain is NaN
@@ -72,7 +78,7 @@ class MetricsController(QObject):
         if ndct is None:
             return
         todo = {}
-        for key in MEASURED:
+        for key in self.measured:
             image = self._source_slice(key, index)
             if image is not None and (key, index) not in self._values:
                 todo[key] = image

@@ -1,4 +1,5 @@
-"""The table under the panels: each image's figures against NDCT for the slice on screen."""
+"""The table under the panels: each image's figures against NDCT for the slice on screen (one row for
+the LDCT and one per compared network)."""
 
 from __future__ import annotations
 
@@ -37,28 +38,39 @@ def metric_text(name: str, values: dict[str, float] | None, pending: bool) -> st
 
 
 class MetricsTable(QTableWidget):
-    """One row per measured image (``MEASURED``), one column per figure; ``caption`` labels it."""
+    """One row per measured image (``rows``), one column per figure; ``caption`` labels it."""
 
     def __init__(self) -> None:
         super().__init__(len(MEASURED), len(METRIC_COLUMNS))
+        self.rows: tuple[str, ...] = MEASURED
         for col, (_, label, tip) in enumerate(METRIC_COLUMNS):
             header = QTableWidgetItem(label)
             header.setToolTip(tip)
             self.setHorizontalHeaderItem(col, header)
-        self.setVerticalHeaderLabels([PANEL_TITLES[key] for key in MEASURED])
+        self.set_rows(MEASURED, PANEL_TITLES)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)
-        self.setFixedHeight(ROW_HEIGHT * len(MEASURED) + self.horizontalHeader().sizeHint().height() + 4)
+        self._fit_height()
         self.caption = QLabel("Metrics vs NDCT for the current slice")
         self.caption.setObjectName("hint")
+
+    def set_rows(self, keys, titles) -> None:
+        """One row per image in ``keys``, headed by its title."""
+        self.rows = tuple(keys)
+        self.setRowCount(len(self.rows))
+        self.setVerticalHeaderLabels([titles.get(key, key) for key in self.rows])
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        self.setFixedHeight(ROW_HEIGHT * len(self.rows) + self.horizontalHeader().sizeHint().height() + 4)
 
     def show_slice(self, index: int, has_ndct: bool, values: Callable[[str], dict[str, float] | None],
                    pending: Callable[[str], bool]) -> None:
         """Fill the rows for slice ``index``: ``values(key)`` as computed, ``pending(key)`` whether to expect them."""
-        for row, key in enumerate(MEASURED):
+        for row, key in enumerate(self.rows):
             figures = values(key)
             for col, (name, _, _) in enumerate(METRIC_COLUMNS):
                 item = QTableWidgetItem(metric_text(name, figures, has_ndct and pending(key)))

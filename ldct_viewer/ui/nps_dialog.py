@@ -1,4 +1,4 @@
-"""Noise power spectra of the four panels on the slice shown: where over-smoothing shows.
+"""Noise power spectra of every panel on the slice shown: where over-smoothing shows.
 
 An over-smoothing denoiser cuts the high-frequency end of the NPS below NDCT's curve; one that
 leaves noise in stays above it. The curves are measured in NDCT's flat 32 px regions of the slice
@@ -15,7 +15,6 @@ import pyqtgraph as pg
 from ldct_viewer.analysis.comparison import slice_spectra
 from ldct_viewer.analysis.nps import DEFAULT_BAND
 from ldct_viewer.ui.plot_window import FollowingPlotDialog
-from ldct_viewer.ui.theme import PANEL_CURVES as CURVES
 
 
 class NpsDialog(FollowingPlotDialog):
@@ -33,8 +32,9 @@ class NpsDialog(FollowingPlotDialog):
     def refresh(self) -> None:
         """Measure and draw the spectra of the viewer's current slice."""
         viewer = self.viewer
+        self.sync_curves()
         i = viewer.state.slice_of("ldct")
-        images = {key: viewer.source_slice(key, i) for key, _, _ in CURVES}
+        images = {key: viewer.source_slice(key, i) for key, _, _ in self.curve_specs}
         ndct = images["ndct"]
         case = viewer.case
         self.spectra = {}
@@ -58,7 +58,7 @@ class NpsDialog(FollowingPlotDialog):
             self.info.setText(f"Slice {i + 1}: NDCT has no flat 32 px region (not air) to measure the NPS in.")
         else:
             rois = next(iter(self.spectra.values())).rois
-            missing = [label for key, label, _ in CURVES if key not in self.spectra]
+            missing = [label for key, label, _ in self.curve_specs if key not in self.spectra]
             self.info.setText(
                 f"Slice {i + 1}: radial NPS over NDCT's {rois} flat 32 px regions. Shaded: the band the Grain "
                 "column averages (0.25–0.5 cycles/pixel); below NDCT's curve there = smoother than NDCT."

@@ -1,4 +1,7 @@
-"""The four comparison panels in a 1×4 or 2×2 grid, kept in step with the ``ViewState``.
+"""The comparison panels (LDCT, one per network, NDCT) in a grid, kept in step with the ``ViewState``.
+
+The grid's rows × columns follow the layout (one row, two rows, or ``auto``: the images as large as
+the space allows, ``ldct_viewer.panel_layout``), recomputed when the panels or their space change.
 
 The grid draws what it is handed (``display.PanelImage``) and turns mouse input on the panels into
 ``ViewState`` changes: window/level drags (coalesced), slice steps, zoom and pan, crosshair, ROI and
@@ -8,7 +11,7 @@ read-out are measured on each panel's HU image (``source_slice``), also while it
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -17,7 +20,8 @@ from PySide6.QtWidgets import QGridLayout, QWidget
 
 from ldct_viewer.analysis.profile import Line
 from ldct_viewer.analysis.roi import EllipseRoi, RoiStats, roi_stats
-from ldct_viewer.display import PANEL_TITLES, PANELS, PanelImage, difference_note, difference_title
+from ldct_viewer.display import PANEL_TITLES, PanelImage, difference_note, difference_title
+from ldct_viewer.panel_layout import grid_shape, positions
 from ldct_viewer.ui.panel import ImagePanel
 from ldct_viewer.viewstate import ViewState
 from ldct_viewer.windowing import DIVERGING_LUT
@@ -26,34 +30,28 @@ DRAG_INTERVAL_MS = 15  # W/L drags are applied at most ~60 times a second
 
 
 class PanelGrid(QWidget):
-    """``panels`` by key (``display.PANELS``) in ``grid``; zoom and pan linked to the LDCT panel."""
+    """``panels`` by key in panel order (``titles``) in ``grid``; zoom and pan linked to the LDCT panel."""
 
     lineDrawn = Signal()  # the user finished drawing a profile line
 
     def __init__(self, state: ViewState, source_slice: Callable[[str, int], np.ndarray | None],
-                 pixel_spacing: Callable[[], tuple[float, float]]) -> None:
+                 pixel_spacing: Callable[[], tuple[float, float]], titles: Mapping[str, str] = PANEL_TITLES) -> None:
         super().__init__()
         self.state = state
         self._source_slice = source_slice
         self._pixel_spacing = pixel_spacing
-        self.panels = {key: ImagePanel(key, PANEL_TITLES[key]) for key in PANELS}
+        self.titles = dict(titles)
+        self.panels: dict[str, ImagePanel] = {}
         self.grid = QGridLayout(self)
         self.grid.setContentsMargins(0, 0, 0, 0)
         self.grid.setSpacing(4)
-        self._link_views(True)
+        self._shape: tuple[int, int] | None = None
         self._pending_drag: list[Any] = [0.0, 0.0, None]
         self._drag_timer = QTimer(self, singleShot=True, interval=DRAG_INTERVAL_MS)
         self._drag_timer.timeout.connect(self._apply_drag)
-        for key, panel in self.panels.items():
-            panel.view.windowDragged.connect(lambda dx, dy, k=key: self._queue_drag(dx, dy, k))
-            panel.view.sliceStepped.connect(lambda step, k=key: state.step_slice(step, k))
-            panel.view.sigRangeChangedManually.connect(lambda *_, k=key: self._record_view(k))
-            panel.view.sigResized.connect(lambda *_, k=key: self._panel_resized(k))
-            panel.hovered.connect(lambda pos, k=key: state.set_crosshair(pos, k if pos else None))
-            panel.view.roiDragged.connect(self._on_roi_drag)
-            panel.roiEdited.connect(state.set_roi)
-            panel.view.lineDragged.connect(self._on_line_drag)
-            panel.lineEdited.connect(state.set_line)
+        for key, title in self.titles.items():
+            self._add_panel(key, title)
+        self._link_views(True)
         state.subscribe("window", self._on_window)
         state.subscribe("view", lambda panels, range: self.fit(panels) if range is None else None)
         state.subscribe("layout", lambda layout: self.apply_layout())
@@ -63,6 +61,46 @@ class PanelGrid(QWidget):
         state.subscribe("roi", lambda roi: self.show_roi())
         self.apply_layout()
 
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(self.panels)
+
+    def _add_panel(self, key: str, title: str) -> ImagePanel:
+        state = self.state
+        panel = ImagePanel(key, title)
+        panel.view.windowDragged.connect(lambda dx, dy, k=key: self._queue_drag(dx, dy, k))
+        panel.view.sliceStepped.connect(lambda step, k=key: state.step_slice(step, k))
+        panel.view.sigRangeChangedManually.connect(lambda *_, k=key: self._record_view(k))
+        panel.view.sigResized.connect(lambda *_, k=key: self._panel_resized(k))
+        panel.hovered.connect(lambda pos, k=key: state.set_crosshair(pos, k if pos else None))
+        panel.view.roiDragged.connect(self._on_roi_drag)
+        panel.roiEdited.connect(state.set_roi)
+        panel.view.lineDragged.connect(self._on_line_drag)
+        panel.lineEdited.connect(state.set_line)
+        self.panels[key] = panel
+        return panel
+
+    def set_panels(self, titles: Mapping[str, str]) -> None:
+        """Show the panels ``titles`` names, in its order: existing panels are kept (with their images),
+        new ones made, gone ones deleted; then the grid is laid out again."""
+        titles = dict(titles)
+        for key in [k for k in self.panels if k not in titles]:
+            panel = self.panels.pop(key)
+            self.grid.removeWidget(panel)
+            panel.hide()
+            panel.setParent(None)
+            panel.deleteLater()
+        ordered = {}
+        for key, title in titles.items():
+            panel = self.panels.get(key) or self._add_panel(key, title)
+            panel.set_title(title)
+            ordered[key] = panel
+        self.panels.clear()
+        self.panels.update(ordered)  # the same dict object: the window's ``panels`` alias follows
+        self.titles = titles
+        self._link_views(self.state.sync["view"])
+        self._shape = None
+        self.apply_layout()
     # ------------------------------------------------------------------ drawing
     def show(self, key: str, shown: PanelImage) -> None:
         """Put ``shown`` on panel ``key``: an image at its window, a map at ±diff range, or the text."""
@@ -76,14 +114,14 @@ class PanelGrid(QWidget):
         else:
             panel.set_image(shown.image, self.state.window_of(key).levels)
 
-    def update_subtitles(self, keys: Sequence[str] = PANELS) -> None:
+    def update_subtitles(self, keys: Sequence[str] | None = None) -> None:
         """Under each title: the window (and slice when unsynced), or what a difference map subtracts."""
         mode = self.state.diff_mode
-        for key in keys:
+        for key in self.keys if keys is None else keys:
             panel = self.panels[key]
             if getattr(panel, "is_diff", False):
                 note = difference_note(key, mode)
-                text = difference_title(key, mode) + (f" ({note})" if note else "")
+                text = difference_title(key, mode, self.titles) + (f" ({note})" if note else "")
                 panel.subtitle.setText(f"{text}  ·  ±{self.state.diff_range:g} HU")
             else:
                 w = self.state.window_of(key)
@@ -92,10 +130,10 @@ class PanelGrid(QWidget):
                     text += f"  ·  slice {self.state.slice_of(key) + 1}"
                 panel.subtitle.setText(text)
 
-    def show_roi(self, keys: Sequence[str] = PANELS) -> None:
+    def show_roi(self, keys: Sequence[str] | None = None) -> None:
         """Draw the ROI on ``keys``' panels, labelled with the statistics of each one's HU image."""
         roi = self.state.roi
-        for key in keys:
+        for key in self.keys if keys is None else keys:
             if roi is None:
                 self.panels[key].set_roi(None)
                 continue
@@ -112,7 +150,7 @@ class PanelGrid(QWidget):
     def hu_values(self, row: int, col: int) -> dict[str, float | None]:
         """HU of each panel's image at pixel (row, col) of its current slice (None where there is none)."""
         values: dict[str, float | None] = {}
-        for key in PANELS:
+        for key in self.keys:
             image = self._source_slice(key, self.state.slice_of(key))
             inside = image is not None and 0 <= row < image.shape[0] and 0 <= col < image.shape[1]
             values[key] = float(image[row, col]) if inside else None
@@ -126,8 +164,8 @@ class PanelGrid(QWidget):
         row, col = int(pos[0]), int(pos[1])
         values = self.hu_values(row, col)
         shown = self.state.crosshair_panels()
-        parts = [f"{PANEL_TITLES[key]} {values[key]:.0f}" if values[key] is not None else f"{PANEL_TITLES[key]} —"
-                 for key in PANELS if key in shown]
+        parts = [f"{self.titles[key]} {values[key]:.0f}" if values[key] is not None else f"{self.titles[key]} —"
+                 for key in self.keys if key in shown]
         return f"({col}, {row})  " + "   ".join(parts) + "  HU"
 
     def show_crosshair(self) -> None:
@@ -135,28 +173,44 @@ class PanelGrid(QWidget):
         for key, panel in self.panels.items():
             panel.set_crosshair(self.state.crosshair if key in shown else None)
 
+    def grid_shape(self) -> tuple[int, int]:
+        """Rows × columns for the layout, the number of panels and the space there is now."""
+        image = next((p.image_shape() for p in self.panels.values() if p.image_shape() is not None), None)
+        aspect = image[1] / image[0] if image else 1.0
+        width, height = max(self.width(), 1), max(self.height(), 1)
+        return grid_shape(self.state.layout, len(self.panels), width, height, aspect)
+
     def apply_layout(self) -> None:
+        """Place the panels row-major in the grid the layout asks for (only when it changed)."""
+        rows, cols = shape = self.grid_shape()
+        if shape == self._shape and all(self.grid.indexOf(p) >= 0 for p in self.panels.values()):
+            return
+        self._shape = shape
         for panel in self.panels.values():
             self.grid.removeWidget(panel)
-        wide = self.state.layout == "1x4"
-        positions = [(0, c) for c in range(4)] if wide else [(0, 0), (0, 1), (1, 0), (1, 1)]
-        for key, (row, col) in zip(PANELS, positions):
-            self.grid.addWidget(self.panels[key], row, col)
-        for r in range(2):
-            self.grid.setRowStretch(r, 1 if (r == 0 or not wide) else 0)
-        for c in range(4):
-            self.grid.setColumnStretch(c, 1 if (c < 2 or wide) else 0)
+        for panel, (row, col) in zip(self.panels.values(), positions(len(self.panels), cols)):
+            self.grid.addWidget(panel, row, col)
+        for r in range(max(rows, self.grid.rowCount())):
+            self.grid.setRowStretch(r, 1 if r < rows else 0)
+        for c in range(max(cols, self.grid.columnCount())):
+            self.grid.setColumnStretch(c, 1 if c < cols else 0)
 
-    def fit(self, keys: Sequence[str] = PANELS) -> None:
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if self.state.layout == "auto" or self.state.layout == "2x2":
+            QTimer.singleShot(0, self, self.apply_layout)  # the best grid depends on the space
+
+    def fit(self, keys: Sequence[str] | None = None) -> None:
         """Fit the images to their panels (all the same size: a paired case shares one grid)."""
         shape = next((p.image_shape() for p in self.panels.values() if p.image_shape() is not None), None)
-        for key in keys:
-            self.panels[key].fit(shape)
+        for key in self.keys if keys is None else keys:
+            if key in self.panels:
+                self.panels[key].fit(shape)
 
     # ------------------------------------------------------------------ state and mouse events
     def _link_views(self, linked: bool) -> None:
         lead = self.panels["ldct"].view
-        for key in PANELS[1:]:
+        for key in self.keys[1:]:
             self.panels[key].view.setXLink(lead if linked else None)
             self.panels[key].view.setYLink(lead if linked else None)
 

@@ -1,4 +1,4 @@
-"""A non-modal plot window that follows the viewer: one curve per image (LDCT, both networks, NDCT)
+"""A non-modal plot window that follows the viewer: one curve per image (LDCT, every network, NDCT)
 in the panels' colours, a hint line under the plot, and at most one redraw per burst of slice steps,
 results or edits (a plot redraw costs ~10-30 ms, a slice step less). Subclasses say what to plot."""
 
@@ -8,7 +8,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QDialog, QLabel, QVBoxLayout, QWidget
 
-from ldct_viewer.ui.theme import BACKGROUND, PANEL_CURVES, TEXT_DIM
+from ldct_viewer.ui.theme import BACKGROUND, TEXT_DIM, panel_curves
 
 
 class FollowingPlotDialog(QDialog):
@@ -29,8 +29,9 @@ class FollowingPlotDialog(QDialog):
         for side in ("bottom", "left"):
             self.plot.getAxis(side).enableAutoSIPrefix(False)
         self.plot.addLegend(offset=legend_offset, labelTextColor=TEXT_DIM)
-        self.curves = {key: self.plot.plot([], [], pen=pg.mkPen(colour, width=2), name=label)
-                       for key, label, colour in PANEL_CURVES}
+        self.curves: dict = {}
+        self.curve_specs: tuple = ()
+        self.sync_curves()
         self.info = QLabel("")
         self.info.setObjectName("hint")
         self.info.setWordWrap(True)
@@ -41,6 +42,18 @@ class FollowingPlotDialog(QDialog):
         self._timer.setSingleShot(True)
         self._timer.setInterval(60)
         self._timer.timeout.connect(self.refresh)
+
+    def sync_curves(self) -> None:
+        """One curve per panel of the viewer, in its colours (again when the compared networks change)."""
+        titles = getattr(self.viewer, "panel_grid", None)
+        specs = panel_curves(titles.titles) if titles is not None else ()
+        if specs == self.curve_specs:
+            return
+        for curve in self.curves.values():
+            self.plot.removeItem(curve)
+        self.curve_specs = specs
+        self.curves = {key: self.plot.plot([], [], pen=pg.mkPen(colour, width=2), name=label)
+                       for key, label, colour in specs}
 
     def schedule(self) -> None:
         """Refresh soon, once, however many slice steps, results or edits arrive meanwhile."""

@@ -1,8 +1,8 @@
-"""HU profiles of the four panels along the line drawn on them: where a softened edge shows.
+"""HU profiles of every panel along the line drawn on them: where a softened edge shows.
 
 Ctrl + left drag on any panel draws the line (the same on all four, movable by its ends or as a
 whole); this window plots HU against the distance from the line's first point, in mm, for the
-LDCT, both networks and the NDCT of the slice shown. An over-smoothing network's curve rises
+LDCT, every network and the NDCT of the slice shown. An over-smoothing network's curve rises
 across an edge less steeply than the NDCT's. It follows the slice, new results and the line while
 open; pyqtgraph's plot menu (right click → Export…) saves the curves as CSV or images.
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from ldct_viewer.analysis.profile import Profile, line_profile
 from ldct_viewer.ui.plot_window import FollowingPlotDialog
-from ldct_viewer.ui.theme import PANEL_CURVES
 
 
 class ProfileDialog(FollowingPlotDialog):
@@ -26,11 +25,12 @@ class ProfileDialog(FollowingPlotDialog):
         if not self.isVisible():
             return
         viewer = self.viewer
+        self.sync_curves()
         line = viewer.state.line
         self.profiles = {}
         if line is not None:
             spacing = viewer.pixel_spacing()
-            for key, _, _ in PANEL_CURVES:
+            for key, _, _ in self.curve_specs:
                 image = viewer.source_slice(key, viewer.state.slice_of(key))
                 if image is not None:
                     self.profiles[key] = line_profile(image, line, spacing)
@@ -45,7 +45,7 @@ class ProfileDialog(FollowingPlotDialog):
                               "each image keeps it).")
             return
         length = next(iter(self.profiles.values())).distance_mm[-1] if self.profiles else float("nan")
-        missing = [label for key, label, _ in PANEL_CURVES if key not in self.profiles]
+        missing = [label for key, label, _ in self.curve_specs if key not in self.profiles]
         self.info.setText(
             f"Slice {viewer.state.slice_of('ldct') + 1}: HU along the line ({length:.1f} mm) from its first point; "
             "a softened edge rises less steeply than NDCT's."

@@ -8,6 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings
 
 from ldct_viewer.methods import METHODS
+from ldct_viewer.networks import Network, bundled_pair, from_json, to_json
 
 MAX_RECENT = 8
 DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")  # the Models → Device menu
@@ -31,11 +32,34 @@ def migrate_settings(settings: QSettings) -> None:
             settings.remove(old)
 
 
-def restore_window(window, checkpoints: dict[str, str | None] | None, device: str) -> None:
-    """Give ``window`` its saved geometry, view preferences, checkpoints and device.
+def restored_networks(s: QSettings, checkpoints: dict[str, str | None] | None,
+                      networks: list[Network] | None) -> list[Network]:
+    """The networks to compare: ``networks`` (``--model``) if given; else the saved list (or, from
+    settings older than it, the saved pair); ``checkpoints`` (``--mse``/``--wgan-gp``) replace the
+    pair's entries. A remembered checkpoint file that has gone is dropped (a bundled key falls back
+    to its bundled file)."""
+    if networks:
+        return list(networks)
+    saved = from_json(str(s.value("networks", "") or ""))
+    if not saved:
+        saved = [Network(n.key, n.label, str(s.value(f"checkpoint/{n.key}", "") or "") or None)
+                 for n in bundled_pair()]
+    kept = []
+    for n in saved:
+        if n.key in (checkpoints or {}):
+            kept.append(Network(n.key, n.label, checkpoints[n.key] or None))
+        elif n.spec is None or checkpoints or Path(n.spec).is_file():
+            kept.append(n)
+        elif n.key in METHODS:
+            kept.append(Network(n.key, n.label, None))
+    return kept or bundled_pair()
 
-    ``checkpoints``/``device`` from the command line win over the saved ones; a remembered
-    checkpoint file that has gone falls back to the bundled one.
+
+def restore_window(window, checkpoints: dict[str, str | None] | None, device: str,
+                   networks: list[Network] | None = None) -> None:
+    """Give ``window`` its saved geometry, view preferences, networks and device.
+
+    ``networks``/``checkpoints``/``device`` from the command line win over the saved ones.
     """
     s = window.settings
     geometry = s.value("geometry")
@@ -52,13 +76,7 @@ def restore_window(window, checkpoints: dict[str, str | None] | None, device: st
         window.state.restore(json.loads(str(s.value("view", "{}") or "{}")))
     except (TypeError, ValueError):
         pass
-    for key in METHODS:
-        spec = (checkpoints or {}).get(key) if checkpoints and checkpoints.get(key) else None
-        if spec is None and not (checkpoints and key in checkpoints):
-            spec = str(s.value(f"checkpoint/{key}", "") or "") or None
-        if spec is not None and not checkpoints and not Path(spec).is_file():
-            spec = None
-        window.inference.set_checkpoint(key, spec)
+    window.network_list.apply(restored_networks(s, checkpoints, networks), start=False, save=False)
     if device == "auto":
         saved = str(s.value("device", "auto") or "auto")
         device = saved if saved in DEVICES else "auto"
@@ -70,8 +88,10 @@ def save_window(window) -> None:
     s = window.settings
     s.setValue("geometry", window.saveGeometry())
     s.setValue("view", json.dumps(window.state.to_dict()))
+    s.setValue("networks", to_json(window.inference.networks))
     for key in METHODS:
-        s.setValue(f"checkpoint/{key}", window.inference.slots[key].spec or "")
+        if key in window.inference.slots:
+            s.setValue(f"checkpoint/{key}", window.inference.slots[key].spec or "")
     s.sync()
 
 

@@ -18,8 +18,16 @@ TEXT = "#c8c8c8"
 TEXT_DIM = "#8a8f94"
 ACCENT = "#d0a040"
 CURVE_COLOURS = {"ldct": "#a0a0a0", "mse": "#5fa8e8", "wgan-gp": "#e0a040", "ndct": "#7fd08a"}
+#: colours for further networks, in order (distinct from the ones above, readable on the dark plots)
+EXTRA_COLOURS = ("#d070d0", "#e06060", "#60d0d0", "#c0c060", "#9090f0", "#f0a0a0")
 #: (panel key, legend, colour): one colour per image in every plot (NPS, line profile)
 PANEL_CURVES = tuple((key, PANEL_TITLES[key], CURVE_COLOURS[key]) for key in PANELS)
+
+
+def panel_curves(titles: dict[str, str]) -> tuple[tuple[str, str, str], ...]:
+    """(key, legend, colour) for each panel of ``titles``: the fixed colours, then ``EXTRA_COLOURS`` in order."""
+    extra = iter(EXTRA_COLOURS * (1 + len(titles) // len(EXTRA_COLOURS)))
+    return tuple((key, title, CURVE_COLOURS.get(key) or next(extra)) for key, title in titles.items())
 
 STYLE_SHEET = f"""
 QWidget {{ background-color: {BACKGROUND}; color: {TEXT}; }}
