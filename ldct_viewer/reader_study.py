@@ -1,4 +1,6 @@
-"""A blinded two-alternative reader study: which network's output looks more like the NDCT?
+"""A blinded two-alternative reader study: which of two networks' outputs looks more like the NDCT?
+
+The reader picks the two networks to compare among those on screen (the bundled pair by default).
 
 Metrics say how far an output is from NDCT; only a reader can say whether its texture *looks*
 like a normal-dose scan. Each trial shows the NDCT reference and the two outputs of one slice as
@@ -37,9 +39,13 @@ class Trial:
     right: str
 
 
-def plan_trials(slices: list[int], n_trials: int, seed: int) -> list[Trial]:
+def plan_trials(slices: list[int], n_trials: int, seed: int,
+                pair: tuple[str, str] = ("mse", "wgan-gp")) -> list[Trial]:
     """``n_trials`` trials over ``slices`` (each used equally often, up to one, in random order), with
-    each network shown as A in half of them (one more for one network when ``n_trials`` is odd)."""
+    each network of ``pair`` shown as A in half of them (one more for one network when ``n_trials`` is odd)."""
+    first, second = pair
+    if first == second:
+        raise InputError(f"the reader study compares two different networks, got {first} twice")
     if not slices:
         raise InputError("the reader study needs at least one slice with both networks' outputs")
     if n_trials < 1:
@@ -47,11 +53,11 @@ def plan_trials(slices: list[int], n_trials: int, seed: int) -> list[Trial]:
     rng = np.random.default_rng(seed)
     repeats = -(-n_trials // len(slices))
     order = np.concatenate([rng.permutation(slices) for _ in range(repeats)])[:n_trials]
-    mse_left = np.zeros(n_trials, dtype=bool)
-    mse_left[: (n_trials + int(rng.integers(2))) // 2] = True
-    rng.shuffle(mse_left)
-    return [Trial(number=k + 1, index=int(i), left="mse" if m else "wgan-gp", right="wgan-gp" if m else "mse")
-            for k, (i, m) in enumerate(zip(order, mse_left))]
+    first_left = np.zeros(n_trials, dtype=bool)
+    first_left[: (n_trials + int(rng.integers(2))) // 2] = True
+    rng.shuffle(first_left)
+    return [Trial(number=k + 1, index=int(i), left=first if m else second, right=second if m else first)
+            for k, (i, m) in enumerate(zip(order, first_left))]
 
 
 @dataclass(frozen=True)
@@ -63,7 +69,7 @@ class Answer:
 
     @property
     def chosen(self) -> str:
-        """The method the reader picked ("mse", "wgan-gp") or "none"."""
+        """The network the reader picked (its key) or "none"."""
         return {"A": self.trial.left, "B": self.trial.right}.get(self.choice, "none")
 
 
@@ -112,17 +118,34 @@ def read_answers(path: str | Path) -> list[dict[str, str]]:
 
 @dataclass(frozen=True)
 class Summary:
-    mse: int
-    wgan_gp: int
-    none: int
-    p_value: float  # exact two-sided binomial test of wgan-gp vs mse among decided trials, H0: 50 %
+    """How often each network of ``pair`` was chosen; the test is of ``pair[1]`` against ``pair[0]``."""
+
+    pair: tuple[str, str]
+    counts: dict
+    p_value: float  # exact two-sided binomial test among decided trials, H0: 50 %
+    labels: dict
+
+    @property
+    def none(self) -> int:
+        return self.counts.get("none", 0)
+
+    @property
+    def mse(self) -> int:
+        return self.counts.get("mse", 0)
+
+    @property
+    def wgan_gp(self) -> int:
+        return self.counts.get("wgan-gp", 0)
 
     def text(self) -> str:
-        decided = self.mse + self.wgan_gp
+        first, second = self.pair
+        a, b = self.counts.get(first, 0), self.counts.get(second, 0)
+        decided = a + b
         if not decided:
             return f"No preference in any of {self.none} trial(s)."
-        return (f"{METHOD_LABELS['wgan-gp']} chosen in {self.wgan_gp} of {decided} decided trials "
-                f"({100 * self.wgan_gp / decided:.0f} %), {METHOD_LABELS['mse']} in {self.mse}; "
+        label = lambda key: self.labels.get(key) or METHOD_LABELS.get(key, key)  # noqa: E731
+        return (f"{label(second)} chosen in {b} of {decided} decided trials "
+                f"({100 * b / decided:.0f} %), {label(first)} in {a}; "
                 f"no difference in {self.none}. Two-sided binomial test against 50 %: p = {self.p_value:.3g}.")
 
 
@@ -135,7 +158,10 @@ def binomial_two_sided_p(k: int, n: int) -> float:
     return min(1.0, 2.0 * tail)
 
 
-def summarize(answers: list[Answer]) -> Summary:
-    counts = {m: sum(a.chosen == m for a in answers) for m in (*METHODS, "none")}
-    return Summary(mse=counts["mse"], wgan_gp=counts["wgan-gp"], none=counts["none"],
-                   p_value=binomial_two_sided_p(counts["wgan-gp"], counts["mse"] + counts["wgan-gp"]))
+def summarize(answers: list[Answer], labels: dict | None = None) -> Summary:
+    """The preference between the two networks the trials compared (the bundled pair's order when it is them)."""
+    shown = list(dict.fromkeys(k for a in answers for k in (a.trial.left, a.trial.right)))
+    pair = tuple(METHODS) if set(shown) <= set(METHODS) else tuple((shown + ["?", "?"])[:2])
+    counts = {m: sum(a.chosen == m for a in answers) for m in (*pair, "none")}
+    return Summary(pair=pair, counts=counts, labels=dict(labels or {}),
+                   p_value=binomial_two_sided_p(counts[pair[1]], counts[pair[0]] + counts[pair[1]]))

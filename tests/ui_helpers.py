@@ -37,3 +37,22 @@ def make_window(qtbot, tmp_path, checkpoints=None, settings_name="settings.ini",
     qtbot.waitExposed(window)
     window.activateWindow()
     return window
+
+
+def make_architecture_checkpoint(path: Path, arch: str, params: dict, seed: int, mode: str = "mse") -> Path:
+    """A small random checkpoint of any registered architecture (``unet``, ``restormer``, ``redcnn``)."""
+    from ldct_viewer.model import build
+
+    torch.manual_seed(seed)
+    save_checkpoint(path, build(arch, params), mode=mode, normalization=Normalization(),
+                    config={"model": {"arch": arch, **params}}, data={"dataset": "unit-test phantom"})
+    return path
+
+
+def make_four_networks(folder: Path) -> list[str]:
+    """Four networks of three architectures: the two tiny RED-CNN slots, a tiny U-Net and a tiny Restormer."""
+    pair = make_checkpoints(folder)
+    unet = make_architecture_checkpoint(folder / "unet.pt", "unet", {"width": 4, "depth": 2}, 3)
+    restormer = make_architecture_checkpoint(folder / "restormer.pt", "restormer",
+                                             {"width": 4, "blocks": 1, "heads": 2}, 4)
+    return [str(pair["mse"]), str(pair["wgan-gp"]), str(unet), str(restormer)]

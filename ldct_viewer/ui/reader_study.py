@@ -1,7 +1,7 @@
 """Tools → Reader study: the blinded A/B comparison of ``ldct_viewer.reader_study``, on screen.
 
-The setup dialog asks for the number of trials, the reader's name, the answers file and a seed;
-the study window then shows, per trial, the two networks' outputs of one slice as "A" and "B" (in
+The setup dialog asks which two of the compared networks to show, the number of trials, the
+reader's name, the answers file and a seed; the study window then shows, per trial, the two networks' outputs of one slice as "A" and "B" (in
 the plan's random order) beside the NDCT reference, all at the viewer's window/level, their
 zoom and pan linked (middle/right drag, Ctrl+wheel; left drag changes window/level for all three).
 The reader answers with the buttons or the keys A, B and N; each answer is in the CSV at once.
@@ -15,6 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QFileDialog,
     QFormLayout,
@@ -28,7 +29,6 @@ from PySide6.QtWidgets import (
 )
 
 from ldct_viewer.errors import InputError
-from ldct_viewer.methods import METHODS
 from ldct_viewer.reader_study import Answer, StudyLog, Trial, plan_trials, summarize
 from ldct_viewer.ui.panel import ImagePanel
 from ldct_viewer.viewstate import ViewState
@@ -37,11 +37,18 @@ QUESTION = "Which image's noise texture looks more like the NDCT reference?"
 
 
 class ReaderStudySetup(QDialog):
-    """Number of trials, reader, answers file, seed."""
+    """The two networks, number of trials, reader, answers file, seed."""
 
-    def __init__(self, parent: QWidget | None, available: int, folder: str = "", seed: int = 0) -> None:
+    def __init__(self, parent: QWidget | None, available: int, folder: str = "", seed: int = 0,
+                 networks: dict[str, str] | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Reader study")
+        self.networks = dict(networks or {})  # key → label, of the networks the viewer compares
+        self.first, self.second = QComboBox(), QComboBox()
+        for combo, start in ((self.first, 0), (self.second, 1)):
+            for key, label in self.networks.items():
+                combo.addItem(label, key)
+            combo.setCurrentIndex(min(start, max(0, combo.count() - 1)))
         self.trials = QSpinBox()
         self.trials.setRange(1, 1000)
         self.trials.setValue(min(20, 2 * available))
@@ -59,6 +66,9 @@ class ReaderStudySetup(QDialog):
         path_row.addWidget(self.path, 1)
         path_row.addWidget(browse)
         form = QFormLayout()
+        if len(self.networks) > 2:  # with the pair alone there is nothing to choose
+            form.addRow("Network 1", self.first)
+            form.addRow("Network 2", self.second)
         form.addRow("Trials", self.trials)
         form.addRow("Reader", self.reader)
         form.addRow("Answers file (new)", path_row)
@@ -78,8 +88,11 @@ class ReaderStudySetup(QDialog):
             self.path.setText(path)
 
     def options(self) -> dict:
-        return {"path": self.path.text().strip(), "n_trials": self.trials.value(),
-                "reader": self.reader.text().strip(), "seed": self.seed.value()}
+        options = {"path": self.path.text().strip(), "n_trials": self.trials.value(),
+                   "reader": self.reader.text().strip(), "seed": self.seed.value()}
+        if self.networks:
+            options["pair"] = (self.first.currentData(), self.second.currentData())
+        return options
 
     def accept(self) -> None:
         path = self.path.text().strip()
@@ -88,6 +101,9 @@ class ReaderStudySetup(QDialog):
             return
         if Path(path).exists():
             self.error.setText("That file exists; choose a new one (answers are never written over).")
+            return
+        if self.networks and self.first.currentData() == self.second.currentData():
+            self.error.setText("Choose two different networks.")
             return
         super().accept()
 
@@ -194,7 +210,8 @@ class ReaderStudyWindow(QDialog):
     def _end(self, how: str) -> None:
         """Finish the study (all trials answered, or it cannot go on): summary, no more answers."""
         self.current = len(self.plan)
-        summary = summarize(self.log.answers).text() if self.log.answers else "No answer recorded."
+        labels = {key: slot.label for key, slot in self.viewer.inference.slots.items()}
+        summary = summarize(self.log.answers, labels).text() if self.log.answers else "No answer recorded."
         self.header.setText(f"Study {how}: {len(self.log.answers)} of {len(self.plan)} trials answered"
                             + (f", answers in {self.log.path}" if self.log.answers else "") + f".  {summary}")
         for panel in self.panels.values():
@@ -204,36 +221,51 @@ class ReaderStudyWindow(QDialog):
         self.viewer.statusBar().showMessage(f"Reader study: {summary}", 20000)
 
 
-def study_slices(viewer) -> list[int]:
+def default_pair(viewer) -> tuple[str, str] | None:
+    """The first two compared networks (the bundled pair by default); None with fewer than two."""
+    keys = viewer.inference.keys
+    return (keys[0], keys[1]) if len(keys) >= 2 else None
+
+
+def study_slices(viewer, pair: tuple[str, str] | None = None) -> list[int]:
     """LDCT slices with an NDCT slice and both networks' outputs: what a reader study can show."""
-    if viewer.case is None or viewer.case.ndct is None:
+    pair = pair or default_pair(viewer)
+    if viewer.case is None or viewer.case.ndct is None or pair is None:
         return []
     return [i for i in range(viewer.case.n_slices) if viewer.case.ndct_index(i) is not None
-            and all(viewer.inference.result(key, i) is not None for key in METHODS)]
+            and all(viewer.inference.result(key, i) is not None for key in pair)]
+
 
 def reader_study_dialog(viewer) -> None:
     """Tools → Reader study…: the setup dialog, then the study (an error dialog when nothing can be shown)."""
     available = len(study_slices(viewer))
     if not available:
-        viewer.report_error("Reader study", "A reader study needs an NDCT and both networks' outputs: open an "
+        viewer.report_error("Reader study", "A reader study needs an NDCT and two networks' outputs: open an "
                                           "LDCT/NDCT pair and let the networks finish (Models → Run inference).")
         return
     import secrets
 
+    networks = {key: slot.label for key, slot in viewer.inference.slots.items()}
     dialog = ReaderStudySetup(viewer, available, str(viewer.settings.value("last_dir/study", "") or ""),
-                              seed=secrets.randbelow(10**6))
+                              seed=secrets.randbelow(10**6), networks=networks)
     if dialog.exec() != ReaderStudySetup.DialogCode.Accepted:
         return
     options = dialog.options()
     viewer.settings.setValue("last_dir/study", str(Path(options["path"]).parent))
     start_reader_study(viewer, **options)
 
-def start_reader_study(viewer, path: str, n_trials: int, reader: str = "", seed: int = 0):
-    """Plan ``n_trials`` blinded trials over ``study_slices()`` with ``seed`` and open the study
-    window; answers go to the new CSV ``path``. Returns the window (None after an error dialog)."""
 
+def start_reader_study(viewer, path: str, n_trials: int, reader: str = "", seed: int = 0,
+                       pair: tuple[str, str] | None = None):
+    """Plan ``n_trials`` blinded trials of ``pair`` (two network keys; the first two compared by default)
+    over ``study_slices()`` with ``seed`` and open the study window; answers go to the new CSV ``path``.
+    Returns the window (None after an error dialog)."""
+
+    pair = tuple(pair) if pair else default_pair(viewer)
     try:
-        plan = plan_trials(study_slices(viewer), n_trials, seed)
+        if pair is None:
+            raise InputError("the reader study needs two networks (Models → Add network…)")
+        plan = plan_trials(study_slices(viewer, pair), n_trials, seed, pair)
         log = StudyLog(path, reader, seed)  # creates the file: only once there is a plan
     except InputError as err:
         viewer.report_error("Reader study", str(err))
