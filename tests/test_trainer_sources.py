@@ -209,9 +209,18 @@ def test_mixed_dataset_randomizes_per_volume_scanner_and_refuses_eval_sources(tm
     assert manifest["simulation"]["randomize_scanner"] is True
     splits = {v["source"]["patient_id"]: v["split"] for v in manifest["volumes"]}
     assert splits["PHANTOM-4-1"] == "val" and splits["PHANTOM-4-0"] == "train"
+    display = []
     for v in manifest["volumes"]:
         scanners = [c["scanner"] for c in v["conditions"].values()]
         assert len({(s["geometry"], s["window"]) for s in scanners}) == 1  # one scanner and kernel per patient
+        # one display pixel spacing per patient, drawn in 0.5-1.0 mm; every array of the volume stored on it
+        (pixel,) = {s["pixel_spacing_mm"] for s in scanners}
+        assert 0.5 <= pixel <= 1.0 and v["spacing"][1:] == [pixel, pixel]
+        display.append(pixel)
+        shapes = {ds.ndct(v["id"]).shape} | {ds.ldct(v["id"], c).shape for c in v["conditions"]}
+        source_rows = load_series(v["source"]["path"]).shape[1]
+        rows = min(512, round(source_rows * v["source_pixel_mm"] / pixel))
+        assert shapes == {tuple(v["shape"])} and v["shape"][1] == rows
         if v["source"]["patient_id"].startswith("PHANTOM"):
             assert v["reference_scan"]["scanner"]["window"] == scanners[0]["window"]
             assert ds.truth(v["id"]) is not None
@@ -220,13 +229,15 @@ def test_mixed_dataset_randomizes_per_volume_scanner_and_refuses_eval_sources(tm
             assert "reference_scan" not in v and ds.truth(v["id"]) is None
             assert all(s["slice_thickness_mm"] == pytest.approx(3.0) for s in scanners)
             assert {s["window"] for s in scanners} <= {"hann", "hamming", "cosine"}
+    assert len(set(display)) == len(display)
     with pytest.raises(InputError, match="evaluation only"):
         build_dataset([sources / "eval"], tmp_path / "ds2", BuildOptions(doses=(25,), views=(180,)), log=SILENT)
     assert not (tmp_path / "ds2").exists()
 
 
-def test_real_evaluation_reports_every_condition_and_measures_grain_and_edges(tmp_path):
-    from trainer.evaluate_real import edge_overshoot, evaluate_real
+@pytest.mark.parametrize("noise", ["image", "projection"])
+def test_real_evaluation_reports_every_condition_and_measures_grain_and_edges(tmp_path, noise):
+    from trainer.evaluate_real import NOISE_METHODS, edge_overshoot, evaluate_real
 
     rng = np.random.default_rng(1)
     n = 128
@@ -240,7 +251,9 @@ def test_real_evaluation_reports_every_condition_and_measures_grain_and_edges(tm
     torch.manual_seed(0)
     save_checkpoint(ckpt, REDCNN(width=4), mode="mse", normalization=Normalization(), config={}, data={})
     results = evaluate_real([str(ckpt)], [tmp_path / "real"], out=tmp_path / "out", slices_per_series=2,
-                            device="cpu", quiet=True, doses=(25, 100), views=(720,))
+                            device="cpu", quiet=True, doses=(25, 100), views=(720,), noise=noise)
+    assert results["noise"] == noise
+    assert NOISE_METHODS[noise] in (tmp_path / "out" / "table.md").read_text()
     rows = {r["condition"]: r for r in results["rows"]}
     assert set(rows) == {"d25_v720", "d100_v720", "mean"}
     low, full = rows["d25_v720"], rows["d100_v720"]
