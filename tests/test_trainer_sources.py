@@ -19,7 +19,7 @@ import pytest
 import torch
 
 from ldct_viewer.ct.fbp import WINDOWS
-from ldct_viewer.ct.scanner_draw import EVALUATION_SCANNER, ScannerRanges, draw_scanner
+from ldct_viewer.ct.scanner_draw import EVALUATION_SCANNER, ScannerRanges, draw_pixel_spacing, draw_scanner
 from ldct_viewer.ct.simulate import SimulationParams
 from ldct_viewer.errors import InputError
 from ldct_viewer.io import load_series, write_series
@@ -185,11 +185,15 @@ def test_scanner_draws_stay_in_their_ranges_and_cover_them():
     thick = np.array([p.slice_thickness_mm for p in params])
     assert noise.min() >= 0 and noise.max() <= 10 and thick.min() >= 1 and thick.max() <= 5
     assert all(p.detector == "curved" and p.source_isocenter_mm == 595.0 for p in params)  # never the eval scanner
+    pixels = np.array([draw_pixel_spacing(rng, ranges) for _ in range(400)])
+    assert pixels.min() >= 0.5 and pixels.max() <= 1.0 and pixels.min() < 0.55 and pixels.max() > 0.95
     fixed, record = draw_scanner(rng, ranges, slice_thickness_mm=3.0)
     assert fixed.slice_thickness_mm == 3.0 and record["slice_thickness_mm"] == 3.0
     assert EVALUATION_SCANNER.detector == "flat" and EVALUATION_SCANNER.source_isocenter_mm != 595.0
     with pytest.raises(InputError):
         ScannerRanges(photon_scale=(0.0, 1.0)).validate()
+    with pytest.raises(InputError):
+        ScannerRanges(pixel_spacing_mm=(1.0, 0.5))
 
 
 def test_mixed_dataset_randomizes_per_volume_scanner_and_refuses_eval_sources(tmp_path):
