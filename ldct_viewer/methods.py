@@ -1,7 +1,8 @@
-"""The two denoising methods compared, under the one key every layer uses.
+"""The bundled pair of denoisers — the default comparison — under the one key every layer uses.
 
 The key is the checkpoint's training mode; the CLI (``--model wgan-gp``), the saved settings,
-the viewer's panels, the export's PNG metadata and the reader study's CSV all use it as is.
+the viewer's panels, the export's PNG metadata and the reader study's CSV all use it as is. Any
+other compared network gets its own key (``ldct_viewer.networks``); these two name the bundled files.
 """
 
 from __future__ import annotations
