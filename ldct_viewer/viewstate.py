@@ -142,15 +142,18 @@ class ViewState:
             raise ValueError(f"unknown plane {plane!r}; known: {', '.join(PLANES)}")
         if plane != self.plane:
             self.plane = plane
-            self.crosshair, self.crosshair_panel = None, None
+            self.set_crosshair(None)  # its pixel means another place in the new plane
             self._emit("plane", plane=plane)
             self.reset_view()
 
-    def set_section_counts(self, counts: dict[str, int]) -> None:
-        """How many sections each reformat plane has (a new case); the sections are clamped."""
+    def set_section_counts(self, counts: dict[str, int], *, centre: bool = False,
+                           positions: dict[str, int] | None = None) -> None:
+        """How many sections each reformat plane has (a new case); the sections are clamped, or
+        moved to the middle (``centre``) or to ``positions``. Quiet: the caller repaints."""
         for plane, n in counts.items():
-            self._section_counts[plane] = max(int(n), 1)
-            self._sections[plane] = min(self._sections[plane], self._section_counts[plane] - 1)
+            n = self._section_counts[plane] = max(int(n), 1)
+            wanted = n // 2 if centre else (positions or {}).get(plane, self._sections[plane])
+            self._sections[plane] = min(max(int(wanted), 0), n - 1)
 
     def section_of(self, plane: str) -> int:
         """The section shown in ``plane`` (the active panel's slice for "axial")."""
