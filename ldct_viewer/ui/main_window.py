@@ -357,7 +357,9 @@ class MainWindow(QMainWindow):
         if self.case is None:
             return
         case = self.case
-        self.inference.start(case.ldct_slice, case.n_slices, self.state.slice_of("ldct"))
+        focus, needed = self.planes.focus()  # the slice on screen, or a reformat's slices
+        self.inference.set_focus(focus, needed)
+        self.inference.start(case.ldct_slice, case.n_slices, focus)
         self._refresh_panels(METHODS)
         self.inference_status.update_device()
 

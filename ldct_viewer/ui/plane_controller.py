@@ -212,20 +212,21 @@ class PlaneController(QObject):
             self.cursor = view.volume_index(row, col, self.state.position)
             self.update_focus()
 
-    def update_focus(self) -> None:
-        """Tell the inference what to compute next: the axial slice on screen, or in a reformat the
-        slice under the crosshair (else the cursor's), then the slices the zoomed reformat shows."""
-        inference = self.window.inference
+    def focus(self) -> tuple[int, tuple[int, int] | None]:
+        """What the inference computes next: the axial slice on screen; in a reformat the slice under
+        the crosshair (else the cursor's) and the range of slices the (zoomed) reformat shows."""
         if not self.reformat:
-            inference.set_focus(self.state.slice_of("ldct"), None)
-            return
+            return self.state.slice_of("ldct"), None
         view = self._geometry.view(self.state.plane)
         focus = self.state.slice_of("ldct") if self.cursor is None else self.cursor[0]
         if self.state.crosshair is not None:
             focus = view.slice_at(*self.state.crosshair)
         x0, x1, y0, y1 = self.window.panels["ldct"].view_range()
         needed = view.slices_between(y0, y1) if view.slice_axis == 0 else view.slices_between(x0, x1)
-        inference.set_focus(focus, needed)
+        return focus, needed
+
+    def update_focus(self) -> None:
+        self.window.inference.set_focus(*self.focus())
 
     # ------------------------------------------------------------------ controls
     def build_controls(self) -> None:
