@@ -82,6 +82,9 @@ def test_posterior_up_series_is_shown_anterior_up_with_patient_z(qtbot, env, win
     # normal −z: slice 0 is the superior one at z = −121; the label shows the signed DICOM z
     assert f"z = {-121.0 - SPACING[0] * i:.1f} mm" in window.slice_label.text()
     assert "-1" in window.slice_label.text()
+    # metrics compare the oriented images with the NDCT oriented the same way (30 HU of noise, not a flip)
+    qtbot.waitUntil(lambda: window.metrics.values("ldct", i) is not None, timeout=20000)
+    assert window.metrics.values("ldct", i)["rmse"] < 40
 
 
 def test_keys_switch_planes_with_linked_reformats(qtbot, env, window, pair):

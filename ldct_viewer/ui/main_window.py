@@ -513,7 +513,7 @@ class MainWindow(QMainWindow):
         if self.nps_dialog is not None:
             self.nps_dialog.schedule()
         i = self.state.slice_of("ldct")
-        ndct = self.case.ndct_slice(i) if self.case is not None else None
+        ndct = self.source_slice("ndct", i) if self.case is not None else None  # oriented like the others
         self.metrics.schedule(i, ndct, rois_now=self.nps_dialog is not None and self.nps_dialog.isVisible())
 
     def _show_metrics(self, index: int) -> None:
