@@ -148,3 +148,16 @@ def test_reformat_crosshair_slice_is_computed_first(qtbot, env, window, pair):
     wait_results(qtbot, window)
     assert {key: seq[0] for key, seq in order.items()} == {"mse": 4, "wgan-gp": 4}
     assert all(band == 0 for band in (p.band_count for p in window.panels.values()))
+
+
+def test_oblique_series_says_so_on_every_panel(qtbot, env, window):
+    angle = np.radians(12)
+    iop = (np.cos(angle), np.sin(angle), 0.0, -np.sin(angle), np.cos(angle), 0.0)
+    write_ct_series(env / "oblique", phantom_volume(3, SIZE, seed=1), orientation=iop)
+    assert window.open_paths([env / "oblique"], "ldct")
+    for panel in window.panels.values():
+        assert not panel.note.isHidden() and "oblique axial: 12°" in panel.note.text()
+    assert letters(window.panels["ldct"]) == {"top": "A", "bottom": "P", "left": "R", "right": "L"}
+    window.state.set_roi(None)
+    press(qtbot, window, Qt.Key.Key_C)
+    assert window.state.plane == "coronal" and "oblique" in window.panels["mse"].note.text()

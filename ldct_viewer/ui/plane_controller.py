@@ -183,6 +183,7 @@ class PlaneController(QObject):
 
     # ------------------------------------------------------------------ planes and the cursor
     def _on_plane(self, plane: str) -> None:
+        self.window.remove_roi_and_line()  # drawn in the pixels of the plane left behind
         g = self.geometry()
         if g is not None:
             cursor = self.cursor or (self.state.slice_of("ldct"),) + tuple(n // 2 for n in g.orientation.display_shape)
