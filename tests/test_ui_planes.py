@@ -135,6 +135,9 @@ def test_uncomputed_slices_are_a_labelled_band(qtbot, env, window, pair):
     assert label.textItem.toPlainText() == window.inference.placeholder("mse")
     assert window.panel_grid.hu_values(N * 3 - 1, 10)["mse"] is None  # no HU inside the band
     assert window.panel_grid.hu_values(0, 10)["mse"] is not None
+    window.state.set_diff_mode("minus_ldct")  # difference maps of a reformat keep the band
+    assert panel.is_diff and panel.band_count == 1 and not np.isnan(panel.displayed).any()
+    assert window.panels["ldct"].is_diff and window.panels["ldct"].band_count == 0
 
 
 def test_reformat_crosshair_slice_is_computed_first(qtbot, env, window, pair):
