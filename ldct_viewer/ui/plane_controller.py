@@ -40,7 +40,7 @@ class PlaneController(QObject):
         self.cursor: tuple[int, int, int] | None = None  # display-volume (slice, row, col) last pointed at
         self._shown: dict[str, np.ndarray | None] = {}  # reformat HU per panel, as last drawn
         self._refresh_timer = QTimer(self, singleShot=True, interval=RESULT_REFRESH_MS)
-        self._refresh_timer.timeout.connect(lambda: window._refresh_panels(METHODS))
+        self._refresh_timer.timeout.connect(self._results_arrived)
         self.state.subscribe("plane", self._on_plane)
         self.state.subscribe("crosshair", self._on_crosshair)
         self.state.subscribe("view", lambda panels, range: self.update_focus())
@@ -168,6 +168,12 @@ class PlaneController(QObject):
                 self._refresh_timer.start()
             return False
         return self.state.slice_of(key) == index
+
+    def _results_arrived(self) -> None:
+        """A burst of results while a reformat is on screen: repaint the outputs and the figures."""
+        self.window._refresh_panels(METHODS)
+        self.window._schedule_metrics()
+        self.window._show_readout()
 
     # ------------------------------------------------------------------ orientation overlay
     def _show_orientation(self) -> None:
