@@ -25,11 +25,17 @@ DIFF_LABELS: dict[str, str] = {"none": "No difference map", "minus_ldct": "Outpu
 
 @dataclass(frozen=True)
 class PanelImage:
-    """What one panel shows: an HU image or HU difference map, or the text saying why there is none."""
+    """What one panel shows: an HU image or HU difference map, or the text saying why there is none.
+
+    A reformat with slices missing (a network still computing) carries ``bands``: runs of rows
+    (``band_axis`` 0) or columns (1) drawn as placeholder bands labelled with ``placeholder``.
+    """
 
     image: np.ndarray | None
     placeholder: str = ""
     is_difference: bool = False
+    bands: tuple[tuple[int, int], ...] = ()
+    band_axis: int | None = None
 
 
 def reference_of(diff_mode: str) -> str:
@@ -129,13 +135,16 @@ def panel_titles(case, ndct_alone, checkpoint_names: Mapping[str, str],
 
 
 def slice_caption(case, ndct_alone, i: int, n_slices: int) -> str:
-    """``"slice 3 / 40  ·  z = -12.5 mm"`` beside the slider; "no case open" when nothing is."""
+    """``"slice 3 / 40  ·  z = -121.0 mm"`` beside the slider (the DICOM patient coordinate along the
+    slice normal's axis, with its sign); "no case open" when nothing is."""
     if case is None and ndct_alone is None:
         return "no case open"
     text = f"slice {i + 1} / {n_slices}"
     try:
-        z = case.position_mm(i) if case is not None else float(ndct_alone.slice_locations[i])
-        text += f"  ·  z = {z:.1f} mm"
-    except (AttributeError, IndexError, TypeError):
+        from ldct_viewer.orientation import Orientation
+
+        axis, value = Orientation.of_series(case.ldct if case is not None else ndct_alone).slice_coordinate(i)
+        text += f"  ·  {axis} = {value:.1f} mm"
+    except (AttributeError, IndexError, TypeError, ValueError):
         pass
     return text

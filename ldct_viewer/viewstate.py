@@ -14,6 +14,7 @@ from typing import Any, Callable
 from ldct_viewer.analysis.profile import Line
 from ldct_viewer.analysis.roi import EllipseRoi
 from ldct_viewer.display import DIFF_MODES, PANELS
+from ldct_viewer.orientation import PLANES
 
 SYNC_KINDS: tuple[str, ...] = ("slice", "window", "view", "crosshair")
 # "1x4": every panel in one row; "2x2": two rows; "auto": the rows × columns that show the images
@@ -21,7 +22,7 @@ SYNC_KINDS: tuple[str, ...] = ("slice", "window", "view", "crosshair")
 LAYOUTS: tuple[str, ...] = ("1x4", "2x2", "auto")
 NEXT_LAYOUT: dict[str, str] = {"auto": "2x2", "2x2": "1x4", "1x4": "auto"}
 EVENTS: tuple[str, ...] = ("slice", "window", "view", "sync", "diff", "layout", "crosshair", "cine", "n_slices",
-                           "roi", "line", "panels")
+                           "roi", "line", "panels", "plane")
 
 MIN_WIDTH = 1.0
 MAX_WIDTH = 8192.0
@@ -74,6 +75,9 @@ class ViewState:
         self.line: Line | None = None  # one profile line, the same on every panel (image pixels)
         self.cine_fps = 10.0
         self.active_panel = self.panels[0]
+        self.plane = "axial"  # the plane every panel shows; "coronal" / "sagittal" are reformats
+        self._sections = {p: 0 for p in PLANES if p != "axial"}  # the section shown in each reformat plane
+        self._section_counts = {p: 1 for p in self._sections}
         self._listeners: dict[str, list[Callable[..., Any]]] = {e: [] for e in EVENTS}
 
     # ------------------------------------------------------------------ events
@@ -145,9 +149,58 @@ class ViewState:
         self._set_slices({p: index for p in self._targets("slice", panel)})
 
     def step_slice(self, delta: int, panel: str | None = None) -> None:
-        """Move ``delta`` slices from the current one (wheel, arrow keys, PgUp/PgDn)."""
+        """Move ``delta`` slices from the current one (wheel, arrow keys, PgUp/PgDn); in a reformat
+        plane, ``delta`` sections (on every panel)."""
+        if self.plane != "axial":
+            self.set_position(self.position + int(delta))
+            return
         start = self._slices[panel] if panel is not None else self.slice_index
         self.set_slice(start + int(delta), panel)
+
+    # ------------------------------------------------------------------ planes
+    def set_plane(self, plane: str) -> None:
+        """Show ``plane`` ("axial", or a "coronal" / "sagittal" reformat) on every panel; zoom resets."""
+        if plane not in PLANES:
+            raise ValueError(f"unknown plane {plane!r}; known: {', '.join(PLANES)}")
+        if plane != self.plane:
+            self.plane = plane
+            self.set_crosshair(None)  # its pixel means another place in the new plane
+            self._emit("plane", plane=plane)
+            self.reset_view()
+
+    def set_section_counts(self, counts: dict[str, int], *, centre: bool = False,
+                           positions: dict[str, int] | None = None) -> None:
+        """How many sections each reformat plane has (a new case); the sections are clamped, or
+        moved to the middle (``centre``) or to ``positions``. Quiet: the caller repaints."""
+        for plane, n in counts.items():
+            n = self._section_counts[plane] = max(int(n), 1)
+            wanted = n // 2 if centre else (positions or {}).get(plane, self._sections[plane])
+            self._sections[plane] = min(max(int(wanted), 0), n - 1)
+
+    def section_of(self, plane: str) -> int:
+        """The section shown in ``plane`` (the active panel's slice for "axial")."""
+        return self.slice_index if plane == "axial" else self._sections[plane]
+
+    @property
+    def position(self) -> int:
+        """Where the slider is: the slice in the axial plane, the section in a reformat plane."""
+        return self.section_of(self.plane)
+
+    @property
+    def n_positions(self) -> int:
+        return self._n_slices if self.plane == "axial" else self._section_counts[self.plane]
+
+    def set_position(self, index: int, plane: str | None = None) -> None:
+        """Go to slice (axial) or section (reformats) ``index`` of ``plane`` (default: the one shown)."""
+        plane = plane or self.plane
+        if plane == "axial":
+            self.set_slice(index)
+            return
+        index = min(max(int(index), 0), self._section_counts[plane] - 1)
+        if index != self._sections[plane]:
+            self._sections[plane] = index
+            if plane == self.plane:
+                self._emit("slice", panels=self.panels)
 
     def _set_slices(self, new: dict[str, int]) -> None:
         changed = tuple(p for p, i in new.items() if self._slices[p] != i)

@@ -89,3 +89,17 @@ def test_disk_level_survives_and_prunes(tmp_path):
     (second.folder / "broken.npy").unlink()
     second.prune()
     assert len(list(root.rglob("*.npy"))) == 2
+
+
+def test_scheduler_puts_the_slices_a_reformat_needs_first():
+    """A coronal view zoomed onto slices 6..9 with the crosshair on 8: 8, then 9, 7, 6, then the rest outward from 8."""
+    from ldct_viewer.inference.scheduler import FocusScheduler
+
+    s = FocusScheduler(12, focus=0)
+    s.set_focus(8, needed=(6, 9))
+    order = [s.next()[0] for _ in range(12)]
+    assert order[:4] == [8, 9, 7, 6]
+    assert order[4:7] == [10, 11, 5]
+    s2 = FocusScheduler(5, focus=2)
+    s2.set_focus(2, needed=None)
+    assert [s2.next()[0] for _ in range(5)] == [2, 3, 1, 4, 0]

@@ -8,6 +8,7 @@ import time
 
 from ldct_viewer.display import DIFF_MODES
 from ldct_viewer.errors import CheckpointError, InputError
+from ldct_viewer.orientation import PLANES
 
 DESCRIPTION = """\
 Write one comparison PNG per slice: LDCT | each network | NDCT (the bundled RED-CNN-MSE and
@@ -18,6 +19,10 @@ series UIDs, window and slice. Slice numbers are 1-based (slice 1 is the first s
 LDCT series in position order). Files are named slice_NNNN.png; an existing file is never
 replaced: the new file gets _2, _3, ... appended. If LDCT is a folder holding a recognised
 LDCT/NDCT pair (Mayo quarter_1mm/full_1mm, TCIA low/full dose), the NDCT is found automatically.
+Images are in the radiological convention whatever the storage order (axial: anterior up, patient
+right on the left); the header gives the DICOM patient coordinate (z = ... mm for axial slices).
+--plane coronal|sagittal writes reformats (superior up, square pixels from slice and pixel spacing)
+instead, one PNG per section (--slices then counts coronal/sagittal sections, files coronal_NNNN.png).
 """
 
 EPILOG = """\
@@ -28,6 +33,7 @@ examples:
   ldct-viewer export --demo --out png/ --slices 15 --roi 90,200,70,55   # liver ROI with mean and SD
   ldct-viewer export --demo --out png/ --slices 14 --model mse --model wgan-gp \
       --model runs/unet/best.pt --model redcnn-public.pt                  # 4 networks: 6 panels
+  ldct-viewer export --demo --out png/ --plane coronal --slices 256     # the middle coronal reformat
 """
 
 
@@ -44,6 +50,8 @@ def register(subparsers) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")
     p.add_argument("--slices", default="all", metavar="all|N|A:B",
                    help="1-based slice numbers: all (default), one number, or an inclusive range A:B")
+    p.add_argument("--plane", default="axial", choices=PLANES,
+                   help="axial slices (default) or coronal / sagittal reformats, as the viewer shows them")
     p.add_argument("--window", default="abdomen", metavar="PRESET|W/L",
                    help="window preset (abdomen, lung, bone, brain, liver, mediastinum, stroke) "
                         "or width/level in HU, e.g. 400/40 (default abdomen)")
@@ -162,17 +170,20 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("no LDCT series given (or use --demo)")
     else:
         case = open_case(args.ldct, args.ndct, series_uid=args.series_uid)
-    indices = parse_slices(args.slices, case.n_slices)
+    from ldct_viewer.planes import PlaneGeometry
+
+    indices = parse_slices(args.slices, PlaneGeometry.of(case.ldct).count(args.plane))
     if args.diff == "minus_ndct" and case.ndct is None:
         print("ldct-viewer: warning: --diff minus_ndct without an NDCT series: the difference tiles stay empty",
               file=sys.stderr)
 
     engines, labels = _engines(args)
     devices = {e.device_description for e in engines.values() if e is not None}
-    print(f"{case.describe()}; exporting {len(indices)} slice(s)"
+    what = "slice(s)" if args.plane == "axial" else f"{args.plane} section(s)"
+    print(f"{case.describe()}; exporting {len(indices)} {what}"
           + (f" on {', '.join(sorted(devices))}" if devices else ""), file=sys.stderr)
     paths = export_comparisons(case, engines, args.out, indices, window, args.diff, args.diff_range,
-                               progress=ProgressLine(sys.stderr), roi=roi, labels=labels)
+                               progress=ProgressLine(sys.stderr), roi=roi, labels=labels, plane=args.plane)
     for path in paths:
         print(path)
     return 0

@@ -211,11 +211,12 @@ class Engine:
         return self._compute(batch)
 
     # -- public API --------------------------------------------------------------------------
-    def set_focus(self, i: int) -> None:
-        """Re-prioritise the running :meth:`run` around slice ``i`` (any thread)."""
+    def set_focus(self, i: int, needed: tuple[int, int] | None = None) -> None:
+        """Re-prioritise the running :meth:`run` around slice ``i``, slices ``needed`` (a range a
+        reformat on screen shows) first (any thread)."""
         scheduler = self._scheduler
         if scheduler is not None:
-            scheduler.set_focus(i)
+            scheduler.set_focus(i, needed)
 
     def run(
         self,
@@ -225,15 +226,18 @@ class Engine:
         focus: int = 0,
         cancel: threading.Event | None = None,
         progress: Callable[[int, int], None] | None = None,
+        needed: tuple[int, int] | None = None,
     ) -> Iterator[tuple[int, np.ndarray]]:
         """Yield ``(index, denoised HU)`` for slices ``0..n-1``, focus first, then outward.
 
         ``get_slice(i)`` returns float32 HU ``[H, W]``. The yielded arrays are read-only (they
         live in the cache). ``cancel`` is checked at every slice boundary; ``progress(done, n)``
-        is called after each yielded slice. On a GPU the next batch is read and hashed while the
+        is called after each yielded slice; ``needed`` (an inclusive range) goes before the other
+        slices (``FocusScheduler.set_focus``). On a GPU the next batch is read and hashed while the
         current one computes (so a new focus takes effect one batch later there).
         """
         scheduler = FocusScheduler(n, focus)
+        scheduler.set_focus(focus, needed)
         if self._scheduler is None:  # a concurrent run (an export's denoise) leaves set_focus to the first
             self._scheduler = scheduler
         picker = _BatchPicker(self, scheduler, get_slice)

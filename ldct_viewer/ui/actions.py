@@ -27,6 +27,7 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Wheel, ↑/↓, ←/→", "previous / next slice"),
     ("PgUp / PgDn", f"{PAGE_STEP} slices back / forward"),
     ("Home / End", "first / last slice"),
+    ("A / C / S", "axial / coronal / sagittal plane on every panel (reformats: wheel and arrows move the section)"),
     ("Left drag", "window/level: horizontal = width, vertical = level"),
     ("Middle drag", "pan"),
     ("Right drag, Ctrl+wheel", "zoom"),
@@ -179,8 +180,8 @@ def build_menus(window) -> None:
     _action(window, "Previous slice", lambda: window.state.step_slice(-1), ["Up", "Left"])
     _action(window, "Forward 10 slices", lambda: window.state.step_slice(+PAGE_STEP), "PgDown")
     _action(window, "Back 10 slices", lambda: window.state.step_slice(-PAGE_STEP), "PgUp")
-    _action(window, "First slice", lambda: window.state.set_slice(0), "Home")
-    _action(window, "Last slice", lambda: window.state.set_slice(window.state.n_slices - 1), "End")
+    _action(window, "First slice", lambda: window.state.set_position(0), "Home")
+    _action(window, "Last slice", lambda: window.state.set_position(window.state.n_positions - 1), "End")
 
     model_menu = menu.addMenu("&Models")
     model_menu.addAction(_action(window, "Networks…", window.network_list.edit,

@@ -37,5 +37,5 @@ class Cine(QObject):
             self.timer.setInterval(int(1000 / fps))
 
     def _step(self) -> None:
-        n = self.state.n_slices
-        self.state.set_slice((self.state.slice_index + 1) % n if n else 0)
+        n = self.state.n_positions  # slices, or sections in a reformat plane
+        self.state.set_position((self.state.position + 1) % n if n else 0)

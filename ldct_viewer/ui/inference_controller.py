@@ -57,7 +57,7 @@ def checkpoint_path(key: str, spec: str | None) -> Path:
 
 
 def _inference_job(slots: dict[str, tuple[str | None, Any]], device: str, get_slice: Callable[[int], np.ndarray],
-                   n: int, focus: int, cancel) -> Iterator[tuple]:
+                   n: int, focus: int, cancel, needed: tuple[int, int] | None = None) -> Iterator[tuple]:
     """Worker body: load what is missing, then interleave the models' ``Engine.run`` generators.
 
     Yields ``("engine", key, engine, checkpoint)``, ``("slice", key, index, seconds, computed)``
@@ -81,7 +81,8 @@ def _inference_job(slots: dict[str, tuple[str | None, Any]], device: str, get_sl
             yield ("engine", key, engine, ckpt)
         engines[key] = engine
 
-    running = {key: engine.run(get_slice, n, focus=focus, cancel=cancel) for key, engine in engines.items()}
+    running = {key: engine.run(get_slice, n, focus=focus, cancel=cancel, needed=needed)
+               for key, engine in engines.items()}
     while running and not cancel.is_set():
         for key in list(running):
             t0, before = time.perf_counter(), engines[key].stats.slices_computed
@@ -116,6 +117,8 @@ class InferenceController(QObject):
         self._get_slice: Callable[[int], np.ndarray] | None = None
         self._n = 0
         self._focus = 0
+        self._needed: tuple[int, int] | None = None
+        self._slice_keys: dict[int, str] = {}  # LDCT slice index -> its cache key (hashed once per run)
         self._durations: deque[tuple[float, int]] = deque(maxlen=8)  # (seconds, slices computed) of recent computing steps
         self._generation = 0  # results from a superseded run are dropped
 
@@ -181,7 +184,12 @@ class InferenceController(QObject):
             return None
         if slot.engine is None or self._get_slice is None or int(index) not in slot.finished:
             return None
-        return slot.engine.cached(self._get_slice(int(index)))
+        key = self._slice_keys.get(int(index))
+        if key is None:  # a reformat asks for every slice on each repaint: hash each slice once
+            from ldct_viewer.inference.cache import slice_key
+
+            key = self._slice_keys[int(index)] = slice_key(self._get_slice(int(index)))
+        return slot.engine.cache.get(key)
 
     def placeholder(self, key: str) -> str:
         """What the panel says while there is no output for the current slice."""
@@ -209,6 +217,7 @@ class InferenceController(QObject):
         self.cancel()
         self._generation += 1
         self._get_slice, self._n, self._focus = get_slice, int(n), int(focus)
+        self._slice_keys = {}
         self._durations.clear()
         if not keep_results:
             self.forget_finished()
@@ -232,7 +241,7 @@ class InferenceController(QObject):
             return
         cancel = threading.Event()
         worker = GeneratorWorker(_inference_job, jobs, self.device, get_slice, self._n, self._focus,
-                                 cancel, abort_event=cancel)
+                                 cancel, self._needed, abort_event=cancel)
         generation = self._generation
         worker.signals.yielded.connect(guarded(self, lambda item: self._on_item(generation, item)))
         worker.signals.errored.connect(guarded(self, lambda err: self._on_error(generation, err)))
@@ -242,12 +251,13 @@ class InferenceController(QObject):
         self.runningChanged.emit(True)
         self._emit_progress()
 
-    def set_focus(self, index: int) -> None:
-        """The user moved to slice ``index``: compute it next (safe while the worker runs)."""
-        self._focus = int(index)
+    def set_focus(self, index: int, needed: tuple[int, int] | None = None) -> None:
+        """The user moved to slice ``index``: compute it next, then the slices ``needed`` by a reformat
+        on screen (inclusive range), then the rest (safe while the worker runs)."""
+        self._focus, self._needed = int(index), needed
         for slot in self.slots.values():
             if slot.engine is not None:
-                slot.engine.set_focus(self._focus)
+                slot.engine.set_focus(self._focus, needed)
 
     def cancel(self) -> None:
         """Stop at the next slice boundary; finished slices are kept."""
@@ -277,7 +287,7 @@ class InferenceController(QObject):
             return
         if kind == "engine":
             slot.engine, slot.checkpoint = item[2], item[3]
-            slot.engine.set_focus(self._focus)
+            slot.engine.set_focus(self._focus, self._needed)
             self.engineReady.emit(key)
         elif kind == "slice":
             _, _, index, seconds, computed = item

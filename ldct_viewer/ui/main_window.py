@@ -24,13 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ldct_viewer.display import (
-    DIFF_LABELS,
-    missing_texts,
-    panel_image,
-    panel_titles,
-    slice_caption,
-)
+from ldct_viewer.display import DIFF_LABELS, panel_titles
 from ldct_viewer.ui.actions import SHORTCUTS, build_menus, build_toolbar, fill_recent_menu, sync_controls
 from ldct_viewer.ui.cine import Cine
 from ldct_viewer.ui.colorbar import ColorBar
@@ -41,6 +35,7 @@ from ldct_viewer.ui.metrics_controller import MetricsController
 from ldct_viewer.ui.metrics_table import MetricsTable
 from ldct_viewer.ui.network_list import NetworkList
 from ldct_viewer.ui.panel_grid import PanelGrid
+from ldct_viewer.ui.plane_controller import PlaneController
 from ldct_viewer.ui.settings import (
     default_settings,
     migrate_settings,
@@ -79,14 +74,16 @@ class MainWindow(QMainWindow):
         self._busy_message = ""  # shown on every panel while a case is being prepared
         self.last_export: list[Path] = []
 
-        self.panel_grid = PanelGrid(self.state, self.source_slice, self.pixel_spacing)
+        self.panel_grid = PanelGrid(self.state, lambda key: self.planes.shown_hu(key), self.pixel_spacing)
         self.panels = self.panel_grid.panels
+        self.planes = PlaneController(self)  # orientation; axial slices or coronal/sagittal reformats
         self._build_central()
         build_toolbar(self)
         self.hu_label = QLabel("")
         self.statusBar().addWidget(self.hu_label, 1)
         self.inference_status = InferenceStatus(self.inference, self.statusBar(), self.cancel_inference)
         build_menus(self)
+        self.planes.build_controls()
         self.cine = Cine(self.state, self.play_button, self.cine_action, self)
         self._connect()
         restore_window(self, checkpoints, device, networks)
@@ -141,7 +138,7 @@ class MainWindow(QMainWindow):
         s.subscribe("n_slices", lambda n: self._update_slider())
         s.subscribe("line", lambda line: self.profile_dialog.schedule() if self.profile_dialog is not None else None)
         self.panel_grid.lineDrawn.connect(self.show_profile)
-        self.slider.valueChanged.connect(lambda v: self.state.set_slice(v))
+        self.slider.valueChanged.connect(lambda v: self.state.set_position(v))
         self.width_spin.valueChanged.connect(
             lambda v: self.state.set_window(v, self.state.window.level, self._window_target()))
         self.level_spin.valueChanged.connect(
@@ -353,7 +350,9 @@ class MainWindow(QMainWindow):
         if self.case is None:
             return
         case = self.case
-        self.inference.start(case.ldct_slice, case.n_slices, self.state.slice_of("ldct"))
+        focus, needed = self.planes.focus()  # the slice on screen, or a reformat's slices
+        self.inference.set_focus(focus, needed)
+        self.inference.start(case.ldct_slice, case.n_slices, focus)
         self._refresh_panels(self.inference.keys)
         self.inference_status.update_device()
 
@@ -379,7 +378,7 @@ class MainWindow(QMainWindow):
         CheckpointInfoDialog(self, slot.label, checkpoint).exec()
 
     def _on_result(self, key: str, index: int) -> None:
-        if key in self.panels and self.state.slice_of(key) == index:
+        if key in self.panels and self.planes.result_arrived(key, index):
             self._refresh_panels((key,))
             self._schedule_metrics()
             self._show_readout()
@@ -406,26 +405,20 @@ class MainWindow(QMainWindow):
         return None
 
     def source_slice(self, key: str, i: int) -> np.ndarray | None:
-        """The HU image of ``key`` ("ldct", a network's key, "ndct") at LDCT slice ``i``, None if absent."""
+        """The HU image of ``key`` ("ldct", a network's key, "ndct") at LDCT slice ``i``, None if absent,
+        turned to the radiological display orientation (the stored arrays are never changed)."""
         if key == "ndct":
-            return self._ndct_slice(i)
+            return self.planes.display(key, self._ndct_slice(i))
         if self.case is None:
             return None
         if key == "ldct":
-            return self.case.ldct_slice(i)
-        return self.inference.result(key, i)
+            return self.planes.display(key, self.case.ldct_slice(i))
+        return self.planes.display(key, self.inference.result(key, i))
 
     def _refresh_panels(self, keys: Sequence[str]) -> None:
         outputs = {key: self.inference.placeholder(key) for key in self.inference.keys}
-        titles = self.panel_grid.titles
-        sources: dict[int, tuple] = {}  # the panels show one slice unless slice sync is off
-        for key in keys:
-            i = self.state.slice_of(key)
-            if i not in sources:
-                sources[i] = ({k: self.source_slice(k, i) for k in self.state.panels},
-                              missing_texts(self.case, self.ndct_only, i, outputs, self._busy_message))
-            images, missing = sources[i]
-            self.panel_grid.show(key, panel_image(key, images, self.state.diff_mode, missing, titles))
+        for key, shown in self.planes.panel_images(keys, outputs, self._busy_message).items():
+            self.panel_grid.show(key, shown)
         self.panel_grid.update_subtitles(keys)
         self.panel_grid.show_roi(keys)
         if self.profile_dialog is not None:
@@ -451,12 +444,7 @@ class MainWindow(QMainWindow):
 
     def pixel_spacing(self) -> tuple[float, float]:
         """(row mm, col mm) of the images on screen, (1, 1) when unknown."""
-        series = self.case.ldct if self.case is not None else self.ndct_only
-        try:
-            dy, dx = (float(v) for v in series.pixel_spacing)
-        except (AttributeError, TypeError, ValueError):
-            return (1.0, 1.0)
-        return (dy, dx)
+        return self.planes.pixel_spacing()
 
     def _update_titles(self) -> None:
         names = {key: checkpoint_path(key, slot.spec).name for key, slot in self.inference.slots.items()}
@@ -464,13 +452,13 @@ class MainWindow(QMainWindow):
             self.panels[key].set_title(title)
 
     def _update_slice_label(self) -> None:
-        self.slice_label.setText(slice_caption(self.case, self.ndct_only, self.state.slice_index, self.state.n_slices))
+        self.slice_label.setText(self.planes.caption())
 
     def _update_slider(self) -> None:
-        n = self.state.n_slices
+        n = self.state.n_positions
         self.slider.blockSignals(True)
         self.slider.setMaximum(max(n - 1, 0))
-        self.slider.setValue(self.state.slice_index)
+        self.slider.setValue(self.state.position)
         self.slider.blockSignals(False)
         self._update_slice_label()
 
@@ -478,7 +466,7 @@ class MainWindow(QMainWindow):
     def _on_slice(self, panels: tuple[str, ...]) -> None:
         self._refresh_panels(panels)
         self._update_slider()
-        self.inference.set_focus(self.state.slice_of("ldct"))
+        self.planes.update_focus()
         self._schedule_metrics()
         self._show_readout()
 
@@ -515,7 +503,7 @@ class MainWindow(QMainWindow):
         if self.nps_dialog is not None:
             self.nps_dialog.schedule()
         i = self.state.slice_of("ldct")
-        ndct = self.case.ndct_slice(i) if self.case is not None else None
+        ndct = self.source_slice("ndct", i) if self.case is not None else None  # oriented like the others
         self.metrics.schedule(i, ndct, rois_now=self.nps_dialog is not None and self.nps_dialog.isVisible())
 
     def _show_metrics(self, index: int) -> None:
@@ -533,21 +521,22 @@ class MainWindow(QMainWindow):
             return
         from ldct_viewer.ui.dialogs import ExportDialog
 
-        dialog = ExportDialog(self, self.state.slice_of("ldct"), self.case.n_slices,
+        dialog = ExportDialog(self, self.state.position, self.state.n_positions,
                               str(self.settings.value("last_dir/export", "") or ""), self.state.roi is not None)
         if dialog.exec() != ExportDialog.DialogCode.Accepted:
             return
         options = dialog.options()
         self.settings.setValue("last_dir/export", options["out_dir"])
-        self.export(**options)
+        self.export(**options, plane=self.state.plane)
 
     def export(self, out_dir: str, slices: Sequence[int], with_diff: bool,
-               with_roi: bool = False) -> GeneratorWorker | None:
+               with_roi: bool = False, plane: str = "axial") -> GeneratorWorker | None:
         """Write comparison PNGs for ``slices`` on a pool thread (inference runs as needed).
 
         The difference row uses the current difference mode (output − NDCT when none is chosen
         and an NDCT is open, else output − LDCT); W/L and range are the ones on screen;
-        ``with_roi`` outlines the ROI on screen, with each image's statistics.
+        ``with_roi`` outlines the ROI on screen, with each image's statistics; ``plane`` "coronal" or
+        "sagittal" exports those sections (``slices`` are then section indices).
         """
         from ldct_viewer.export import export_comparisons
 
@@ -571,7 +560,7 @@ class MainWindow(QMainWindow):
         return self._run_busy(
             f"Exporting {count} comparison PNG(s)…",
             lambda: export_comparisons(case, engines, out_dir, list(slices), window, diff, diff_range, roi=roi,
-                                       labels=labels),
+                                       labels=labels, plane=plane),
             done)
 
     def show_shortcuts(self) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsRectItem, QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ldct_viewer.analysis.profile import Line
 from ldct_viewer.analysis.roi import EllipseRoi
@@ -25,6 +25,12 @@ ROI_HOVER_PEN = pg.mkPen((160, 240, 255), width=2)
 ROI_LABEL_FILL = pg.mkBrush(0, 0, 0, 170)
 LINE_PEN = pg.mkPen((255, 120, 200), width=1.5)
 LINE_HOVER_PEN = pg.mkPen((255, 170, 225), width=2)
+BAND_BRUSH = pg.mkBrush(52, 52, 52)
+BAND_TEXT = (200, 200, 200)
+EDGES = {"top": Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter,
+         "bottom": Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignHCenter,
+         "left": Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+         "right": Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter}
 
 
 class SliceViewBox(pg.ViewBox):
@@ -125,6 +131,22 @@ class ImagePanel(QWidget):
         stack.setContentsMargins(0, 0, 0, 0)
         stack.addWidget(self.graphics, 0, 0)
         stack.addWidget(self.placeholder, 0, 0)  # drawn over the view; the view keeps its geometry
+        self.letters: dict[str, QLabel] = {}  # patient direction at each edge ("A" on top of an axial slice)
+        for edge, align in EDGES.items():
+            label = QLabel("")
+            label.setObjectName(f"orientation_{edge}")
+            label.setStyleSheet("color: #e6c84b; font-weight: bold; background: transparent; padding: 2px 4px;")
+            label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+            stack.addWidget(label, 0, 0, alignment=align)
+            self.letters[edge] = label
+        self.note = QLabel("")  # "oblique", "gantry tilt": geometry the display does not resample
+        self.note.setObjectName("orientationNote")
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color: #ffb060; background: rgba(0, 0, 0, 150); padding: 2px;")
+        self.note.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.note.hide()
+        stack.addWidget(self.note, 0, 0, alignment=Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignLeft)
+        self._bands: list = []  # placeholder bands over a reformat's missing slices (rect, text) items
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.setSpacing(1)
@@ -163,12 +185,49 @@ class ImagePanel(QWidget):
             self.placeholder.hide()
             self.image.show()
 
+    def set_orientation(self, letters: dict[str, str] | None, note: str = "") -> None:
+        """Patient direction letters at the panel edges (none: hidden) and a geometry note."""
+        for edge, label in self.letters.items():
+            label.setText((letters or {}).get(edge, ""))
+        self.note.setText(note)
+        self.note.setVisible(bool(note))
+
+    def set_bands(self, bands: list[tuple[int, int]], axis: int | None, text: str) -> None:
+        """Grey bands labelled ``text`` over rows (``axis`` 0) or columns (1) ``[start, stop)`` of the image:
+        a reformat's slices that have no image yet."""
+        for rect, label in self._bands:
+            self.view.removeItem(rect)
+            self.view.removeItem(label)
+        self._bands = []
+        if not bands or self._shape is None:
+            return
+        h, w = self._shape
+        for start, stop in bands:
+            x, y, bw, bh = (0, start, w, stop - start) if axis == 0 else (start, 0, stop - start, h)
+            rect = QGraphicsRectItem(x, y, bw, bh)
+            rect.setBrush(BAND_BRUSH)
+            rect.setPen(pg.mkPen(None))
+            rect.setZValue(5)
+            label = pg.TextItem(text, color=BAND_TEXT, anchor=(0.5, 0.5))
+            label.setPos(x + bw / 2, y + bh / 2)
+            label.setZValue(6)
+            if axis == 1:
+                label.setAngle(90)
+            self.view.addItem(rect, ignoreBounds=True)
+            self.view.addItem(label, ignoreBounds=True)
+            self._bands.append((rect, label))
+
+    @property
+    def band_count(self) -> int:
+        return len(self._bands)
+
     def set_levels(self, levels: tuple[float, float]) -> None:
         if self.image.image is not None:
             self.image.setLevels(levels)
 
     def set_placeholder(self, text: str) -> None:
         """Replace the image by a centred message ("computing…", "no NDCT open", an error)."""
+        self.set_bands([], None, "")
         self.placeholder.setText(text)
         self.placeholder.show()
         self.image.hide()

@@ -6,7 +6,8 @@ the space allows, ``ldct_viewer.panel_layout``), recomputed when the panels or t
 The grid draws what it is handed (``display.PanelImage``) and turns mouse input on the panels into
 ``ViewState`` changes: window/level drags (coalesced), slice steps, zoom and pan, crosshair, ROI and
 profile line. Which image each panel shows is decided by the caller; the ROI statistics and the HU
-read-out are measured on each panel's HU image (``source_slice``), also while it shows a difference map.
+read-out are measured on each panel's HU image (``source_image``: its slice, or its reformat in a
+coronal/sagittal plane), also while it shows a difference map.
 """
 
 from __future__ import annotations
@@ -34,11 +35,11 @@ class PanelGrid(QWidget):
 
     lineDrawn = Signal()  # the user finished drawing a profile line
 
-    def __init__(self, state: ViewState, source_slice: Callable[[str, int], np.ndarray | None],
+    def __init__(self, state: ViewState, source_image: Callable[[str], np.ndarray | None],
                  pixel_spacing: Callable[[], tuple[float, float]], titles: Mapping[str, str] = PANEL_TITLES) -> None:
         super().__init__()
         self.state = state
-        self._source_slice = source_slice
+        self._source_image = source_image
         self._pixel_spacing = pixel_spacing
         self.titles = dict(titles)
         self.panels: dict[str, ImagePanel] = {}
@@ -108,11 +109,16 @@ class PanelGrid(QWidget):
         panel.is_diff = shown.is_difference
         if shown.image is None:
             panel.set_placeholder(shown.placeholder)
-        elif shown.is_difference:
+            return
+        image = shown.image
+        if shown.bands:  # the bands cover the missing lines; keep NaN off pyqtgraph's fast path
+            image = np.nan_to_num(image, nan=0.0 if shown.is_difference else -1024.0)
+        if shown.is_difference:
             r = self.state.diff_range
-            panel.set_image(shown.image, (-r, r), DIVERGING_LUT)
+            panel.set_image(image, (-r, r), DIVERGING_LUT)
         else:
-            panel.set_image(shown.image, self.state.window_of(key).levels)
+            panel.set_image(image, self.state.window_of(key).levels)
+        panel.set_bands(list(shown.bands), shown.band_axis, shown.placeholder)
 
     def update_subtitles(self, keys: Sequence[str] | None = None) -> None:
         """Under each title: the window (and slice when unsynced), or what a difference map subtracts."""
@@ -142,7 +148,7 @@ class PanelGrid(QWidget):
 
     def roi_stats_of(self, key: str) -> RoiStats | None:
         """The ROI statistics of ``key``'s image on its current slice (None without ROI or image)."""
-        image = self._source_slice(key, self.state.slice_of(key))
+        image = self._source_image(key)
         if self.state.roi is None or image is None:
             return None
         return roi_stats(image, self.state.roi, self._pixel_spacing())
@@ -151,9 +157,9 @@ class PanelGrid(QWidget):
         """HU of each panel's image at pixel (row, col) of its current slice (None where there is none)."""
         values: dict[str, float | None] = {}
         for key in self.keys:
-            image = self._source_slice(key, self.state.slice_of(key))
+            image = self._source_image(key)
             inside = image is not None and 0 <= row < image.shape[0] and 0 <= col < image.shape[1]
-            values[key] = float(image[row, col]) if inside else None
+            values[key] = float(image[row, col]) if inside and np.isfinite(image[row, col]) else None
         return values
 
     def readout(self) -> str:
@@ -167,6 +173,11 @@ class PanelGrid(QWidget):
         parts = [f"{self.titles[key]} {values[key]:.0f}" if values[key] is not None else f"{self.titles[key]} —"
                  for key in self.keys if key in shown]
         return f"({col}, {row})  " + "   ".join(parts) + "  HU"
+
+    def show_orientation(self, letters: dict[str, str] | None, notes: dict[str, str]) -> None:
+        """The same patient direction letters on every panel; each panel's geometry note (oblique, tilt)."""
+        for key, panel in self.panels.items():
+            panel.set_orientation(letters, notes.get(key, ""))
 
     def show_crosshair(self) -> None:
         shown = self.state.crosshair_panels()

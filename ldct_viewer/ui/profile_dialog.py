@@ -31,7 +31,7 @@ class ProfileDialog(FollowingPlotDialog):
         if line is not None:
             spacing = viewer.pixel_spacing()
             for key, _, _ in self.curve_specs:
-                image = viewer.source_slice(key, viewer.state.slice_of(key))
+                image = viewer.planes.shown_hu(key)  # the slice, or the reformat the line is drawn on
                 if image is not None:
                     self.profiles[key] = line_profile(image, line, spacing)
         for key, curve in self.curves.items():
