@@ -23,7 +23,7 @@ class NpsDialog(FollowingPlotDialog):
 
     def __init__(self, viewer) -> None:
         super().__init__(viewer, "Noise power spectrum", (640, 460), "spatial frequency (cycles/mm)", "NPS (HU² mm²)",
-                         log_y=True, legend_offset=(10, -10))  # legend bottom left: below the curves' rise
+                         log_y=True, legend_offset=(-10, 10), name="nps")  # legend top right: the spectra fall there
         self.band = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(208, 160, 64, 28),
                                         pen=pg.mkPen(None))
         self.band.setZValue(-10)

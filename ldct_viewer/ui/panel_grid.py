@@ -12,7 +12,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QGridLayout, QWidget
 
 from ldct_viewer.analysis.profile import Line
@@ -37,6 +37,7 @@ class PanelGrid(QWidget):
         self._source_slice = source_slice
         self._pixel_spacing = pixel_spacing
         self.panels = {key: ImagePanel(key, PANEL_TITLES[key]) for key in PANELS}
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # a click on an image takes the keys (shortcuts)
         self.grid = QGridLayout(self)
         self.grid.setContentsMargins(0, 0, 0, 0)
         self.grid.setSpacing(4)
