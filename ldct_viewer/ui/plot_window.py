@@ -26,22 +26,29 @@ def _overlaps(a: Rect, b: Rect) -> bool:
     return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
 
 
+def fitted_size(size: tuple[int, int], area: Rect) -> tuple[int, int]:
+    """``size`` (w, h) shrunk so that two such windows, title bars included, stack in ``area``'s height."""
+    w, h = size
+    return min(w, area[2]), max(min(h, (area[3] - GAP) // 2 - TITLE_BAR), 160)
+
+
 def free_spot(size: tuple[int, int], taken: list[Rect], area: Rect) -> tuple[int, int]:
-    """Top-left (x, y) of a ``size`` (w, h) window inside ``area`` that overlaps none of ``taken``:
-    the first free cell scanning from the top-right corner down, then column by column leftwards;
-    a cascade from the top right when the screen is full."""
+    """Top-left (x, y) of the frame of a ``size`` (w, h) window inside ``area`` that overlaps none of
+    ``taken`` (frames): the first free cell scanning from the top-right corner down, then column by
+    column leftwards; a cascade from the top right when the screen is full."""
     w, h = size[0], size[1] + TITLE_BAR
     ax, ay, aw, ah = area
     x = ax + aw - w
     while x >= ax:
         y = ay
         while y + h <= ay + ah:
-            if not any(_overlaps((x, y, w, h), t) for t in taken):
-                return x, y + TITLE_BAR
-            y += h + GAP
+            blocking = [t for t in taken if _overlaps((x, y, w, h), t)]
+            if not blocking:
+                return x, y
+            y = max(t[1] + t[3] for t in blocking) + GAP  # just below what is in the way
         x -= w + GAP
     k = len(taken)
-    return max(ax + aw - w - 30 * k, ax), min(ay + TITLE_BAR + 30 * k, ay + max(ah - h, 0) + TITLE_BAR)
+    return max(ax + aw - w - 30 * k, ax), min(ay + 30 * k, ay + max(ah - h, 0))
 
 
 def _rect(widget: QWidget) -> Rect:
@@ -108,9 +115,10 @@ class FollowingPlotDialog(QDialog):
         if screen is None:
             return
         a = screen.availableGeometry()
+        area = (a.x(), a.y(), a.width(), a.height())
+        self.resize(*fitted_size((self.width(), self.height()), area))
         taken = [_rect(w) for w in self.viewer.findChildren(FollowingPlotDialog) if w is not self and w.isVisible()]
-        x, y = free_spot((self.width(), self.height()), taken, (a.x(), a.y(), a.width(), a.height()))
-        self.move(x, y)
+        self.move(*free_spot((self.width(), self.height()), taken, area))
 
     def remember(self) -> None:
         """Keep the window's geometry for the next time it opens (also in a later run)."""
