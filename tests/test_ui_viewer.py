@@ -963,7 +963,7 @@ def test_panels_say_what_is_being_prepared_until_the_case_arrives(qtbot, env, di
 
     window = make_window(qtbot, env)
     release = threading.Event()
-    window._run_busy("Preparing the test case…", lambda: release.wait(10) and None, lambda result: None)
+    window.busy.run("Preparing the test case…", lambda progress: release.wait(10) and None, lambda result: None)
     qtbot.waitUntil(lambda: all(p.placeholder.text() == "Preparing the test case…" for p in window.panels.values()))
     release.set()
     qtbot.waitUntil(lambda: window.panels["ldct"].placeholder.text().startswith("no LDCT open"))

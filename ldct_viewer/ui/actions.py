@@ -42,6 +42,7 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Ctrl+O / Ctrl+Shift+O", "open LDCT / open NDCT"),
     ("Ctrl+E", "export comparison PNG"),
     ("Esc", "cancel background inference"),
+    ("Enter / Esc in a toolbar field", "apply / drop the typed value; the keys go back to the images"),
     ("F1, ?", "this help"),
 ]
 

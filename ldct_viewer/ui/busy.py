@@ -11,7 +11,11 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject
+import dataclasses
+import math
+import time
+
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
 from ldct_viewer.progress import JobProgress
@@ -44,6 +48,9 @@ class BusyRunner(QObject):
         for widget in (self.label, self.bar, self.eta):
             widget.hide()
             status_bar.addWidget(widget)
+        self._reported_at = 0.0
+        self._tick = QTimer(self, interval=1000)  # the time left counts down between reports
+        self._tick.timeout.connect(self._count_down)
 
     @property
     def running(self) -> bool:
@@ -80,16 +87,31 @@ class BusyRunner(QObject):
         if not self.workers or worker is not self.workers[-1]:
             return  # only the newest job's progress is shown
         self.last = progress
+        self._reported_at = time.monotonic()
         self.bar.setValue(int(round(STEPS * min(max(progress.fraction, 0.0), 1.0))))
         self.label.setText(f"{self.title.rstrip('…')}: {progress.stage}")
+        self._show_eta(progress)
+        if not self._tick.isActive():
+            self._tick.start()
+
+    def _show_eta(self, progress: JobProgress) -> None:
         self.eta.setText(progress.eta_text())
         self.message = f"{self.title}\n{progress.stage}\n{100 * progress.fraction:.0f} % · {progress.eta_text()}"
         self._changed()
+
+    def _count_down(self) -> None:
+        """Between two reports (a batch of slices can take a minute), the time left keeps moving."""
+        p = self.last
+        if p is None or not math.isfinite(p.eta_s) or p.fraction >= 1.0:
+            return
+        since = time.monotonic() - self._reported_at
+        self._show_eta(dataclasses.replace(p, elapsed_s=p.elapsed_s + since, eta_s=max(p.eta_s - since, 1.0)))
 
     def _finished(self, worker: GeneratorWorker) -> None:
         if worker in self.workers:
             self.workers.remove(worker)
         if not self.workers:
+            self._tick.stop()
             self.message, self.title, self.last = "", "", None
             for widget in (self.label, self.bar, self.eta):
                 widget.hide()

@@ -271,7 +271,8 @@ class CheckpointInfoDialog(QDialog):
         layout.addLayout(row)
         layout.addWidget(self.raw, 2)
         layout.addWidget(_buttons(self, None))
-        self.resize(860, 720)
+        screen = self.screen().availableGeometry() if self.screen() is not None else None
+        self.resize(880, min(900, int(screen.height() * 0.85)) if screen is not None else 760)
 
     def _show_raw(self, shown: bool) -> None:
         self.raw.setVisible(shown)

@@ -81,7 +81,7 @@ class FollowingPlotDialog(QDialog):
         left.setWidth(LEFT_AXIS_WIDTH)
         bottom.setStyle(tickTextOffset=6)
         bottom.setHeight(BOTTOM_AXIS_HEIGHT)
-        self.plot.addLegend(offset=legend_offset, labelTextColor=TEXT_DIM, brush=pg.mkBrush(16, 18, 20, 210),
+        self.plot.addLegend(offset=legend_offset, labelTextColor=TEXT_DIM, brush=pg.mkBrush(16, 18, 20, 120),
                             pen=pg.mkPen(BORDER))
         self.curves = {key: self.plot.plot([], [], pen=pg.mkPen(colour, width=2), name=label)
                        for key, label, colour in PANEL_CURVES}
@@ -118,7 +118,10 @@ class FollowingPlotDialog(QDialog):
         area = (a.x(), a.y(), a.width(), a.height())
         self.resize(*fitted_size((self.width(), self.height()), area))
         taken = [_rect(w) for w in self.viewer.findChildren(FollowingPlotDialog) if w is not self and w.isVisible()]
-        self.move(*free_spot((self.width(), self.height()), taken, area))
+        x, y = free_spot((self.width(), self.height()), taken, area)
+        # before its first show a window's frame is unknown and X11 window managers put the client
+        # where asked: leave room for the title bar, or it lands above the screen's top edge
+        self.move(x, y + (TITLE_BAR if self.frameGeometry() == self.geometry() else 0))
 
     def remember(self) -> None:
         """Keep the window's geometry for the next time it opens (also in a later run)."""
