@@ -19,7 +19,7 @@ import pytest
 import torch
 
 from ldct_viewer.ct.fbp import WINDOWS
-from ldct_viewer.ct.scanner_draw import EVALUATION_SCANNER, ScannerRanges, draw_scanner
+from ldct_viewer.ct.scanner_draw import EVALUATION_SCANNER, ScannerRanges, draw_pixel_spacing, draw_scanner
 from ldct_viewer.ct.simulate import SimulationParams
 from ldct_viewer.errors import InputError
 from ldct_viewer.io import load_series, write_series
@@ -185,11 +185,15 @@ def test_scanner_draws_stay_in_their_ranges_and_cover_them():
     thick = np.array([p.slice_thickness_mm for p in params])
     assert noise.min() >= 0 and noise.max() <= 10 and thick.min() >= 1 and thick.max() <= 5
     assert all(p.detector == "curved" and p.source_isocenter_mm == 595.0 for p in params)  # never the eval scanner
+    pixels = np.array([draw_pixel_spacing(rng, ranges) for _ in range(400)])
+    assert pixels.min() >= 0.5 and pixels.max() <= 1.0 and pixels.min() < 0.55 and pixels.max() > 0.95
     fixed, record = draw_scanner(rng, ranges, slice_thickness_mm=3.0)
     assert fixed.slice_thickness_mm == 3.0 and record["slice_thickness_mm"] == 3.0
     assert EVALUATION_SCANNER.detector == "flat" and EVALUATION_SCANNER.source_isocenter_mm != 595.0
     with pytest.raises(InputError):
         ScannerRanges(photon_scale=(0.0, 1.0)).validate()
+    with pytest.raises(InputError):
+        ScannerRanges(pixel_spacing_mm=(1.0, 0.5))
 
 
 def test_mixed_dataset_randomizes_per_volume_scanner_and_refuses_eval_sources(tmp_path):
@@ -209,9 +213,18 @@ def test_mixed_dataset_randomizes_per_volume_scanner_and_refuses_eval_sources(tm
     assert manifest["simulation"]["randomize_scanner"] is True
     splits = {v["source"]["patient_id"]: v["split"] for v in manifest["volumes"]}
     assert splits["PHANTOM-4-1"] == "val" and splits["PHANTOM-4-0"] == "train"
+    display = []
     for v in manifest["volumes"]:
         scanners = [c["scanner"] for c in v["conditions"].values()]
         assert len({(s["geometry"], s["window"]) for s in scanners}) == 1  # one scanner and kernel per patient
+        # one display pixel spacing per patient, drawn in 0.5-1.0 mm; every array of the volume stored on it
+        (pixel,) = {s["pixel_spacing_mm"] for s in scanners}
+        assert 0.5 <= pixel <= 1.0 and v["spacing"][1:] == [pixel, pixel]
+        display.append(pixel)
+        shapes = {ds.ndct(v["id"]).shape} | {ds.ldct(v["id"], c).shape for c in v["conditions"]}
+        source_rows = load_series(v["source"]["path"]).shape[1]
+        rows = min(512, round(source_rows * v["source_pixel_mm"] / pixel))
+        assert shapes == {tuple(v["shape"])} and v["shape"][1] == rows
         if v["source"]["patient_id"].startswith("PHANTOM"):
             assert v["reference_scan"]["scanner"]["window"] == scanners[0]["window"]
             assert ds.truth(v["id"]) is not None
@@ -220,13 +233,15 @@ def test_mixed_dataset_randomizes_per_volume_scanner_and_refuses_eval_sources(tm
             assert "reference_scan" not in v and ds.truth(v["id"]) is None
             assert all(s["slice_thickness_mm"] == pytest.approx(3.0) for s in scanners)
             assert {s["window"] for s in scanners} <= {"hann", "hamming", "cosine"}
+    assert len(set(display)) == len(display)
     with pytest.raises(InputError, match="evaluation only"):
         build_dataset([sources / "eval"], tmp_path / "ds2", BuildOptions(doses=(25,), views=(180,)), log=SILENT)
     assert not (tmp_path / "ds2").exists()
 
 
-def test_real_evaluation_reports_every_condition_and_measures_grain_and_edges(tmp_path):
-    from trainer.evaluate_real import edge_overshoot, evaluate_real
+@pytest.mark.parametrize("noise", ["image", "projection"])
+def test_real_evaluation_reports_every_condition_and_measures_grain_and_edges(tmp_path, noise):
+    from trainer.evaluate_real import NOISE_METHODS, edge_overshoot, evaluate_real
 
     rng = np.random.default_rng(1)
     n = 128
@@ -240,7 +255,9 @@ def test_real_evaluation_reports_every_condition_and_measures_grain_and_edges(tm
     torch.manual_seed(0)
     save_checkpoint(ckpt, REDCNN(width=4), mode="mse", normalization=Normalization(), config={}, data={})
     results = evaluate_real([str(ckpt)], [tmp_path / "real"], out=tmp_path / "out", slices_per_series=2,
-                            device="cpu", quiet=True, doses=(25, 100), views=(720,))
+                            device="cpu", quiet=True, doses=(25, 100), views=(720,), noise=noise)
+    assert results["noise"] == noise
+    assert NOISE_METHODS[noise] in (tmp_path / "out" / "table.md").read_text()
     rows = {r["condition"]: r for r in results["rows"]}
     assert set(rows) == {"d25_v720", "d100_v720", "mean"}
     low, full = rows["d25_v720"], rows["d100_v720"]

@@ -3,9 +3,13 @@
 The phantom table (``trainer.evaluate``) cannot tell whether a network learned CT or learned our
 phantoms. Here the NDCT is a real normal-dose slice with its own grain (the evaluation sources of
 ``ldct-train sources``, or any folder of real CT), and the LDCT is that slice with low-dose noise
-inserted by :data:`ldct_viewer.ct.scanner_draw.EVALUATION_SCANNER`, a scanner the training data
-never drew (flat detector, other source distance, fixed kernel), at the seed's 12 dose × views
-conditions. Per condition, pooled over every slice:
+made by a method the training data never used: ``noise="image"`` (default) inserts Gaussian noise coloured
+to a parametric FBP noise power spectrum calibrated on a real Br38f abdomen, at a level from the slice's
+water-equivalent diameter (:mod:`ldct_viewer.ct.image_noise`), plus the noise-free view aliasing of
+:data:`ldct_viewer.ct.scanner_draw.EVALUATION_SCANNER`; ``noise="projection"`` runs the training
+simulator's projection-domain insertion on that scanner, which training never drew (flat detector,
+other source distance, fixed kernel). The seed's 12 dose × views conditions. Per condition, pooled
+over every slice:
 
 * windowed RMSE: RMSE after clipping both images to the abdomen range −160…240 HU (what a reader
   sees; bone and air errors do not dominate), and its ratio to the LDCT input's;
@@ -40,6 +44,11 @@ READER_WINDOW = (-160.0, 240.0)  # HU: the abdomen window W 400 / L 40
 EDGE_BAND_PX = 4
 BODY_THRESHOLD_HU = -500.0
 SEED_OFFSET = 0xE7A1  # noise realizations disjoint from every training seed
+NOISE_METHODS = {
+    "image": "image-domain noise with a calibrated FBP noise power spectrum (ct.image_noise), never used in "
+             "training; view aliasing of the evaluation scanner",
+    "projection": "projection-domain noise insertion (the training simulator's method) on the evaluation scanner",
+}
 
 
 def body_mask(ndct: np.ndarray) -> np.ndarray:
@@ -101,16 +110,20 @@ def load_real_slices(paths: list[str | Path], slices_per_series: int) -> list[di
 
 def evaluate_real(checkpoint_paths: list[str], paths: list[str | Path], *, out: str | Path | None = None,
                   slices_per_series: int = 4, device: str = "auto", quiet: bool = False,
-                  doses: tuple[float, ...] = DEFAULT_DOSES, views: tuple[int, ...] = DEFAULT_VIEWS) -> dict:
+                  doses: tuple[float, ...] = DEFAULT_DOSES, views: tuple[int, ...] = DEFAULT_VIEWS,
+                  noise: str = "image") -> dict:
     """Score the LDCT input and each checkpoint on real slices with simulated low dose; write
     table.md, table.csv and results.json to ``out`` when given."""
     from dataclasses import asdict, replace
 
     from ldct_viewer.ct import simulate_low_dose
+    from ldct_viewer.ct.image_noise import insert_image_noise
     from ldct_viewer.ct.scanner_draw import EVALUATION_SCANNER
     from ldct_viewer.inference import Engine
     from ldct_viewer.model import load_checkpoint
 
+    if noise not in NOISE_METHODS:
+        raise InputError(f"unknown noise method {noise!r}: use {' or '.join(NOISE_METHODS)}")
     if out is not None:
         out = Path(out)
         taken = [n for n in ("table.md", "table.csv", "results.json") if (out / n).exists()]
@@ -132,8 +145,12 @@ def evaluate_real(checkpoint_paths: list[str], paths: list[str | Path], *, out: 
             ndct = s["hu"]
             params = replace(EVALUATION_SCANNER, slice_thickness_mm=s["thickness_mm"])
             seed = int(np.random.SeedSequence([SEED_OFFSET, k, c]).generate_state(1)[0] & 0x7FFFFFFF)
-            ldct = simulate_low_dose(ndct, s["pixel_mm"], dose=dose, views=n_views, seed=seed, params=params,
-                                     input_dose=1.0, device=device)
+            if noise == "image":
+                ldct = insert_image_noise(ndct, s["pixel_mm"], dose=dose, views=n_views, seed=seed,
+                                          thickness_mm=s["thickness_mm"], aliasing_params=params, device=device)
+            else:
+                ldct = simulate_low_dose(ndct, s["pixel_mm"], dose=dose, views=n_views, seed=seed, params=params,
+                                         input_dose=1.0, device=device)
             images = {"LDCT": ldct}
             for name, engine in zip(methods[1:], engines):
                 images[name] = engine.denoise(ldct)
@@ -170,6 +187,8 @@ def evaluate_real(checkpoint_paths: list[str], paths: list[str | Path], *, out: 
         "methods": methods,
         "series": [{k: s[k] for k in ("name", "uid", "description", "pixel_mm", "thickness_mm", "slices")}
                    for s in series],
+        "noise": noise,
+        "noise_method": NOISE_METHODS[noise],
         "scanner": asdict(EVALUATION_SCANNER),
         "notes": {
             "rmse_w": f"RMSE (HU) after clipping image and NDCT to {READER_WINDOW[0]:g}..{READER_WINDOW[1]:g} HU",
@@ -198,9 +217,10 @@ COLUMNS = (("rmse_w", "windowed RMSE (HU)", ".1f"), ("rmse_w_ratio", "× LDCT", 
 def markdown_table(results: dict) -> str:
     methods = results["methods"]
     names = ", ".join(f"{s['name']} ({len(s['slices'])})" for s in results["series"])
-    lines = [f"Real slices (series (slices)): {names}. Low dose by the evaluation scanner "
-             f"({results['scanner']['detector']} {results['scanner']['geometry']} beam, "
-             f"{results['scanner']['window']} kernel), never used in training.", ""]
+    scanner = (f"{results['scanner']['detector']} {results['scanner']['geometry']} beam, "
+               f"{results['scanner']['window']} kernel")
+    method = results.get("noise_method", NOISE_METHODS["projection"])
+    lines = [f"Real slices (series (slices)): {names}. Low dose: {method} ({scanner}).", ""]
     for key, label, fmt in COLUMNS:
         lines += [f"{label}: {results['notes'].get(key, label)}" if key in results["notes"] else f"{label}:", "",
                   "| Condition | " + " | ".join(methods) + " |", "|" + "---|" * (len(methods) + 1)]

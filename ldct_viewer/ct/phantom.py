@@ -11,9 +11,10 @@ system PSF, like a reconstructed image.
 HU values follow a portal-venous contrast phase: liver ~+100, spleen ~+115, kidney cortex
 ~+170, aorta ~+190, portal/hepatic veins ~+160.
 
-Three modules: ``phantom_anatomy`` holds the anatomy as data (sizes, levels, HU, texture
-amplitudes, random ranges); ``phantom_shapes`` the geometry and painting primitives (signed
-distances, textures, ``Canvas``); this one the recipes that combine them, structure by structure.
+Modules: ``phantom_anatomy`` holds the anatomy as data (sizes, levels, HU, texture amplitudes,
+random ranges, the tissue labels); ``phantom_shapes`` the geometry and painting primitives (signed
+distances, textures, ``Canvas``); this one the recipes that combine them, structure by structure,
+with the chest's in ``phantom_thorax`` and the back's and skeleton's in ``phantom_skeleton``.
 
 Axes: the volume is ``[Z, H, W]`` with index 0 the most caudal slice (ascending patient z, as
 the DICOM loader sorts), rows anterior → posterior, columns patient right → left, matching a
@@ -22,7 +23,6 @@ series written with identity orientation.
 
 from __future__ import annotations
 
-import enum
 import math
 from dataclasses import dataclass, field
 
@@ -30,9 +30,8 @@ import numpy as np
 from scipy import ndimage
 
 from ldct_viewer.ct import phantom_anatomy as A
-from ldct_viewer.ct.phantom_anatomy import LEVEL_RANGE_MM
+from ldct_viewer.ct.phantom_anatomy import LEVEL_RANGE_MM, Tissue
 from ldct_viewer.ct.phantom_shapes import (
-    FAR_MM,
     Block,
     Canvas,
     capsule_distance,
@@ -40,37 +39,10 @@ from ldct_viewer.ct.phantom_shapes import (
     ellipsoid_profile,
     gaussian_random_field,
     smoothstep,
-    superellipse_distance,
+    lerp,
 )
-
-
-class Tissue(enum.IntEnum):
-    """Label of the tissue that dominates each voxel (ground truth for tests and ROIs)."""
-
-    AIR = 0
-    TABLE = 1
-    SKIN = 2
-    FAT = 3
-    MUSCLE = 4
-    BONE_CORTEX = 5
-    BONE_MARROW = 6
-    DISC = 7
-    CSF = 8
-    LUNG = 9
-    AIRWAY = 10
-    VESSEL = 11
-    HEART = 12
-    LIVER = 13
-    SPLEEN = 14
-    KIDNEY_CORTEX = 15
-    KIDNEY_MEDULLA = 16
-    STOMACH = 17
-    BOWEL_WALL = 18
-    BOWEL_CONTENT = 19
-    GALLBLADDER = 20
-    PANCREAS = 21
-    LESION = 22
-    SOFT_TISSUE = 23
+from ldct_viewer.ct.phantom_skeleton import SkeletonRecipes
+from ldct_viewer.ct.phantom_thorax import ThoraxRecipes
 
 
 @dataclass(frozen=True)
@@ -157,7 +129,7 @@ def render_phantom(
     )
 
 
-class _Builder(Canvas):
+class _Builder(ThoraxRecipes, SkeletonRecipes, Canvas):
     """Paints the anatomy back to front on a ``Canvas`` with the numbers of ``phantom_anatomy``
     (imported as ``A``): the methods are geometry recipes only."""
 
@@ -227,30 +199,30 @@ class _Builder(Canvas):
         fat = h["fat"]
         base, k_abd, k_pelvis = B["inner_half_width"]
         self.a_in = h["width"] * (base + k_abd * self.t_abd + k_pelvis * smoothstep(*B["pelvis"], s))
-        self.b_in_ant = h["depth"] * _lin(B["inner_front"], self.t_abd)
-        self.b_in_post = h["depth"] * _lin(B["inner_back"], self.t_abd)
-        self.fat_lat = fat * _lin(B["fat_side"], self.t_abd)
-        self.fat_ant = fat * _lin(B["fat_front"], self.t_abd)
-        self.fat_post = fat * _lin(B["fat_back"], self.t_abd)
+        self.b_in_ant = h["depth"] * lerp(B["inner_front"], self.t_abd)
+        self.b_in_post = h["depth"] * lerp(B["inner_back"], self.t_abd)
+        self.fat_lat = fat * lerp(B["fat_side"], self.t_abd)
+        self.fat_ant = fat * lerp(B["fat_front"], self.t_abd)
+        self.fat_post = fat * lerp(B["fat_back"], self.t_abd)
         self.y_back = np.full(self.z, B["back_y"], dtype=np.float32)
         self.yc = self.y_back - self.fat_post - self.b_in_post
-        self.mus_lat = _lin(B["muscle_side"], 1.0 - self.t_abd)
-        self.mus_ant = _lin(B["muscle_front"], t_upper)
-        self.mus_post = _lin(B["muscle_back"], self.t_abd)
+        self.mus_lat = lerp(B["muscle_side"], 1.0 - self.t_abd)
+        self.mus_ant = lerp(B["muscle_front"], t_upper)
+        self.mus_post = lerp(B["muscle_back"], self.t_abd)
         self.a_cav = self.a_in - self.mus_lat
         self.b_cav_ant = self.b_in_ant - self.mus_ant
         self.b_cav_post = self.b_in_post - self.mus_post
         # Spine: vertebral body centre, lumbar bodies larger and further from the back.
-        self.a_vb = _lin(B["vertebra_half_width"], smoothstep(*B["lumbar"], s))
-        self.b_vb = _lin(B["vertebra_half_depth"], smoothstep(*B["lumbar"], s))
-        self.y_vb = self.y_back - self.fat_post - _lin(B["vertebra_from_back"], self.t_abd)
+        self.a_vb = lerp(B["vertebra_half_width"], smoothstep(*B["lumbar"], s))
+        self.b_vb = lerp(B["vertebra_half_depth"], smoothstep(*B["lumbar"], s))
+        self.y_vb = self.y_back - self.fat_post - lerp(B["vertebra_from_back"], self.t_abd)
         self.y_canal = self.y_vb + self.b_vb + B["canal_behind_body"]
         # Aorta: descending beside the spine in the chest, anterior to it in the abdomen.
         t_ao = smoothstep(*B["aorta_descent"], s)
-        self.ao_x = _lin(B["aorta_x"], t_ao)
+        self.ao_x = lerp(B["aorta_x"], t_ao)
         gap, extra = B["aorta_gap"]
         self.ao_y = self.y_vb - gap - (self.b_vb + extra) * t_ao
-        self.ao_r = _lin(B["aorta_radius"], t_ao) * smoothstep(*B["aorta_start"], s)
+        self.ao_r = lerp(B["aorta_radius"], t_ao) * smoothstep(*B["aorta_start"], s)
         # Diaphragm domes (level of the dome top; right higher than left).
         self.dome_r = B["dome_right"] + h["dome"]
         self.dome_l = B["dome_left"] + h["dome"]
@@ -505,7 +477,7 @@ class _Builder(Canvas):
         P, Q = A.PSOAS, A.QUADRATUS
         for side in (-1, 1):
             g = smoothstep(*P["blend"], s)
-            r = _lin(P["radius"], g)
+            r = lerp(P["radius"], g)
             blk = self.block(side * (self.a_vb + r * P["offset"]), self.y_vb, r + P["margin"], r + P["margin"], present=s > P["blend"][0])
             if blk is not None:
                 d = self.ellipse(blk, side * (self.a_vb + r * P["offset"]), self.y_vb + P["y"], r, r * P["flatten"])
@@ -532,251 +504,6 @@ class _Builder(Canvas):
         gas_base, gas_fine = C["stool_gas_hu"]
         base, septa, f = C["stool_hu"]
         return np.where(gas, gas_base + gas_fine * fine, base + septa * blk(self.tex_septa) + f * fine).astype(np.float32)
-
-    def thorax(self) -> None:
-        """Lungs with vessels and airways, heart, mediastinal vessels, trachea, oesophagus."""
-        s = self.s
-        yc, ac, bca, bcp = self.yc, self.a_cav, self.b_cav_ant, self.b_cav_post
-        thor = s < A.THORAX["below"]
-        if not np.any(thor):
-            # Still paint the paraspinal muscles below.
-            self.paraspinal()
-            return
-        y_front = yc - bca
-        self.paraspinal()
-        # Heart (ellipsoid, long axis towards the left-anterior chest wall) with epicardial fat.
-        H, L = A.HEART, A.LUNG
-        centre, half = H["profile"]
-        prof_h = ellipsoid_profile(s, centre + self.habitus["dome"] * H["dome_share"], half)
-        hx, hy = H["x"][0] + H["x"][1] * ac, yc + H["y_frac"] * bca
-        ha, hb = H["axes"][0] * prof_h, H["axes"][1] * prof_h
-        blk_h = self.block(hx, hy, H["extent"], H["extent"], present=prof_h > 0)
-        blk = self.full()
-        # Lungs: inside the cavity, lateral to the mediastinum and spine, above the diaphragm.
-        apex = L["apex"]
-        g_apex = np.where(s < apex[0], ellipsoid_profile(s, *apex), 1.0).astype(np.float32)
-        d_cav = self.d_cav
-        base, grow, shrink = L["mediastinum"]
-        w_med = base + grow * smoothstep(*L["mediastinum_grow"], s) - shrink * smoothstep(*L["mediastinum_shrink"], s)
-        mx = L["mediastinum_x"]
-        d_med = capsule_distance(blk.x, blk.y, blk(self.col(mx)), blk(self.col(y_front + L["mediastinum_front"])), blk(self.col(mx)), blk(self.col(self.y_vb)), blk(self.col(w_med)))
-        d_heart = self.ellipse(blk, hx, hy, ha + L["heart_margin"], hb + L["heart_margin"], angle=H["angle"])
-        dy, da, db = L["spine_margin"]
-        d_spine = self.ellipse(blk, 0.0, self.y_vb + dy, self.a_vb + da, self.b_vb + db)
-        d_aorta = self.ellipse(blk, self.ao_x, self.ao_y, self.ao_r + L["aorta_margin"], self.ao_r + L["aorta_margin"])
-        d_lung = None
-        for side in (-1, 1):
-            d_side = self.ellipse(blk, side * L["side_frac"] * ac, yc + L["y"], L["half_width_frac"] * ac * g_apex, (0.5 * (bca + bcp) + L["depth_margin"]) * g_apex, power=L["power"])
-            d_lung = d_side if d_lung is None else np.minimum(d_lung, d_side)
-        d_lung = np.maximum(d_lung, d_cav + L["cavity_margin"])
-        for other in (d_med, d_heart, d_spine, d_aorta):
-            d_lung = np.maximum(d_lung, -other)
-        d_dia = -self.below_diaphragm(blk)
-        d_lung = np.maximum(d_lung, d_dia)
-        d_lung = np.where(blk(self.col(thor)), d_lung, FAR_MM).astype(np.float32)
-        # Diaphragm muscle and pleura as a thin rim around the lung.
-        self.paint(blk, d_lung - L["diaphragm_rim"], self.texture(blk, *L["diaphragm_hu"]), Tissue.MUSCLE, mask=(d_dia > L["diaphragm_reach"]).astype(np.float32))
-        dep = np.clip((blk.y - blk(self.col(yc))) / L["gravity"], *L["gravity_range"])
-        base, gravity, fine, coarse = L["hu"]
-        lung = base + gravity * dep + fine * blk(self.tex_fine) + coarse * blk(self.tex_coarse)
-        alpha = self.paint(blk, d_lung, lung, Tissue.LUNG)
-        # Vessels: intersections of two random level sets are curves in 3D; thicker near the hilum.
-        hil_x = np.where(blk.x < 0, *L["hilum_x"])
-        dist_hilum = np.sqrt((blk.x - hil_x) ** 2 + (blk.y - blk(self.col(yc + L["hilum_y"]))) ** 2 + (blk(self.col(s)) - L["hilum_level"]) ** 2 * L["hilum_z_weight"])
-        thin, thick, reach = L["vessel_radius"]
-        thick = thin + thick * np.exp(-dist_hilum / reach)
-        tube = np.sqrt(blk(self.tube_a) ** 2 + blk(self.tube_b) ** 2)
-        inside = alpha * coverage(d_lung + L["inside_margin"], self.px)
-        self.paint(blk, (tube - thick) * L["vessel_sharpness"], self.texture(blk, *L["vessel_hu"]), Tissue.VESSEL, mask=inside)
-        # Airways near the hilum: walls then lumen, running beside the vessels.
-        tube2 = np.sqrt(blk(self.tube_a) ** 2 + (blk(self.tube_b) - L["airway_offset"]) ** 2)
-        br = L["airway_radius"][0] * np.exp(-dist_hilum / L["airway_radius"][1])
-        airway = inside * (br > L["airway_min"])
-        self.paint(blk, (tube2 - br) * L["vessel_sharpness"], L["airway_wall_hu"], Tissue.AIRWAY, mask=airway)
-        self.paint(blk, (tube2 - br * L["airway_lumen"]) * L["vessel_sharpness"], L["airway_hu"], Tissue.AIRWAY, mask=airway)
-
-        # Mediastinal fat, then vessels and heart.
-        M = A.MEDIASTINAL_FAT
-        blk_m = self.block(M["x"], 0.5 * (y_front + self.y_vb), M["half_width"], 0.5 * (self.y_vb - y_front) + M["margin"], present=thor)
-        if blk_m is not None:
-            dm = capsule_distance(blk_m.x, blk_m.y, M["x"], blk_m(self.col(y_front + M["front"])), M["x"], blk_m(self.col(self.y_vb)), blk_m(self.col(w_med - M["narrower"])))
-            dm = np.maximum(dm, blk_m(d_cav))
-            dm = np.maximum(dm, -self.below_diaphragm(blk_m))
-            self.paint(blk_m, dm, self.texture(blk_m, *M["hu"]), Tissue.FAT)
-        if blk_h is not None:
-            d = self.ellipse(blk_h, hx, hy, ha + H["fat"], hb + H["fat"], angle=H["angle"])
-            self.paint(blk_h, d, self.texture(blk_h, *H["fat_hu"]), Tissue.FAT)
-            d = self.ellipse(blk_h, hx, hy, ha, hb, angle=H["angle"])
-            self.paint(blk_h, d, self.texture(blk_h, *H["hu"]), Tissue.HEART)
-            for _, x, y, a, b, angle, hu, texture, levels in A.HEART_CHAMBERS:
-                if levels is not None:
-                    on = (s > levels[0]) & (s < levels[1]) if levels[1] is not None else s > levels[0]
-                    a, b = a * prof_h * on, b * prof_h * on
-                else:
-                    a, b = a * prof_h, b * prof_h
-                d = self.ellipse(blk_h, hx + x, hy + y, a, b, **({} if angle is None else {"angle": angle}))
-                value = hu if texture is None else hu + texture[1] * blk_h(getattr(self, texture[0]))
-                self.paint(blk_h, d, value, Tissue.VESSEL)
-        self.great_vessels(yc, bca)
-        # Trachea and main bronchi (air lumen, soft-tissue wall), oesophagus.
-        T, B, O = A.TRACHEA, A.BRONCHI, A.OESOPHAGUS
-        tra = s < T["to"]
-        ty = self.y_vb - self.b_vb + T["y"]
-        self.disc_vessel(0.0, ty, T["wall"] * tra, T["wall_hu"], Tissue.SOFT_TISSUE)
-        self.disc_vessel(0.0, ty, T["lumen"] * tra, T["air_hu"], Tissue.AIRWAY)
-        for side in (-1, 1):
-            br = ellipsoid_profile(s, *B["profile"])
-            bx = side * (B["x"] + B["spread"] * np.clip(s - T["to"], 0.0, B["spread_mm"]))
-            self.disc_vessel(bx, ty + B["y"], B["wall"] * (br > 0), T["wall_hu"], Tissue.SOFT_TISSUE)
-            self.disc_vessel(bx, ty + B["y"], B["lumen"] * (br > 0), T["air_hu"], Tissue.AIRWAY)
-        oes = s < O["to"]
-        self.disc_vessel(O["x"], self.y_vb - self.b_vb + O["y"], O["wall"] * oes, O["wall_hu"], Tissue.SOFT_TISSUE)
-        self.disc_vessel(O["x"], self.y_vb - self.b_vb + O["y"], O["lumen"] * oes, O["air_hu"], Tissue.AIRWAY)
-        # Sternum.
-        S = A.STERNUM
-        st = (s > S["levels"][0]) & (s < S["levels"][1])
-        blk = self.block(0.0, y_front + S["y"], *S["extent"], present=st)
-        if blk is not None:
-            d = self.ellipse(blk, 0.0, yc - self.b_in_ant + S["centre_y"], S["axes"][0] * st, S["axes"][1] * st)
-            self.bone(blk, d, cortex_hu=S["cortex_hu"], marrow_hu=S["marrow_hu"])
-
-    def great_vessels(self, yc, bca) -> None:
-        """Ascending aorta, arch, pulmonary trunk and arteries, SVC, the arch's branches."""
-        s = self.s
-        V = A.ASCENDING_AORTA
-        asc = ellipsoid_profile(s, *V["profile"])
-        top = yc + V["y_frac"] * bca + V["y"]
-        self.disc_vessel(V["x"], top, V["radius"] * (asc > 0) * np.minimum(asc * V["taper"], 1), V["hu"])
-        R = A.AORTIC_ARCH
-        arch = ellipsoid_profile(s, *R["profile"])
-        end_x, end_y = R["to"]
-        blk = self.block(R["x"], 0.5 * (top + self.y_vb + end_y), R["half_width"], 0.5 * (self.y_vb - yc - V["y_frac"] * bca) + R["margin"], present=arch > 0)
-        if blk is not None:
-            d = capsule_distance(blk.x, blk.y, V["x"], blk(self.col(top)), end_x, blk(self.col(self.y_vb + end_y)), blk(self.col(R["radius"] * arch)))
-            self.paint(blk, d, R["hu"], Tissue.VESSEL)
-        P = A.PULMONARY
-        pt = ellipsoid_profile(s, *P["profile"])
-        trunk = yc + P["y_frac"] * bca + P["y"]
-        self.disc_vessel(P["x"], trunk, P["radius"] * (pt > 0), P["hu"])
-        blk = self.block(0.0, yc + P["branch_y_frac"] * bca, *P["extent"], present=pt > P["branch_from"])
-        if blk is not None:
-            for x1 in P["branch_ends"]:
-                d = capsule_distance(blk.x, blk.y, P["x"], blk(self.col(trunk)), x1, blk(self.col(yc + P["branch_end_y_frac"] * bca)), blk(self.col(P["branch_radius"] * (pt > P["branch_from"]))))
-                self.paint(blk, d, P["hu"], Tissue.VESSEL)
-        C = A.SVC
-        svc = (s > C["levels"][0]) & (s < C["levels"][1])
-        self.disc_vessel(C["x"], yc + C["y_frac"] * bca + C["y"], C["radius"] * svc, C["hu"])
-        K = A.ARCH_BRANCHES
-        for k, (x0, dy) in enumerate(K["vessels"]):
-            branch = s < K["above"] - K["step"] * k
-            self.disc_vessel(x0, yc + V["y_frac"] * bca + K["y"] + dy, K["radius"] * branch, K["hu"])
-
-    def paraspinal(self) -> None:
-        """Erector spinae muscle masses either side of the spinous processes."""
-        P = A.PARASPINAL
-        for side in (-1, 1):
-            cx = side * _lin(P["x"], self.t_abd)
-            cy = self.y_canal + P["y"]
-            a = _lin(P["a"], self.t_abd)
-            b = _lin(P["b"], self.t_abd)
-            blk = self.block(cx, cy, a + P["margin"], b + P["margin"])
-            d = self.ellipse(blk, cx, cy, a, b, power=P["power"])
-            amplitude, sharpness = P["septa"]
-            septa = blk(self.tex_septa)
-            self.paint(blk, d, self.texture(blk, *P["hu"]) - amplitude * np.exp(-sharpness * septa * septa), Tissue.MUSCLE)
-
-    def spine(self) -> None:
-        """Vertebral bodies with discs, canal, laminae, spinous and transverse processes."""
-        s, S = self.s, A.SPINE
-        lumbar = smoothstep(*A.BODY["lumbar"], s)
-        height = _lin(S["height"], lumbar)
-        phase = np.cumsum(np.concatenate([[0.0], np.abs(np.diff(s)) / height[1:]])) + s[0] / height[0]
-        phase = np.mod(phase, 1.0).astype(np.float32)
-        disc_frac = _lin(S["disc_share"], lumbar)
-        is_disc = phase < disc_frac
-        blk = self.block(0.0, self.y_vb, self.a_vb + S["margin"], self.b_vb + S["margin"])
-        d = self.ellipse(blk, 0.0, self.y_vb, self.a_vb, self.b_vb, power=S["power"])
-        # Flattened posterior wall facing the canal.
-        d = np.maximum(d, blk.y - blk(self.col(self.y_vb + self.b_vb * S["flat_back"])))
-        disc = blk(self.col(is_disc.astype(np.float32)))
-        self.paint(blk, d, self.texture(blk, *S["disc_hu"]), Tissue.DISC, mask=disc)
-        self.paint(blk, d - S["nucleus"], self.texture(blk, *S["nucleus_hu"]), Tissue.DISC, mask=disc)
-        self.paint(blk, d, self.texture(blk, *S["cortex_hu"]), Tissue.BONE_CORTEX, mask=1.0 - disc)
-        trab = blk(self.tex_trabecular)
-        base, strut, sharp, fine = S["marrow_hu"]
-        marrow = base + strut * np.exp(-sharp * trab * trab) + fine * blk(self.tex_fine)
-        self.paint(blk, d + S["cortex"], marrow, Tissue.BONE_MARROW, mask=1.0 - disc)
-        # Posterior elements: present on the upper part of each vertebra (not at the disc).
-        lamina = (phase < S["lamina_to"]).astype(np.float32)
-        pedicle = ((phase > S["pedicle"][0]) & (phase < S["pedicle"][1])).astype(np.float32)
-        cy = self.y_canal
-        blk = self.block(0.0, cy + S["arch_centre"], *S["arch_extent"])
-        ycol = blk(self.col(cy))
-        tp = blk(self.col(S["transverse_grow"] * self.t_abd))
-
-        def capsules(rows, pull=None):
-            out = None
-            for i, (x0, dy0, x1, dy1, r) in enumerate(rows):
-                y1 = ycol + dy1
-                if pull == "y":  # the spinous tip, pulled in
-                    y1 = y1 - tp
-                elif pull == "x":  # transverse tips, pushed out
-                    x1 = x1 - tp if x1 < 0 else x1 + tp
-                d = capsule_distance(blk.x, blk.y, x0, ycol + dy0, x1, y1, r)
-                out = d if out is None else np.minimum(out, d)
-            return out
-
-        arch = np.minimum(np.minimum(capsules(A.LAMINAE), capsules([A.SPINOUS], pull="y")), capsules(A.FACETS))
-        ped = np.minimum(capsules(A.PEDICLES), capsules(A.TRANSVERSE, pull="x"))
-        base, strut, sharp = S["elements_marrow"]
-        trab = base + strut * np.exp(-sharp * blk(self.tex_trabecular) ** 2)
-        for d, on in ((arch, lamina), (ped, pedicle)):
-            pmask = blk(self.col(on))
-            self.paint(blk, d, self.texture(blk, *S["elements_hu"]), Tissue.BONE_CORTEX, mask=pmask)
-            self.paint(blk, d + S["elements_cortex"], trab, Tissue.BONE_MARROW, mask=pmask)
-        # Canal: CSF with the cord (thoracic) / cauda equina (lumbar).
-        ex, ey, ca, cb = S["canal"]
-        blk = self.block(0.0, cy, ex, ey)
-        d = self.ellipse(blk, 0.0, cy, ca, cb)
-        self.paint(blk, d, self.texture(blk, *S["csf_hu"]), Tissue.CSF)
-        cord = 1.0 - smoothstep(*S["cord_blend"], s)
-        d = self.ellipse(blk, 0.0, cy, S["cord"][0] * cord, S["cord"][1] * cord)
-        self.paint(blk, d, S["cord_hu"], Tissue.SOFT_TISSUE)
-
-    def ribs(self) -> None:
-        """Twelve rib pairs; each descends ~90 mm from the spine to the front, so a slice cuts
-        every rib at a different angle around the chest wall."""
-        s, R = self.s, A.RIBS
-        rate, length = R["descent"]
-        side_share, back_share, front_share = R["wall_share"]
-        for k in range(R["pairs"]):
-            s_head = R["head"][0] + R["head"][1] * k
-            theta_end = R["end"][0] - R["end"][1] * k - (R["floating_short"] if k >= R["floating_from"] else 0.0)
-            for zi in range(self.z):
-                theta = R["start"] + (s[zi] - s_head) * rate / length
-                if theta < R["start"] or theta > theta_end:
-                    continue
-                ra = self.a_in[zi] - side_share * self.mus_lat[zi]
-                rb_post = self.b_in_post[zi] - back_share * self.mus_post[zi] + R["back_out"]
-                rb_ant = self.b_in_ant[zi] - front_share * self.mus_ant[zi]
-                for side in (-1, 1):
-                    rb = rb_post if math.cos(theta) > 0 else rb_ant
-                    cx = side * ra * math.sin(theta)
-                    cy = self.yc[zi] + rb * math.cos(theta)
-                    if theta < R["neck_to"]:  # rib neck hugs the transverse process
-                        cx = side * max(abs(cx), R["neck"][0] + R["neck"][1] * theta)
-                    tang = math.atan2(-rb * math.sin(theta), side * ra * math.cos(theta))
-                    cart = theta > theta_end - R["cartilage"] and k < R["floating_from"]
-                    e = R["extent"]
-                    rows = self.grid.index_range(cy - e, cy + e)
-                    cols = self.grid.index_range(cx - e, cx + e)
-                    x, y = self.grid.coords(rows, cols)
-                    blk = Block(slice(zi, zi + 1), rows, cols, x, y)
-                    d = superellipse_distance(x, y, np.float32(cx), np.float32(cy), np.float32(R["axes"][0]), np.float32(R["axes"][1]), angle=np.float32(tang))
-                    if cart:
-                        self.paint(blk, d, self.texture(blk, *R["cartilage_hu"]), Tissue.SOFT_TISSUE)
-                    else:
-                        self.bone(blk, d, cortex_mm=R["cortex"], cortex_hu=R["cortex_hu"], marrow_hu=R["marrow_hu"])
 
     def lesions_in(self, tissue: Tissue, organ: str, count: int) -> None:
         """Spherical low-contrast lesions (``LESION``: size, contrast), placed well inside ``tissue``."""
@@ -810,9 +537,3 @@ class _Builder(Canvas):
             lab = self.labels[zs, rows, cols]
             lab[(alpha >= 0.5) & organ_mask] = Tissue.LESION
             self.lesions.append(Lesion(organ, (float(zi), float(r0), float(c0)), diameter, contrast))
-
-
-def _lin(pair: tuple[float, float], t):
-    """The table's ``(base, k)``: base + k x t."""
-    base, k = pair
-    return base + k * t

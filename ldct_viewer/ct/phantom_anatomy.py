@@ -18,6 +18,8 @@ Conventions:
 
 from __future__ import annotations
 
+import enum
+
 #: Body levels (mm below the lung apex) the anatomy is defined for: lung apex to lower abdomen.
 LEVEL_RANGE_MM = (0.0, 520.0)
 
@@ -236,3 +238,32 @@ RIBS = {"pairs": 12, "head": (18.0, 22.5), "end": (2.5, 0.08), "floating_from": 
 #: that are brighter than their organ, and the margin (mm) they keep from its edge.
 LESIONS = (("liver", "LIVER", (2, 6)), ("spleen", "SPLEEN", (0, 2)), ("kidney", "KIDNEY_CORTEX", (0, 2)))
 LESION = {"diameter": (3.0, 15.0), "contrast": (5.0, 20.0), "bright_share": 0.25, "min_voxels": 50, "margin": 3.0}
+
+
+class Tissue(enum.IntEnum):
+    """Label of the tissue that dominates each voxel (ground truth for tests and ROIs)."""
+
+    AIR = 0
+    TABLE = 1
+    SKIN = 2
+    FAT = 3
+    MUSCLE = 4
+    BONE_CORTEX = 5
+    BONE_MARROW = 6
+    DISC = 7
+    CSF = 8
+    LUNG = 9
+    AIRWAY = 10
+    VESSEL = 11
+    HEART = 12
+    LIVER = 13
+    SPLEEN = 14
+    KIDNEY_CORTEX = 15
+    KIDNEY_MEDULLA = 16
+    STOMACH = 17
+    BOWEL_WALL = 18
+    BOWEL_CONTENT = 19
+    GALLBLADDER = 20
+    PANCREAS = 21
+    LESION = 22
+    SOFT_TISSUE = 23

@@ -254,3 +254,9 @@ class Canvas:
         return superellipse_distance(
             blk.x, blk.y, blk(self.col(cx)), blk(self.col(cy)), blk(self.col(a)), blk(self.col(b)), **kw
         )
+
+
+def lerp(pair: tuple[float, float], t):
+    """The table's ``(base, k)``: base + k x t."""
+    base, k = pair
+    return base + k * t

@@ -3,8 +3,8 @@
 A network trained on one simulated scanner learns that scanner's noise texture. Each simulated
 training scan therefore draws its geometry (fan or parallel beam), reconstruction kernel (the FBP
 apodization, smooth Hann to sharp Ram-Lak), electronic noise, photon scale (patient size and
-tube-current modulation move the noise by a factor of about 2 either way) and, for noise-free
-phantoms, the slice thickness. Evaluation uses :data:`EVALUATION_SCANNER`, a flat-detector fan beam
+tube-current modulation move the noise by a factor of about 2 either way), the display pixel
+spacing (the reconstruction's field of view: 0.5-1.0 mm) and, for noise-free phantoms, the slice thickness. Evaluation uses :data:`EVALUATION_SCANNER`, a flat-detector fan beam
 with another source distance that training never draws, so scores on it measure generalisation
 to an unseen scanner rather than recall of the training one.
 """
@@ -29,6 +29,7 @@ class ScannerRanges:
     electronic_noise: tuple[float, float] = (0.0, 10.0)  # quanta per reading, uniform
     photon_scale: tuple[float, float] = (0.5, 2.0)  # × the calibrated fluence, log-uniform
     slice_thickness_mm: tuple[float, float] = (1.0, 5.0)  # noise-free inputs only, uniform
+    pixel_spacing_mm: tuple[float, float] = (0.5, 1.0)  # display pixel spacing (reconstruction FOV), uniform
 
     def __post_init__(self) -> None:
         self.validate()
@@ -40,7 +41,7 @@ class ScannerRanges:
             raise InputError(f"scanner geometries must be fan and/or parallel, not {self.geometries}")
         if not self.windows or set(self.windows) - set(WINDOWS):
             raise InputError(f"scanner kernels must be among {', '.join(WINDOWS)}")
-        for name in ("electronic_noise", "photon_scale", "slice_thickness_mm"):
+        for name in ("electronic_noise", "photon_scale", "slice_thickness_mm", "pixel_spacing_mm"):
             lo, hi = getattr(self, name)
             if not (0 <= lo <= hi) or (name != "electronic_noise" and lo <= 0):
                 raise InputError(f"scanner range {name}: need 0 < low <= high, got {lo}..{hi}")
@@ -63,6 +64,12 @@ def draw_scanner(rng: np.random.Generator, ranges: ScannerRanges = ScannerRanges
     params = replace(base, geometry=geometry, window=window, electronic_noise=electronic,
                      fluence_per_mm2=base.fluence_per_mm2 * scale, slice_thickness_mm=thickness)
     return params, scanner_record(params, scale)
+
+
+def draw_pixel_spacing(rng: np.random.Generator, ranges: ScannerRanges = ScannerRanges()) -> float:
+    """The display pixel spacing (mm) of one patient's reconstructions: a field of view of 256-512 mm
+    on a 512² grid, as routine protocols choose it per patient size and target organ."""
+    return float(rng.uniform(*ranges.pixel_spacing_mm))
 
 
 def scanner_record(params: SimulationParams, photon_scale: float = 1.0) -> dict:

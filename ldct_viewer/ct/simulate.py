@@ -27,8 +27,14 @@ slices (``slice_thickness_mm`` scales the photons per reading; checked by
 filter, scatter or detector efficiency, so the fluence is an effective value fitted to the image noise,
 not a physical tube output. The electronic noise σ_e = 5 quanta per reading matters below ~100
 counts, i.e. laterally through large patients at low dose, where it produces photon-starvation streaks.
-What differs between scanners (geometry, kernel, electronic noise, fluence) is drawn at random for
-training by :mod:`ldct_viewer.ct.scanner_draw`.
+Texture: a real Siemens Br38f abdomen (TotalSegmentator, 0.98 mm, 3 mm) has grain of power-weighted
+mean frequency 0.206 cycles/mm (peak 0.144) in its flat 32 px ROIs; on water at the same spacing our
+kernels give 0.200 (Hann), 0.214 (Hamming), 0.241 (cosine), 0.314 (Shepp-Logan) and 0.340 (Ram-Lak),
+so the soft-tissue family drawn for real inputs reproduces the real texture and the rest reach sharper
+ones (``test_noise_texture_matches_a_real_soft_tissue_kernel``). On that real 340 mm abdomen the
+inserted 25 % dose noise is 37.8 HU in a central 80 px square.
+What differs between scanners (geometry, kernel, electronic noise, fluence, display pixel spacing) is
+drawn at random for training by :mod:`ldct_viewer.ct.scanner_draw`.
 """
 
 from __future__ import annotations

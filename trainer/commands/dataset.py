@@ -69,7 +69,8 @@ def register(subparsers) -> None:
                    "conditions, as a real normal-dose scan has; the noise-free image is kept as truth/ "
                    "(default: the noise-free image is the NDCT)")
     p.add_argument("--randomize-scanner", action="store_true",
-                   help="draw a random scanner per volume (fan or parallel beam, FBP kernel) and per condition "
+                   help="draw a random scanner per volume (fan or parallel beam, FBP kernel, display pixel spacing "
+                   "0.5-1.0 mm: scans are simulated at the source's spacing, then resampled) and per condition "
                    "(electronic noise, photon scale x0.5-2; slice thickness 1-5 mm for noise-free phantoms), "
                    "recorded in the manifest (default: the calibrated default scanner for every scan)")
     p.add_argument("--val-patients", type=lambda t: tuple(v for v in t.split(",") if v), default=(),

@@ -15,8 +15,9 @@ EPILOG = """examples:
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "evaluate-real", help="score checkpoints on real CT slices with simulated low dose (held-out anatomy)",
-        description="Insert low-dose noise into real normal-dose slices with the evaluation scanner (a flat-detector "
-        "fan beam the training data never drew) at the seed's 12 dose x views conditions, denoise with each "
+        description="Insert low-dose noise into real normal-dose slices by a method training never used (default: "
+        "image-domain noise with a calibrated noise power spectrum; --noise projection: the training simulator on a "
+        "flat-detector fan beam training never drew) at the seed's 12 dose x views conditions, denoise with each "
         "checkpoint and tabulate per condition: windowed RMSE (-160..240 HU) and its ratio to the input's, the "
         "grain (signed high-frequency NPS ratio to NDCT), the edge overshoot inside the body outline, PSNR, SSIM.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -26,6 +27,10 @@ def register(subparsers) -> None:
                    help="folders or files of real normal-dose CT (e.g. data/sources/eval); never training data")
     p.add_argument("--out", metavar="DIR", help="write table.md, table.csv, results.json here (never overwritten)")
     p.add_argument("--slices", type=int, default=4, metavar="N", help="evenly spaced slices per series (default 4)")
+    p.add_argument("--noise", choices=("image", "projection"), default="image",
+                   help="how the low dose is made: image (default): image-domain noise with a calibrated noise power "
+                   "spectrum, a method training never used; projection: the training simulator's method on the "
+                   "evaluation scanner")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N (default auto)")
     p.set_defaults(func=run)
 
@@ -36,5 +41,5 @@ def run(args) -> int:
 
         raise InputError("--slices must be at least 1")
     print_summary(evaluate_real(args.checkpoint, args.real, out=args.out, slices_per_series=args.slices,
-                                device=args.device))
+                                device=args.device, noise=args.noise))
     return 0

@@ -48,8 +48,9 @@ class BuildOptions:
     # (dose percent, views) of a simulated normal-dose scan used as the NDCT target of noise-free inputs;
     # None keeps the noise-free image itself as NDCT
     reference_scan: tuple[float, int] | None = None
-    # draw a random scanner (geometry, kernel, electronic noise, photon scale; slice thickness of noise-free
-    # inputs) for every volume x condition; False scans everything with the calibrated default scanner
+    # draw a random scanner (geometry, kernel, display pixel spacing; electronic noise, photon scale; slice
+    # thickness of noise-free inputs) for every volume x condition; False scans everything with the calibrated
+    # default scanner at the source's own pixel spacing
     randomize_scanner: bool = False
     # patient IDs forced into the validation split (the rest are split by val_fraction/test_fraction)
     val_patients: tuple[str, ...] = ()
@@ -196,6 +197,15 @@ def _scanner(options: BuildOptions, volume_seed: int, seed: int, series, input_d
     return params, record
 
 
+def _display_spacing(options: BuildOptions, volume_seed: int, source_mm: float) -> float:
+    """The pixel spacing a volume's scans are stored at: drawn per patient when randomized, else its own."""
+    from ldct_viewer.ct.scanner_draw import draw_pixel_spacing
+
+    if not options.randomize_scanner:
+        return source_mm
+    return round(draw_pixel_spacing(np.random.default_rng([volume_seed, 0x5AC1])), 4)
+
+
 def _condition_seed(seed: int, volume: int, condition: int) -> int:
     return int(np.random.SeedSequence([seed, volume, condition]).generate_state(1)[0] & 0x7FFFFFFF)
 
@@ -208,6 +218,7 @@ def _save(path: Path, array: np.ndarray) -> None:
 def _build_simulated(inputs: list[Path], temp: Path, options: BuildOptions, log: TextIO) -> dict:
     from ldct_viewer.ct import simulate_low_dose
     from ldct_viewer.io import scan
+    from trainer.data.spacing import resample_in_plane
 
     result = scan(inputs)
     series_list = [s for s in result.series if not getattr(s, "is_localizer", False) and s.modality == "CT"]
@@ -228,25 +239,31 @@ def _build_simulated(inputs: list[Path], temp: Path, options: BuildOptions, log:
         input_dose = _input_dose(series, options)
         reference, target = None, ndct
         volume_seed = _condition_seed(options.seed, k, len(conditions) + 1)
+        display_mm = _display_spacing(options, volume_seed, float(dx))
+
+        def display(array: np.ndarray) -> np.ndarray:  # simulated at the native grid, stored at the drawn one
+            return array if display_mm == float(dx) else resample_in_plane(array, float(dx), display_mm)
         if options.reference_scan is not None and input_dose is None:  # real scans keep their own grain
             ref_dose, ref_views = options.reference_scan
             ref_seed = _condition_seed(options.seed, k, len(conditions))
             print(f"dataset: {vid} ({k + 1}/{len(series_list)}) reference scan {ref_dose:g} % / {ref_views} "
                   f"views {time.perf_counter() - t0:.0f} s", file=log, flush=True)
-            _save(temp / "truth" / f"{vid}.npy", ndct)
+            _save(temp / "truth" / f"{vid}.npy", display(ndct))
             ref_params, ref_scanner = _scanner(options, volume_seed, ref_seed, series, input_dose)
             target = simulate_low_dose(ndct, float(dx), dose=ref_dose / 100.0, views=int(ref_views), seed=ref_seed,
                                        method=options.method, device=options.device, params=ref_params)
             reference = {"dose": ref_dose / 100.0, "views": int(ref_views), "seed": ref_seed,
-                         "scanner": ref_scanner}
+                         "scanner": ref_scanner | {"pixel_spacing_mm": display_mm}}
+        target = display(target)
         _save(temp / "ndct" / f"{vid}.npy", target)
         entry = {
             "id": vid,
             "source": _source(series),
             "split": split,
             "slices": int(ndct.shape[0]),
-            "shape": list(ndct.shape),
-            "spacing": _spacing(series),
+            "shape": list(target.shape),
+            "spacing": [float(series.slice_spacing), display_mm, display_mm],
+            "source_pixel_mm": float(dx),
             "input_dose": input_dose,
             "conditions": {},
         }
@@ -257,13 +274,14 @@ def _build_simulated(inputs: list[Path], temp: Path, options: BuildOptions, log:
             print(f"dataset: {vid} ({k + 1}/{len(series_list)}, {ndct.shape[0]} slices, {split}) "
                   f"{name} [{c + 1}/{len(conditions)}] {time.perf_counter() - t0:.0f} s", file=log, flush=True)
             seed = _condition_seed(options.seed, k, c)
-            target = dose / 100.0
+            fraction = dose / 100.0
             params, scanner = _scanner(options, volume_seed, seed, series, input_dose)
-            simulated = simulate_low_dose(ndct, float(dx), dose=target, views=int(views), seed=seed,
+            simulated = simulate_low_dose(ndct, float(dx), dose=fraction, views=int(views), seed=seed,
                                           method=options.method, device=options.device, params=params,
-                                          input_dose=None if input_dose is None else max(input_dose, target))
-            _save(temp / "ldct" / name / f"{vid}.npy", simulated)
-            entry["conditions"][name] = {"dose": target, "views": int(views), "seed": seed, "scanner": scanner}
+                                          input_dose=None if input_dose is None else max(input_dose, fraction))
+            _save(temp / "ldct" / name / f"{vid}.npy", display(simulated))
+            scanner["pixel_spacing_mm"] = display_mm
+            entry["conditions"][name] = {"dose": fraction, "views": int(views), "seed": seed, "scanner": scanner}
         volumes.append(entry)
     print(f"dataset: {len(volumes)} volumes x {len(conditions)} conditions in {time.perf_counter() - t0:.0f} s",
           file=log, flush=True)
