@@ -216,7 +216,9 @@ def test_checkpoint_info_is_a_model_card_with_the_raw_metadata_folded(viewer, qt
     text = dialog.browser.toPlainText()
     for heading in ("Architecture", "Mode and training", "Training data", "Evaluation", "Identity"):
         assert heading in text
-    assert viewer.inference.slots["mse"].checkpoint is None or viewer.inference.slots["mse"].checkpoint.sha256 in text
+    from ldct_viewer.model import load_checkpoint
+
+    assert load_checkpoint(viewer.inference.slots["mse"].spec).sha256 in text
     assert not dialog.raw.isVisible() and dialog.raw_button.text() == "Show raw metadata"
     dialog.raw_button.click()
     assert dialog.raw.isVisible() and dialog.raw_button.text() == "Hide raw metadata"
@@ -320,8 +322,8 @@ def test_export_dialog_states_the_difference_row_and_the_export_honours_it(viewe
     assert with_row.height > without.height and with_row.width == without.width
     from ldct_viewer.export.png import read_png_text
 
-    assert json.loads(read_png_text(Path(without.filename))["viewer"])["diff_mode"] == "none" \
-        if "viewer" in read_png_text(Path(without.filename)) else True
+    assert read_png_text(Path(without.filename))["diff"] == "none"  # as chosen, although the view showed − LDCT
+    assert read_png_text(viewer.exporter.last_export[0])["diff"] == f"minus_ndct +-{viewer.state.diff_range:g} HU"
     no_ndct = ExportDialog(viewer, 0, N_SLICES, "x", diff_mode="minus_ndct", has_ndct=False)
     qtbot.addWidget(no_ndct)
     assert no_ndct.options()["diff_mode"] == "none"
