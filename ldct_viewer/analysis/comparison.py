@@ -24,7 +24,12 @@ from ldct_viewer.analysis.nps import DEFAULT_ROI, Spectrum, flat_rois, high_freq
 #: between organs (a noisier NDCT, none), while 24 or 16 px squares fit in the liver, spleen or muscle.
 REGION_SIZES: tuple[int, ...] = (32, 24, 16)
 MIN_REGIONS = 4
-SEARCH_STRIDE = 8  # candidate regions every 8 px; the flattest disjoint ones are kept (``flat_rois``)
+SEARCH_STRIDE = 8  # candidate regions every 8 px; the flat disjoint ones are kept (``flat_rois``)
+#: A region is flat when its smoothed HU vary by at most 8 HU (``flat_rois``), or by ``NOISE_SHARE`` of
+#: the slice's noise SD on a noisy NDCT: there the noise itself survives the smoothing (a 1.5 mm CTA with
+#: 49 HU of noise: 12 HU in its flattest 16 px squares) and no region of any size passed 8 HU.
+FLAT_MAX_STD = 8.0
+NOISE_SHARE = 0.35
 
 
 @dataclass(frozen=True)
@@ -64,14 +69,19 @@ def as_regions(rois) -> GrainRegions:
 
 def grain_rois(reference: np.ndarray) -> GrainRegions:
     """The reference slice's flat regions for grain: the largest of ``REGION_SIZES`` with at least
-    ``MIN_REGIONS`` disjoint flat squares (``flat_rois`` with ``SEARCH_STRIDE``); empty regions (with
+    ``MIN_REGIONS`` disjoint flat squares (``flat_rois`` with ``SEARCH_STRIDE``, flat within
+    ``FLAT_MAX_STD`` HU or ``NOISE_SHARE`` of the slice's noise SD if larger); empty regions (with
     the best count found) when no size has enough, or the slice is smaller than the smallest square."""
+    from ldct_viewer.analysis.noise import noise_sd
+
     ref = np.asarray(reference)
+    noise = noise_sd(ref) if ref.ndim == 2 else float("nan")
+    limit = max(FLAT_MAX_STD, NOISE_SHARE * noise) if math.isfinite(noise) else FLAT_MAX_STD
     best = 0
     for size in REGION_SIZES:
         if min(ref.shape[-2:]) < size:
             continue
-        corners = flat_rois(ref, size, stride=SEARCH_STRIDE)
+        corners = flat_rois(ref, size, stride=SEARCH_STRIDE, flat_max_std=limit)
         if len(corners) >= MIN_REGIONS:
             return GrainRegions(size, corners, len(corners))
         best = max(best, len(corners))
