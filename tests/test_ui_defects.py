@@ -17,6 +17,7 @@ import pytest
 from dicom_factory import phantom_volume, write_ct_series
 from PIL import Image
 from PySide6.QtCore import QSettings, Qt, QTimer, QUrl
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMessageBox
 from ui_helpers import make_checkpoints, make_window
 
@@ -163,7 +164,10 @@ def test_difference_range_follows_the_noise_until_the_user_sets_one(qtbot, env, 
     try:
         assert again.open_paths([pair["ldct"]], "ldct")
         assert again.state.diff_range == 35 and again.diff_spin.value() == 35
-        again.diff_range.forget()
+        assert "your choice" in again.diff_spin.toolTip()
+        auto = next(a for a in again.findChildren(QAction) if a.text().startswith("Automatic ± range"))
+        auto.trigger()  # back to the noise-based range
+        assert "from the case's noise" in again.diff_spin.toolTip() and not again.settings.contains("diff_range/user")
         assert again.open_paths([pair["ndct"]], "ndct")
         assert again.state.diff_range == expected
     finally:

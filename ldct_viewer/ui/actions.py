@@ -168,6 +168,9 @@ def build_menus(window) -> None:
         group.addAction(action)
         diff_menu.addAction(action)
         window.diff_actions[mode] = action
+    diff_menu.addSeparator()
+    diff_menu.addAction(_action(window, "Automatic ± range (from the image noise)", lambda: window.diff_range.forget(),
+                                tip="Forget the range typed in the toolbar; each case gets one from its noise"))
     view_menu.addAction(_action(window, "Cycle difference map", window.cycle_diff, "D"))
     view_menu.addAction(_action(window, "Noise power spectrum…", window.show_nps, "N"))
     view_menu.addAction(_action(window, "Line profile…", window.show_profile, "F",

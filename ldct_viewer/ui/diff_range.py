@@ -16,6 +16,7 @@ class DiffRangeDefault(QObject):
         self.window = window
         window.caseChanged.connect(self.apply)
         window.diff_spin.valueChanged.connect(self.remember)  # programmatic updates block its signals
+        self._explain()
 
     def user_range(self) -> float | None:
         try:
@@ -27,6 +28,14 @@ class DiffRangeDefault(QObject):
     def remember(self, value: float) -> None:
         """The user typed or stepped a range: keep it for every case from now on."""
         self.window.settings.setValue(USER_KEY, float(value))
+        self._explain()
+
+    def _explain(self) -> None:
+        chosen = self.user_range() is not None
+        self.window.diff_spin.setToolTip(
+            "Symmetric range of the difference colormap: "
+            + ("your choice, kept for later cases (View → Difference map → Automatic ± range goes back)"
+               if chosen else "from the case's noise (4 × the NDCT's SD, or 2 × the LDCT's if larger)"))
 
     def forget(self) -> None:
         """Back to the automatic range (the next case opened measures its own)."""
@@ -37,6 +46,7 @@ class DiffRangeDefault(QObject):
         from ldct_viewer.analysis.noise import difference_range
 
         w = self.window
+        self._explain()
         chosen = self.user_range()
         if chosen is not None:
             w.state.set_diff_range(chosen)
