@@ -10,11 +10,12 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
 from ldct_viewer.errors import InputError
+from ldct_viewer.progress import JobProgress, StagedProgress
 
 if TYPE_CHECKING:  # io is imported lazily at run time so this module stays cheap to import
     from ldct_viewer.io import Pairing, Series
@@ -105,6 +106,8 @@ def _pair(ldct, ndct):
 
 
 SIMULATION_VERSION = "sim-case/2"
+#: Shares of a simulation's time: the scan (per batch of slices), writing the series, loading it back.
+SIMULATION_STAGES: dict[str, float] = {"scan": 90.0, "write": 7.0, "open": 3.0}
 
 
 def _simulation_key(ndct, info: dict) -> str:
@@ -117,7 +120,7 @@ def _simulation_key(ndct, info: dict) -> str:
 
 def simulate_case(ndct, dose: float, views: int, out_dir: PathLike | None = None, *,
                   method: str = "noise-insertion", seed: int = 0, input_dose: float | None = None,
-                  device: str = "auto") -> Case:
+                  device: str = "auto", progress: Callable[[JobProgress], None] | None = None) -> Case:
     """Simulate an LDCT series from ``ndct`` at ``dose`` (fraction of full dose) and ``views``.
 
     The simulated series is written as DICOM (derived from the NDCT: same geometry, patient,
@@ -125,7 +128,8 @@ def simulate_case(ndct, dose: float, views: int, out_dir: PathLike | None = None
     UID and the parameters (reused when it exists), then loaded back through the normal loader
     so the viewer treats it like any other series. ``input_dose`` (fraction) is the dose the NDCT
     was acquired at (1.0 for a real full-dose scan: only the extra noise is inserted); None treats
-    the NDCT as noise-free, like ``ldct-viewer simulate`` does by default.
+    the NDCT as noise-free, like ``ldct-viewer simulate`` does by default. ``progress`` receives a
+    ``JobProgress`` per batch of simulated slices and per stage (scan, writing, loading).
     """
     from ldct_viewer.ct import SimulationParams, simulate_low_dose
     from ldct_viewer.io import load_series, write_series
@@ -140,17 +144,24 @@ def simulate_case(ndct, dose: float, views: int, out_dir: PathLike | None = None
     if out_dir is None:
         target = cache_dir() / "simulated" / _simulation_key(ndct, info)
         if target.is_dir() and any(target.iterdir()):
+            tracker = StagedProgress({"open": 1.0}, progress)
+            tracker.start("open", "loading the simulated series (cached)")
             ldct = load_series(target)
+            tracker.finish("simulated series ready")
             return Case(ldct=ldct, ndct=ndct, pairing=_pair(ldct, ndct), simulated=info)
         target.parent.mkdir(parents=True, exist_ok=True)
     else:
         target = Path(out_dir)
 
+    tracker = StagedProgress(SIMULATION_STAGES, progress)
+    tracker.start("scan", f"simulating {float(dose):.0%} dose, {int(views)} views")
     volume = ndct.volume()
     pixel_mm = float(ndct.pixel_spacing[1])
     low = simulate_low_dose(volume, pixel_mm, dose=float(dose), views=int(views), seed=int(seed),
                             method=method, device=device, input_dose=info["input_dose"],
-                            params=SimulationParams(slice_thickness_mm=ndct.slice_thickness))
+                            params=SimulationParams(slice_thickness_mm=ndct.slice_thickness),
+                            progress=lambda done: tracker.update(done, len(volume)))
+    tracker.start("write", "writing the simulated series")
     description = f"Simulated LDCT {float(dose):.0%} dose {int(views)} views"
     try:
         write_series(target, np.asarray(low, dtype=np.float32), reference=ndct, description=description)
@@ -158,5 +169,7 @@ def simulate_case(ndct, dose: float, views: int, out_dir: PathLike | None = None
         # another process may have filled the cache entry meanwhile; a user's folder is never reused
         if out_dir is not None or not (target.is_dir() and any(target.iterdir())):
             raise
+    tracker.start("open", "loading the simulated series")
     ldct = load_series(target)
+    tracker.finish("simulated series ready")
     return Case(ldct=ldct, ndct=ndct, pairing=_pair(ldct, ndct), simulated=info)

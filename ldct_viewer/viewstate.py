@@ -78,6 +78,7 @@ class ViewState:
         self.plane = "axial"  # the plane every panel shows; "coronal" / "sagittal" are reformats
         self._sections = {p: 0 for p in PLANES if p != "axial"}  # the section shown in each reformat plane
         self._section_counts = {p: 1 for p in self._sections}
+        self._drag_rest = (0.0, 0.0)  # the sub-HU part of W/L drags not applied yet
         self._listeners: dict[str, list[Callable[..., Any]]] = {e: [] for e in EVENTS}
 
     # ------------------------------------------------------------------ events
@@ -232,10 +233,15 @@ class ViewState:
 
         Right widens, left narrows; down raises the level (image darker), up lowers it. The step
         scales with the current width so a narrow brain window and a wide lung window both feel right.
+        Width and level stay whole HU: the fraction a drag step leaves is carried to the next step, so
+        slow drags on a narrow window still move it.
         """
         current = self._windows[panel] if panel is not None else self.window
         step = max(current.width, 20.0) / 200.0
-        self.set_window(current.width + dx * step, current.level + dy * step, panel)
+        width = current.width + dx * step + self._drag_rest[0]
+        level = current.level + dy * step + self._drag_rest[1]
+        self._drag_rest = (width - round(width), level - round(level))
+        self.set_window(round(width), round(level), panel)
 
     # ------------------------------------------------------------------ view range (zoom / pan)
     def view_range(self, panel: str) -> tuple[float, float, float, float] | None:

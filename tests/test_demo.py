@@ -95,3 +95,24 @@ def test_recipe_override_from_environment(tmp_path, monkeypatch):
     monkeypatch.setenv(demo.RECIPE_ENV, str(tmp_path / "absent.json"))
     with pytest.raises(InputError, match="absent.json"):
         demo.load_recipe()
+
+
+def test_first_start_reports_real_progress_stage_by_stage_and_a_cached_start_only_loads():
+    reports = []
+    case = demo.open_demo_case({"phantom": {"size": 64, "slices": 10}}, progress=reports.append)
+    assert case.n_slices == 10
+    fractions = [p.fraction for p in reports]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0 and 0.0 < fractions[len(fractions) // 2] < 1.0
+    stages = list(dict.fromkeys(p.stage for p in reports))
+    assert [s.split(" (")[0] for s in stages] == ["generating the phantom", "simulating the NDCT scan",
+                                                 "simulating the LDCT scan", "writing the DICOM series",
+                                                 "loading the demo case", "demo case ready"]
+    # each scan reports its batches of slices (8 a batch: 2 reports of 10 slices), between its stage's bounds
+    scans = [p for p in reports if p.stage.startswith("simulating the LDCT")]
+    assert len(scans) == 3 and scans[0].fraction < scans[1].fraction < scans[2].fraction
+    assert reports[-1].eta_s == 0.0 and reports[-1].eta_text().startswith("done in")
+
+    again = []
+    demo.open_demo_case({"phantom": {"size": 64, "slices": 10}}, progress=again.append)
+    assert [p.stage for p in again] == ["loading the demo case", "demo case ready"]
+    assert again[-1].fraction == 1.0

@@ -137,12 +137,13 @@ def test_four_networks_of_three_architectures_side_by_side(qtbot, env, series_pa
         study.close()
 
         # export from the viewer: one tile per panel (5 now)
-        worker = window.export(str(env / "png"), [i], with_diff=False)
-        qtbot.waitUntil(lambda: len(window.last_export) == 1, timeout=30000)
+        worker = window.exporter.export(str(env / "png"), [i], diff_mode="none")
+        qtbot.waitUntil(lambda: len(window.exporter.last_export) == 1, timeout=30000)
         worker.wait(10000)
-        png = np.asarray(Image.open(window.last_export[0]))
+        written = window.exporter.last_export[0]
+        png = np.asarray(Image.open(written))
         assert png.shape[1] == 5 * SIZE + 4 * GAP
-        assert "U-Net-MSE" in read_png_text(window.last_export[0])["Description"]
+        assert "U-Net-MSE" in read_png_text(written)["Description"]
         window.close()  # saves the list
 
         again = make_window(qtbot, env, None)

@@ -612,8 +612,8 @@ def test_difference_maps_equal_the_array_differences(viewer, qtbot, series_pair)
 
 # ---------------------------------------------------------------------------------------- metrics
 def test_metrics_follow_the_slice(viewer, qtbot, series_pair):
+    from ldct_viewer.analysis.comparison import grain_rois
     from ldct_viewer.analysis.metrics import psnr, rmse, ssim
-    from ldct_viewer.analysis.nps import flat_rois
 
     def check(i):
         qtbot.waitUntil(lambda: all(viewer.metrics.values(k, i) is not None for k in ("ldct", "mse", "wgan-gp")),
@@ -627,10 +627,12 @@ def test_metrics_follow_the_slice(viewer, qtbot, series_pair):
             assert m["ssim"] == pytest.approx(ssim(image, ndct))
             assert viewer.metrics_table.item(row, 0).text() == f"{m['rmse']:.1f}"
             assert viewer.metrics_table.item(row, 2).text() == f"{m['ssim']:.4f}"
-            # 48 px slices hold one 32 px tile, which crosses the phantom's structure: no grain figure
-            assert flat_rois(ndct) == [] and np.isnan(m["grain_db"])
+            # 48 px phantom slices hold too few flat squares, even of 16 px: no grain figure, and why
+            regions = grain_rois(ndct)
+            assert not regions and np.isnan(m["grain_db"]) and m["grain_regions"] == regions.found
             assert viewer.metrics_table.item(row, 3).text() == "—"
-            assert "no flat region" in viewer.metrics_table.item(row, 3).toolTip()
+            assert f"NDCT has {regions.found} flat region" in viewer.metrics_table.item(row, 3).toolTip()
+            assert "at least 4" in viewer.metrics_table.item(row, 3).toolTip()
 
     check(viewer.state.slice_index)
     viewer.state.set_slice(1)
@@ -642,7 +644,8 @@ def test_metrics_follow_the_slice(viewer, qtbot, series_pair):
 
 def test_grain_column_says_which_way_each_image_is_off_from_ndct(qtbot, env, checkpoints, dialogs):
     """Grain vs NDCT (dB), measured in NDCT's flat tiles only: the noisy input reads well above 0."""
-    from ldct_viewer.analysis.nps import flat_rois, high_frequency_power_ratio
+    from ldct_viewer.analysis.comparison import grain_rois
+    from ldct_viewer.analysis.nps import high_frequency_power_ratio
 
     rng = np.random.default_rng(11)
     ndct = np.full((2, 96, 96), 40.0, dtype=np.float32)
@@ -659,13 +662,18 @@ def test_grain_column_says_which_way_each_image_is_off_from_ndct(qtbot, env, che
         wait_all_results(qtbot, window, n=2)
         i = window.state.slice_index
         qtbot.waitUntil(lambda: all(window.metrics.values(k, i) is not None for k in ("ldct", "mse", "wgan-gp")), timeout=10000)
-        rois = flat_rois(ndct[i])
-        assert rois and all(not (y < 50 and x < 50) for _, y, x in rois)
+        rois = grain_rois(ndct[i])
+        n = rois.size  # none straddles the structure's edge (20..50 px)
+        assert len(rois) >= 4 and not any(y < 50 and y + n > 20 and x < 50 and x + n > 20
+                                          and not (y >= 20 and y + n <= 50 and x >= 20 and x + n <= 50)
+                                          for _, y, x in rois)
         for row, key in enumerate(("ldct", "mse", "wgan-gp")):
             image = ldct[i] if key == "ldct" else window.inference.result(key, i)
             m = window.metrics.values(key, i)
-            assert m["grain_db"] == pytest.approx(high_frequency_power_ratio(image, ndct[i], rois=rois))
+            assert m["grain_db"] == pytest.approx(high_frequency_power_ratio(image, ndct[i], roi_size=n,
+                                                                             rois=rois.corners))
             assert window.metrics_table.item(row, 3).text() == f"{m['grain_db']:+.1f}"
+            assert window.metrics_table.item(row, 3).toolTip() == f"Measured in {len(rois)} flat {n} px regions of NDCT"
         assert window.metrics.values("ldct", i)["grain_db"] > 6.0   # 17x NDCT's noise power: ~+12 dB
     finally:
         window.shutdown()
@@ -674,7 +682,7 @@ def test_grain_column_says_which_way_each_image_is_off_from_ndct(qtbot, env, che
 def test_nps_window_follows_the_slice_and_shows_every_panel_s_spectrum(qtbot, env, checkpoints, dialogs,
                                                                         monkeypatch):
     import ldct_viewer.analysis.comparison as comparison
-    from ldct_viewer.analysis.comparison import slice_spectra
+    from ldct_viewer.analysis.comparison import grain_rois, slice_spectra
     from ldct_viewer.analysis.nps import flat_rois
 
     searches: list[int] = []  # every flat-ROI search the viewer makes, by the NDCT slice searched
@@ -692,6 +700,9 @@ def test_nps_window_follows_the_slice_and_shows_every_panel_s_spectrum(qtbot, en
     ldct = np.round(ndct + rng.normal(0, 40, ndct.shape)).astype(np.float32)
     write_ct_series(env / "nps" / "ldct", ldct, description="noisy")
     write_ct_series(env / "nps" / "ndct", ndct, description="reference")
+    regions = [grain_rois(ndct[k]) for k in range(len(ndct))]
+    assert all(r.size == 32 for r in regions)  # one search per slice: 32 px squares fit
+    searches.clear()
     window = make_window(qtbot, env, checkpoints)
     try:
         qtbot.waitUntil(window.isActiveWindow, timeout=5000)
@@ -705,7 +716,7 @@ def test_nps_window_follows_the_slice_and_shows_every_panel_s_spectrum(qtbot, en
 
         def shows(i):
             images = {k: window.source_slice(k, i) for k in ("ldct", "mse", "wgan-gp", "ndct")}
-            expected = slice_spectra(images, ndct[i], window.case.spacing[1:], rois=flat_rois(ndct[i], 32))
+            expected = slice_spectra(images, ndct[i], window.case.spacing[1:], rois=regions[i])
             if set(dialog.spectra) != set(expected) or not dialog.info.text().startswith(f"Slice {i + 1}:"):
                 return False
             for key, spectrum in expected.items():
@@ -724,7 +735,7 @@ def test_nps_window_follows_the_slice_and_shows_every_panel_s_spectrum(qtbot, en
         assert (lo, hi) == pytest.approx((0.25 / spacing, 0.5 / spacing))
         window.state.set_slice(0)
         qtbot.waitUntil(lambda: shows(0), timeout=10000)
-        assert "flat 32 px regions" in dialog.info.text()
+        assert f"{len(regions[0])} flat 32 px regions of NDCT" in dialog.info.text()
         qtbot.waitUntil(lambda: window.metrics.values("wgan-gp", 0) is not None, timeout=10000)
         # the metrics job and the NPS window share one search per slice shown (slice 1, then 0)
         assert sorted(searches) == [0, 1]
@@ -758,9 +769,11 @@ def test_help_about_and_checkpoint_info(viewer, qtbot, monkeypatch, dialogs, che
     viewer.show_about()
     assert dialogs[-1][0] == "about" and "PySide6" in dialogs[-1][1] and "CPU" in dialogs[-1][1]
     viewer.checkpoint_info("wgan-gp")
-    text = opened[-1].text.toPlainText()
-    assert "wgan-gp" in text and "unit-test phantom" in text and "rmse_hu" in text
+    card = opened[-1]
+    text = card.browser.toPlainText()  # the model card, read as a person would
+    assert "wgan-gp" in text and "unit-test phantom" in text and "rmse hu" in text and "12.5" in text
     assert load_checkpoint(str(checkpoints["wgan-gp"])).sha256 in text
+    assert not card.raw.isVisibleTo(card) and '"rmse_hu": 12.5' in card.raw.toPlainText()  # folded away
 
 
 # ---------------------------------------------------------------------------------------- export
@@ -771,8 +784,8 @@ def test_export_writes_pngs_of_the_expected_size_and_content(viewer, qtbot, env,
     viewer.apply_preset("bone")
     engines = {key: viewer.inference.slots[key].engine for key in METHODS}
     computed = {key: engine.stats.slices_computed for key, engine in engines.items()}
-    worker = viewer.export(str(out), [0, 2], with_diff=False)
-    qtbot.waitUntil(lambda: len(viewer.last_export) == 2, timeout=20000)
+    worker = viewer.exporter.export(str(out), [0, 2], diff_mode="none")
+    qtbot.waitUntil(lambda: len(viewer.exporter.last_export) == 2, timeout=20000)
     qtbot.waitUntil(lambda: worker.is_done, timeout=5000)
     # one result store: the export reads the slices on screen from the engines' caches
     assert {key: engine.stats.slices_computed for key, engine in engines.items()} == computed
@@ -793,11 +806,10 @@ def test_export_writes_pngs_of_the_expected_size_and_content(viewer, qtbot, env,
     np.testing.assert_array_equal(png[top:top + h, left:left + w],
                                   expected.rgb[top:top + h, left:left + w])
 
-    viewer.state.set_diff_mode("minus_ndct")
-    viewer.export(str(out), [2], with_diff=True)
-    qtbot.waitUntil(lambda: len(viewer.last_export) == 1, timeout=20000)
-    with_row = np.asarray(Image.open(viewer.last_export[0]).convert("RGB"))
-    assert viewer.last_export[0].name == "slice_0003_2.png"  # the earlier file is kept
+    viewer.exporter.export(str(out), [2], diff_mode="minus_ndct")
+    qtbot.waitUntil(lambda: len(viewer.exporter.last_export) == 1, timeout=20000)
+    with_row = np.asarray(Image.open(viewer.exporter.last_export[0]).convert("RGB"))
+    assert viewer.exporter.last_export[0].name == "slice_0003_2.png"  # the earlier file is kept
     assert with_row.shape[0] > png.shape[0] and with_row.shape[1] == png.shape[1]
 
     # with the ROI on screen: outlined, and its statistics recorded with the image
@@ -808,10 +820,10 @@ def test_export_writes_pngs_of_the_expected_size_and_content(viewer, qtbot, env,
 
     viewer.state.set_roi(EllipseRoi(10.0, 12.0, 20.0, 14.0))
     viewer.state.set_slice(i)
-    viewer.export(str(out), [i], with_diff=False, with_roi=True)
-    qtbot.waitUntil(lambda: len(viewer.last_export) == 1 and viewer.last_export[0].name == "slice_0003_3.png",
-                    timeout=20000)
-    recorded = json.loads(read_png_text(viewer.last_export[0])["roi"])
+    viewer.exporter.export(str(out), [i], with_roi=True)
+    qtbot.waitUntil(lambda: len(viewer.exporter.last_export) == 1
+                    and viewer.exporter.last_export[0].name == "slice_0003_3.png", timeout=20000)
+    recorded = json.loads(read_png_text(viewer.exporter.last_export[0])["roi"])
     assert recorded["ellipse_px"] == [10.0, 12.0, 20.0, 14.0]
     for key, panel in (("ldct", "ldct"), ("mse", "mse"), ("wgan-gp", "wgan-gp"), ("ndct", "ndct")):
         assert recorded["stats"][key]["sd"] == pytest.approx(viewer.panel_grid.roi_stats_of(panel).sd)
@@ -823,7 +835,7 @@ def test_export_dialog_options(viewer, qtbot, env):
 
     dialog = ExportDialog(viewer, current=3, n_slices=N_SLICES, folder=str(env / "x"))
     qtbot.addWidget(dialog)
-    assert dialog.options() == {"out_dir": str(env / "x"), "slices": [3], "with_diff": False, "with_roi": False}
+    assert dialog.options() == {"out_dir": str(env / "x"), "slices": [3], "diff_mode": "none", "with_roi": False}
     assert not dialog.roi.isEnabled()  # no ROI drawn
     with_roi = ExportDialog(viewer, current=0, n_slices=N_SLICES, folder=str(env / "x"), has_roi=True)
     qtbot.addWidget(with_roi)
@@ -833,8 +845,8 @@ def test_export_dialog_options(viewer, qtbot, env):
     dialog.range_radio.setChecked(True)
     dialog.first.setValue(5)
     dialog.last.setValue(2)
-    dialog.diff.setChecked(True)
-    assert dialog.options()["slices"] == [1, 2, 3, 4] and dialog.options()["with_diff"]
+    dialog.diff.setCurrentIndex(dialog.diff.findData("minus_ldct"))
+    assert dialog.options()["slices"] == [1, 2, 3, 4] and dialog.options()["diff_mode"] == "minus_ldct"
     dialog.folder.setText("")
     dialog.accept()
     assert dialog.result() != ExportDialog.DialogCode.Accepted and "folder" in dialog.error.text()
@@ -892,6 +904,7 @@ def test_simulate_low_dose_from_an_ndct_opened_alone(qtbot, env, series_pair, ch
     assert "Simulate" in window.panels["ldct"].placeholder.text()
     assert window.simulate_action.isEnabled()
     window.simulate(window.ndct_only, 0.25, 180)
+    assert window.busy.bar.isVisible() or window.case is not None  # the progress bar shows while it runs
     qtbot.waitUntil(lambda: window.case is not None, timeout=60000)
     assert window.case.simulated["dose"] == 0.25 and window.case.n_matched == N_SLICES
     assert window.panels["ldct"].has_image
@@ -950,7 +963,7 @@ def test_panels_say_what_is_being_prepared_until_the_case_arrives(qtbot, env, di
 
     window = make_window(qtbot, env)
     release = threading.Event()
-    window._run_busy("Preparing the test case…", lambda: release.wait(10) and None, lambda result: None)
+    window.busy.run("Preparing the test case…", lambda progress: release.wait(10) and None, lambda result: None)
     qtbot.waitUntil(lambda: all(p.placeholder.text() == "Preparing the test case…" for p in window.panels.values()))
     release.set()
     qtbot.waitUntil(lambda: window.panels["ldct"].placeholder.text().startswith("no LDCT open"))

@@ -60,9 +60,14 @@ def flat_rois(
     flat_sigma: float = 2.0,
     flat_max_std: float = 8.0,
     min_hu: float = -900.0,
+    stride: int | None = None,
 ) -> list[tuple[int, int, int]]:
     """(slice, row, col) corners of the ``roi_size`` tiles where ``reference`` has no structure
     (and is not air); [] when there are none.
+
+    ``stride`` None (the default) tiles the image on a fixed ``roi_size`` grid. A smaller ``stride``
+    searches tiles at every ``stride`` pixels and keeps, in raster order, each flat one that overlaps
+    none kept before: on uniform tissue that is the grid, and between organs the tiles shift to fit.
 
     Flatness is judged on the smoothed reference so that its own noise does not disqualify a tile.
     There is deliberately no "least-structured tiles" fallback: a structured tile's edges carry far
@@ -75,6 +80,8 @@ def flat_rois(
     if h < roi_size or w < roi_size:
         raise ValueError(f"image {h}x{w} is smaller than one {roi_size}x{roi_size} ROI")
     smooth = gaussian_filter(ref, sigma=flat_sigma)
+    if stride is not None and stride < roi_size:
+        return _packed_flat_rois(ref, smooth, roi_size, int(stride), flat_max_std, min_hu)
     flat: list[tuple[int, int, int]] = []
     for k in range(z):
         for y in range(0, h - roi_size + 1, roi_size):
@@ -82,6 +89,38 @@ def flat_rois(
                 if (ref[k, y : y + roi_size, x : x + roi_size].mean() > min_hu
                         and smooth[k, y : y + roi_size, x : x + roi_size].std() <= flat_max_std):
                     flat.append((k, y, x))
+    return flat
+
+
+def _box_sums(a: np.ndarray, size: int, stride: int) -> np.ndarray:
+    """Sums of ``a`` ([H, W]) over every ``size`` square whose corner lies on the ``stride`` grid."""
+    integral = np.zeros((a.shape[0] + 1, a.shape[1] + 1))
+    integral[1:, 1:] = a.cumsum(0).cumsum(1)
+    ys = np.arange(0, a.shape[0] - size + 1, stride)
+    xs = np.arange(0, a.shape[1] - size + 1, stride)
+    y0, x0 = ys[:, None], xs[None, :]
+    return integral[y0 + size, x0 + size] - integral[y0, x0 + size] - integral[y0 + size, x0] + integral[y0, x0]
+
+
+def _packed_flat_rois(ref: np.ndarray, smooth: np.ndarray, roi: int, stride: int, flat_max_std: float,
+                      min_hu: float) -> list[tuple[int, int, int]]:
+    """Disjoint flat tiles from candidates every ``stride`` pixels, taken in raster order (see ``flat_rois``)."""
+    n = roi * roi
+    flat: list[tuple[int, int, int]] = []
+    for k in range(ref.shape[0]):
+        mean = _box_sums(ref[k], roi, stride) / n
+        s_mean = _box_sums(smooth[k], roi, stride) / n
+        s_var = np.maximum(_box_sums(smooth[k] ** 2, roi, stride) / n - s_mean ** 2, 0.0)
+        ok = (mean > min_hu) & (np.sqrt(s_var) <= flat_max_std)
+        rows, cols = np.nonzero(ok)  # raster order: on uniform tissue this packs as tightly as a grid
+        taken = np.zeros(ref.shape[1:], dtype=bool)
+        chosen = []
+        for r, c in zip(rows, cols):
+            y, x = int(r) * stride, int(c) * stride
+            if not taken[y : y + roi, x : x + roi].any():
+                taken[y : y + roi, x : x + roi] = True
+                chosen.append((k, y, x))
+        flat.extend(sorted(chosen))
     return flat
 
 

@@ -165,7 +165,14 @@ def run(args: argparse.Namespace) -> int:
             raise InputError("--demo replaces LDCT and --ndct; give one or the other")
         from ldct_viewer.demo import open_demo_case
 
-        case = open_demo_case(progress=lambda msg: print(f"demo case: {msg}", file=sys.stderr))
+        stages: list[str] = []
+
+        def report(p) -> None:  # one line per stage, not per batch of slices
+            if not stages or stages[-1] != p.stage:
+                stages.append(p.stage)
+                print(f"demo case: {p.stage}", file=sys.stderr)
+
+        case = open_demo_case(progress=report)
     elif args.ldct is None:
         raise InputError("no LDCT series given (or use --demo)")
     else:

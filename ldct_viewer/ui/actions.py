@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QSpinBox, QToolBar, QToolButton
 
 from ldct_viewer.display import DIFF_LABELS, PANEL_TITLES, reference_of
 from ldct_viewer.viewstate import NEXT_LAYOUT
+from ldct_viewer.ui.focus import ReturnFocus
 from ldct_viewer.ui.reader_study import reader_study_dialog
 from ldct_viewer.ui.settings import DEVICES, recent_entries
 from ldct_viewer.windowing import PRESETS
@@ -43,6 +44,7 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Ctrl+O / Ctrl+Shift+O", "open LDCT / open NDCT"),
     ("Ctrl+E", "export comparison PNG"),
     ("Esc", "cancel background inference"),
+    ("Enter / Esc in a toolbar field", "apply / drop the typed value; the keys go back to the images"),
     ("F1, ?", "this help"),
 ]
 
@@ -101,6 +103,11 @@ def build_toolbar(window) -> None:
     window.fps_spin.setSuffix(" fps")
     window.fps_spin.setKeyboardTracking(False)
     bar.addWidget(window.fps_spin)
+    window.diff_combo.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # a click opens it without keeping the keys
+    # Enter / Esc in a field give the keys back to the images (their single-key shortcuts)
+    window.return_focus = ReturnFocus(window.panel_grid, lambda: sync_controls(window), window)
+    for spin in (window.width_spin, window.level_spin, window.diff_spin, window.fps_spin):
+        window.return_focus.watch(spin)
 
 
 def _action(window, text: str, slot: Callable, shortcut: Any = None, *, checkable: bool = False,
@@ -135,7 +142,7 @@ def build_menus(window) -> None:
     window.simulate_action = _action(window, "Simulate low dose from NDCT…", window.simulate_dialog)
     file_menu.addAction(window.simulate_action)
     file_menu.addSeparator()
-    window.export_action = _action(window, "Export comparison PNG…", window.export_dialog, "Ctrl+E")
+    window.export_action = _action(window, "Export comparison PNG…", window.exporter.dialog, "Ctrl+E")
     file_menu.addAction(window.export_action)
     file_menu.addSeparator()
     file_menu.addAction(_action(window, "Quit", window.close, QKeySequence.StandardKey.Quit))
@@ -164,6 +171,9 @@ def build_menus(window) -> None:
         group.addAction(action)
         diff_menu.addAction(action)
         window.diff_actions[mode] = action
+    diff_menu.addSeparator()
+    diff_menu.addAction(_action(window, "Automatic ± range (from the image noise)", lambda: window.diff_range.forget(),
+                                tip="Forget the range typed in the toolbar; each case gets one from its noise"))
     view_menu.addAction(_action(window, "Cycle difference map", window.cycle_diff, "D"))
     view_menu.addAction(_action(window, "Noise power spectrum…", window.show_nps, "N"))
     view_menu.addAction(_action(window, "Line profile…", window.show_profile, "F",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import platform
 from typing import Any, Sequence
 
@@ -10,6 +9,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -87,9 +88,10 @@ def pick_series(parent: QWidget | None, series: Sequence[Any], title: str):
 
 # ---------------------------------------------------------------------- simulation
 class SimulateDialog(QDialog):
-    """Dose fraction and number of projection views for "Simulate low dose from NDCT"."""
+    """Dose, projection views and (as ``ldct-viewer simulate --input-dose``) the NDCT's own dose."""
 
-    def __init__(self, parent: QWidget | None = None, dose: float = 0.25, views: int = 720) -> None:
+    def __init__(self, parent: QWidget | None = None, dose: float = 0.25, views: int = 720,
+                 input_dose: float | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Simulate low dose from NDCT")
         self.dose = QDoubleSpinBox()
@@ -101,23 +103,63 @@ class SimulateDialog(QDialog):
         self.views.setRange(16, 4096)
         self.views.setValue(views)
         self.views.setSuffix(" views")
+        self.input_known = QCheckBox("The NDCT was itself scanned at")
+        self.input_known.setToolTip("Checked: only the extra noise is inserted, so that the total noise matches "
+                                    "the dose above (100 % for a real full-dose scan).\nUnchecked: the NDCT is "
+                                    "treated as noise-free (phantoms), as the command line does by default.")
+        self.input_dose = QDoubleSpinBox()
+        self.input_dose.setRange(1.0, 100.0)
+        self.input_dose.setDecimals(0)
+        self.input_dose.setSuffix(" % of full dose")
+        self.input_dose.setValue(100.0 if input_dose is None else input_dose * 100)
+        self.input_known.setChecked(input_dose is not None)
+        self.input_dose.setEnabled(input_dose is not None)
+        self.input_known.toggled.connect(self.input_dose.setEnabled)
+        self.error = QLabel("")
+        self.error.setObjectName("error")
+        self.error.setStyleSheet("color: #e07070")
+        input_row = QHBoxLayout()
+        input_row.addWidget(self.input_known)
+        input_row.addWidget(self.input_dose, 1)
         form = QFormLayout(self)
         form.addRow(QLabel("Adds the quantum noise (and view under-sampling) of a reduced-dose scan\n"
                            "to the open normal-dose series; the result opens as the LDCT."))
         form.addRow("Dose", self.dose)
         form.addRow("Projections", self.views)
+        form.addRow("Input dose", input_row)
+        form.addRow(self.error)
         form.addRow(_buttons(self, "Simulate"))
 
-    def values(self) -> tuple[float, int]:
-        return self.dose.value() / 100.0, int(self.views.value())
+    def values(self) -> tuple[float, int, float | None]:
+        """(dose fraction, views, the NDCT's dose fraction or None for noise-free)."""
+        input_dose = self.input_dose.value() / 100.0 if self.input_known.isChecked() else None
+        return self.dose.value() / 100.0, int(self.views.value()), input_dose
+
+    def problem(self) -> str:
+        """Why the values cannot be simulated ("" when they can): the CLI's rule, an input dose at
+        least the target dose (noise can only be added)."""
+        dose, _, input_dose = self.values()
+        if input_dose is not None and input_dose < dose:
+            return (f"The input dose ({input_dose:.0%}) is below the dose to simulate ({dose:.0%}): "
+                    "noise cannot be removed.")
+        return ""
+
+    def accept(self) -> None:
+        problem = self.problem()
+        self.error.setText(problem)
+        if not problem:
+            super().accept()
 
 
 # ---------------------------------------------------------------------- export
 class ExportDialog(QDialog):
-    """File → Export comparison PNG: which slices, with or without the difference row and the ROI, where."""
+    """File → Export comparison PNG: which slices, which difference row (none by default unless the view
+    shows one), the ROI or not, where."""
 
     def __init__(self, parent: QWidget | None, current: int, n_slices: int, folder: str = "",
-                 has_roi: bool = False) -> None:
+                 has_roi: bool = False, diff_mode: str = "none", has_ndct: bool = True) -> None:
+        from ldct_viewer.display import DIFF_LABELS
+
         super().__init__(parent)
         self.setWindowTitle("Export comparison PNG")
         self.current, self.n_slices = int(current), int(n_slices)
@@ -134,7 +176,18 @@ class ExportDialog(QDialog):
             spin.setRange(1, self.n_slices)
         self.first.setValue(self.current + 1)
         self.last.setValue(self.n_slices)
-        self.diff = QCheckBox("Add the difference-map row (current difference mode)")
+        self.diff = QComboBox()
+        for mode, label in DIFF_LABELS.items():
+            text = "No difference row" if mode == "none" else f"Difference row: {label}"
+            self.diff.addItem(text, mode)
+        if not has_ndct:  # output − NDCT needs an NDCT
+            item = self.diff.model().item(self.diff.findData("minus_ndct"))
+            item.setEnabled(False)
+            item.setToolTip("Open an NDCT series first")
+            if diff_mode == "minus_ndct":
+                diff_mode = "none"
+        self.diff.setCurrentIndex(max(self.diff.findData(diff_mode), 0))
+        self.diff.setToolTip("Defaults to the difference map on screen; the row uses its ± range")
         self.roi = QCheckBox("Draw the ROI with each image's mean and SD" if has_roi
                              else "Draw the ROI (none drawn: Shift + left drag on a panel)")
         self.roi.setChecked(has_roi)
@@ -180,8 +233,8 @@ class ExportDialog(QDialog):
         return list(range(a - 1, b))
 
     def options(self) -> dict:
-        return {"out_dir": self.folder.text().strip(), "slices": self.slices(), "with_diff": self.diff.isChecked(),
-                "with_roi": self.roi.isChecked()}
+        return {"out_dir": self.folder.text().strip(), "slices": self.slices(),
+                "diff_mode": str(self.diff.currentData()), "with_roi": self.roi.isChecked()}
 
     def accept(self) -> None:
         if not self.folder.text().strip():
@@ -191,41 +244,39 @@ class ExportDialog(QDialog):
 
 
 # ---------------------------------------------------------------------- checkpoint info
-def checkpoint_summary(checkpoint: Any) -> str:
-    """Readable text of a checkpoint's metadata: mode, file, hash, training data, evaluation."""
-    meta = dict(getattr(checkpoint, "metadata", {}) or {})
-    lines = [f"Mode: {getattr(checkpoint, 'mode', meta.get('mode', '?'))}",
-             f"File: {getattr(checkpoint, 'path', '?')}",
-             f"SHA-256: {getattr(checkpoint, 'sha256', '?')}"]
-    norm = getattr(checkpoint, "normalization", None)
-    if norm is not None and hasattr(norm, "to_dict"):
-        lines.append(f"Normalization: {json.dumps(norm.to_dict())}")
-    for section, title in (("data", "Training data"), ("evaluation", "Evaluation"),
-                           ("training", "Training"), ("config", "Configuration")):
-        if meta.get(section):
-            lines.append("")
-            lines.append(f"{title}:")
-            lines.append(json.dumps(meta[section], indent=2, sort_keys=True, default=str))
-    rest = {k: v for k, v in meta.items() if k not in ("data", "evaluation", "training", "config", "mode")}
-    if rest:
-        lines.append("")
-        lines.append("Other metadata:")
-        lines.append(json.dumps(rest, indent=2, sort_keys=True, default=str))
-    return "\n".join(lines)
-
-
 class CheckpointInfoDialog(QDialog):
+    """Models → checkpoint info: the model card (``ldct_viewer.model_card``), the raw metadata folded away."""
+
     def __init__(self, parent: QWidget | None, label: str, checkpoint: Any) -> None:
+        from ldct_viewer.model_card import model_card, raw_metadata_text
+
         super().__init__(parent)
-        self.setWindowTitle(f"{label} checkpoint")
-        text = QPlainTextEdit(checkpoint_summary(checkpoint))
-        text.setReadOnly(True)
-        text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.card = model_card(checkpoint, label)
+        self.setWindowTitle(f"{label} — model card")
+        self.browser = QTextBrowser()
+        self.browser.setOpenLinks(False)
+        self.browser.setHtml(self.card.html())
+        self.raw_button = QPushButton("Show raw metadata")
+        self.raw_button.setCheckable(True)
+        self.raw = QPlainTextEdit(raw_metadata_text(self.card.raw))
+        self.raw.setReadOnly(True)
+        self.raw.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.raw.hide()
+        self.raw_button.toggled.connect(self._show_raw)
+        row = QHBoxLayout()
+        row.addWidget(self.raw_button)
+        row.addStretch(1)
         layout = QVBoxLayout(self)
-        layout.addWidget(text)
+        layout.addWidget(self.browser, 3)
+        layout.addLayout(row)
+        layout.addWidget(self.raw, 2)
         layout.addWidget(_buttons(self, None))
-        self.text = text
-        self.resize(700, 520)
+        screen = self.screen().availableGeometry() if self.screen() is not None else None
+        self.resize(880, min(900, int(screen.height() * 0.85)) if screen is not None else 760)
+
+    def _show_raw(self, shown: bool) -> None:
+        self.raw.setVisible(shown)
+        self.raw_button.setText("Hide raw metadata" if shown else "Show raw metadata")
 
 
 # ---------------------------------------------------------------------- help and about

@@ -9,7 +9,7 @@ can go wrong with a user's files or checkpoints ends in an error dialog, never a
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
@@ -26,8 +26,11 @@ from PySide6.QtWidgets import (
 
 from ldct_viewer.display import DIFF_LABELS, panel_titles
 from ldct_viewer.ui.actions import SHORTCUTS, build_menus, build_toolbar, fill_recent_menu, sync_controls
+from ldct_viewer.ui.busy import BusyRunner
 from ldct_viewer.ui.cine import Cine
 from ldct_viewer.ui.colorbar import ColorBar
+from ldct_viewer.ui.diff_range import DiffRangeDefault
+from ldct_viewer.ui.export_controller import ExportController
 from ldct_viewer.ui.inference_controller import InferenceController, checkpoint_path
 from ldct_viewer.ui.inference_status import InferenceStatus
 from ldct_viewer.ui.messages import error_text, show_error
@@ -43,7 +46,7 @@ from ldct_viewer.ui.settings import (
     restore_window,
     save_window,
 )
-from ldct_viewer.ui.workers import GeneratorWorker, guarded
+from ldct_viewer.ui.workers import GeneratorWorker
 from ldct_viewer.viewstate import ViewState
 from ldct_viewer.windowing import PRESETS
 
@@ -70,9 +73,6 @@ class MainWindow(QMainWindow):
         self.nps_dialog = None  # ldct_viewer.ui.nps_dialog.NpsDialog, made when first opened
         self.profile_dialog = None  # ldct_viewer.ui.profile_dialog.ProfileDialog, made when first opened
         self.study_window = None  # ldct_viewer.ui.reader_study.ReaderStudyWindow of the last study started
-        self._busy_workers: list[GeneratorWorker] = []
-        self._busy_message = ""  # shown on every panel while a case is being prepared
-        self.last_export: list[Path] = []
 
         self.panel_grid = PanelGrid(self.state, lambda key: self.planes.shown_hu(key), self.pixel_spacing)
         self.panels = self.panel_grid.panels
@@ -81,18 +81,21 @@ class MainWindow(QMainWindow):
         build_toolbar(self)
         self.hu_label = QLabel("")
         self.statusBar().addWidget(self.hu_label, 1)
+        self.busy = BusyRunner(self.statusBar(), self._refresh_all, self.report_error, self)
+        self.exporter = ExportController(self)
         self.inference_status = InferenceStatus(self.inference, self.statusBar(), self.cancel_inference)
         build_menus(self)
         self.planes.build_controls()
         self.cine = Cine(self.state, self.play_button, self.cine_action, self)
         self._connect()
+        self.diff_range = DiffRangeDefault(self)
         restore_window(self, checkpoints, device, networks)
         self.device_actions[self.inference.device].setChecked(True)
         fill_recent_menu(self)
         self._update_titles()
         self.inference_status.update_device()
         self._refresh_all()
-
+        self.panel_grid.setFocus()  # the single-key shortcuts work from the start
 
     # ================================================================== construction
     def _build_central(self) -> None:
@@ -239,8 +242,7 @@ class MainWindow(QMainWindow):
         """File → Open demo case (generated into the cache on first use)."""
         from ldct_viewer.demo import open_demo_case
 
-        self._run_busy("Preparing the demo case (generated on first use: about a minute)…", open_demo_case,
-                       self.set_case)
+        self.busy.run("Preparing the demo case…", lambda progress: open_demo_case(progress=progress), self.set_case)
 
     def simulate_dialog(self) -> None:
         ndct = self.ndct_only if self.case is None else self.case.ndct
@@ -252,42 +254,17 @@ class MainWindow(QMainWindow):
         dialog = SimulateDialog(self)
         if dialog.exec() != SimulateDialog.DialogCode.Accepted:
             return
-        dose, views = dialog.values()
-        self.simulate(ndct, dose, views)
+        dose, views, input_dose = dialog.values()
+        self.simulate(ndct, dose, views, input_dose)
 
-    def simulate(self, ndct, dose: float, views: int) -> None:
+    def simulate(self, ndct, dose: float, views: int, input_dose: float | None = None) -> GeneratorWorker:
         """Simulate an LDCT from ``ndct`` on a pool thread, then open it paired with the NDCT."""
         from ldct_viewer.case import simulate_case
 
         device = self.inference.device
-        self._run_busy(f"Simulating {dose:.0%} dose, {views} views…",
-                       lambda: simulate_case(ndct, dose, views, device=device), self.set_case)
-
-    def _run_busy(self, message: str, func: Callable[[], Any], done: Callable[[Any], None]) -> GeneratorWorker:
-        """Run ``func`` on the pool (the GUI stays live), then ``done(result)`` on the GUI thread."""
-        self.statusBar().showMessage(message)
-        self._busy_message = message
-        self._refresh_all()
-
-        def job():
-            yield func()
-
-        worker = GeneratorWorker(job)
-        worker.signals.yielded.connect(guarded(self, done))
-        worker.signals.errored.connect(guarded(self, lambda err: self.report_error(message.rstrip("…"),
-                                                                                   error_text(err))))
-
-        def finished() -> None:
-            self.statusBar().clearMessage()
-            self._busy_message = ""
-            self._refresh_all()
-            if worker in self._busy_workers:
-                self._busy_workers.remove(worker)
-
-        worker.signals.finished.connect(guarded(self, finished))
-        self._busy_workers.append(worker)
-        worker.start()
-        return worker
+        return self.busy.run(f"Simulating {dose:.0%} dose, {views} views…",
+                             lambda progress: simulate_case(ndct, dose, views, device=device, input_dose=input_dose,
+                                                            progress=progress), self.set_case)
 
     def choose_and_open(self, kind: str, folder: bool) -> None:
         start = str(self.settings.value(f"last_dir/{kind}", "") or "")
@@ -417,7 +394,7 @@ class MainWindow(QMainWindow):
 
     def _refresh_panels(self, keys: Sequence[str]) -> None:
         outputs = {key: self.inference.placeholder(key) for key in self.inference.keys}
-        for key, shown in self.planes.panel_images(keys, outputs, self._busy_message).items():
+        for key, shown in self.planes.panel_images(keys, outputs, self.busy.message).items():
             self.panel_grid.show(key, shown)
         self.panel_grid.update_subtitles(keys)
         self.panel_grid.show_roi(keys)
@@ -514,55 +491,7 @@ class MainWindow(QMainWindow):
         self.metrics_table.show_slice(i, has_ndct, lambda key: self.metrics.values(key, i),
                                       lambda key: key == "ldct" or self.inference.slots[key].problem is None)
 
-    # ================================================================== export, help, errors
-    def export_dialog(self) -> None:
-        if self.case is None:
-            self.report_error("Export", "Open an LDCT series first.")
-            return
-        from ldct_viewer.ui.dialogs import ExportDialog
-
-        dialog = ExportDialog(self, self.state.position, self.state.n_positions,
-                              str(self.settings.value("last_dir/export", "") or ""), self.state.roi is not None)
-        if dialog.exec() != ExportDialog.DialogCode.Accepted:
-            return
-        options = dialog.options()
-        self.settings.setValue("last_dir/export", options["out_dir"])
-        self.export(**options, plane=self.state.plane)
-
-    def export(self, out_dir: str, slices: Sequence[int], with_diff: bool,
-               with_roi: bool = False, plane: str = "axial") -> GeneratorWorker | None:
-        """Write comparison PNGs for ``slices`` on a pool thread (inference runs as needed).
-
-        The difference row uses the current difference mode (output − NDCT when none is chosen
-        and an NDCT is open, else output − LDCT); W/L and range are the ones on screen;
-        ``with_roi`` outlines the ROI on screen, with each image's statistics; ``plane`` "coronal" or
-        "sagittal" exports those sections (``slices`` are then section indices).
-        """
-        from ldct_viewer.export import export_comparisons
-
-        if self.case is None:
-            self.report_error("Export", "Open an LDCT series first.")
-            return None
-        w = self.state.window
-        diff = self.state.diff_mode if with_diff else "none"
-        if with_diff and diff == "none":
-            diff = "minus_ndct" if self.case.ndct is not None else "minus_ldct"
-        engines = {key: slot.engine for key, slot in self.inference.slots.items()}  # caches hold what is on screen
-        labels = {key: slot.label for key, slot in self.inference.slots.items()}
-        case, window, diff_range = self.case, (w.width, w.level), self.state.diff_range
-        roi = self.state.roi if with_roi else None
-        count = len(slices)
-
-        def done(written: list[Path]) -> None:
-            self.last_export = list(written)
-            self.statusBar().showMessage(f"Wrote {len(written)} PNG(s) to {out_dir}", 10000)
-
-        return self._run_busy(
-            f"Exporting {count} comparison PNG(s)…",
-            lambda: export_comparisons(case, engines, out_dir, list(slices), window, diff, diff_range, roi=roi,
-                                       labels=labels, plane=plane),
-            done)
-
+    # ================================================================== help, errors
     def show_shortcuts(self) -> None:
         from ldct_viewer.ui.dialogs import ShortcutsDialog
 
@@ -589,13 +518,15 @@ class MainWindow(QMainWindow):
             self.nps_dialog = None
 
     def closeEvent(self, event):  # noqa: N802
+        for tool in (self.profile_dialog, self.nps_dialog):
+            if tool is not None and tool.isVisible():
+                tool.remember()
         self._close_nps()
         save_window(self)
         self.cine.timer.stop()
         self.inference.cancel()
         self.metrics.stop()
-        for worker in self._busy_workers:
-            worker.abort()
+        self.busy.abort()
         super().closeEvent(event)
 
     def shutdown(self, timeout: float = 30.0) -> None:
@@ -603,7 +534,5 @@ class MainWindow(QMainWindow):
         self._close_nps()
         self.inference.shutdown(timeout)
         self.metrics.stop(timeout)
-        for worker in list(self._busy_workers):
-            worker.abort()
-            worker.wait(timeout)
+        self.busy.abort(timeout)
 

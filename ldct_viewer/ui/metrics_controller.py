@@ -8,12 +8,15 @@ or a checkpoint changes; NDCT's flat ROIs are kept per slice and shared with the
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from ldct_viewer.methods import METHODS
+
+if TYPE_CHECKING:
+    from ldct_viewer.analysis.comparison import GrainRegions
 from ldct_viewer.ui.messages import error_text
 from ldct_viewer.ui.workers import GeneratorWorker, guarded
 
@@ -32,7 +35,7 @@ class MetricsController(QObject):
         self._source_slice = source_slice
         self.measured: tuple[str, ...] = MEASURED  # the LDCT and every compared network (``set_measured``)
         self._values: dict[tuple[str, int], dict[str, float]] = {}
-        self._grain_rois: dict[int, list[tuple[int, int, int]]] = {}
+        self._grain_rois: dict[int, "GrainRegions"] = {}
         self._worker: GeneratorWorker | None = None
         self._next: tuple | None = None  # the request that came while a job ran
         self._generation = 0  # figures of a forgotten case are dropped when they arrive
@@ -57,9 +60,9 @@ class MetricsController(QObject):
         self._next = None
         self._generation += 1
 
-    def grain_rois_of(self, index: int, ndct: np.ndarray) -> list[tuple[int, int, int]]:
-        """NDCT's flat ROIs on slice ``index`` (``ndct`` is that slice), searched once per slice
-        (~10-60 ms on 512²) and shared by the metrics job and the NPS window."""
+    def grain_rois_of(self, index: int, ndct: np.ndarray) -> "GrainRegions":
+        """NDCT's flat regions on slice ``index`` (``ndct`` is that slice), searched once per slice
+        (~0.1-0.5 s on 512²) and shared by the metrics job and the NPS window."""
         rois = self._grain_rois.get(index)
         if rois is None:
             from ldct_viewer.analysis.comparison import grain_rois

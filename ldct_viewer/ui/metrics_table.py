@@ -17,7 +17,8 @@ METRIC_COLUMNS = (  # (key in slice_metrics(), header, header tooltip)
     ("psnr", "PSNR (dB)", "Peak signal-to-noise ratio vs NDCT, data range 4096 HU"),
     ("ssim", "SSIM", "Structural similarity to NDCT, data range 4096 HU"),
     ("grain_db", "Grain vs NDCT (dB)",
-     "High-frequency noise power (0.25-0.5 cycles/px) relative to NDCT's, in NDCT's flat 32 px regions:\n"
+     "High-frequency noise power (0.25-0.5 cycles/px) relative to NDCT's, in NDCT's flat regions\n"
+     "(at least 4 disjoint squares of 32, 24 or 16 px; the cell's tooltip says which):\n"
      "below 0 = smoother than NDCT (over-smoothed), above 0 = grainier (noise left in), 0 = NDCT's grain"),
 )
 ROW_HEIGHT = 20
@@ -35,6 +36,18 @@ def metric_text(name: str, values: dict[str, float] | None, pending: bool) -> st
     if name == "grain_db":
         return f"{v:+.1f}"
     return "∞" if math.isinf(v) else f"{v:.1f}"
+
+
+def grain_tooltip(figures: dict[str, float]) -> str:
+    """Where the grain figure was measured, or why there is none."""
+    from ldct_viewer.analysis.comparison import MIN_REGIONS
+
+    count = int(figures.get("grain_regions", 0) or 0)
+    size = int(figures.get("grain_region_px", 32) or 32)
+    if math.isnan(figures["grain_db"]):
+        return (f"NDCT has {count} flat region{'s' if count != 1 else ''} (not air) on this slice; "
+                f"grain needs at least {MIN_REGIONS}")
+    return f"Measured in {count} flat {size} px regions of NDCT"
 
 
 class MetricsTable(QTableWidget):
@@ -74,8 +87,8 @@ class MetricsTable(QTableWidget):
             figures = values(key)
             for col, (name, _, _) in enumerate(METRIC_COLUMNS):
                 item = QTableWidgetItem(metric_text(name, figures, has_ndct and pending(key)))
-                if name == "grain_db" and figures is not None and math.isnan(figures[name]):
-                    item.setToolTip("NDCT has no flat region (32 px, not air) on this slice to measure grain in")
+                if name == "grain_db" and figures is not None:
+                    item.setToolTip(grain_tooltip(figures))
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 self.setItem(row, col, item)
         self.caption.setText(f"Metrics vs NDCT, slice {index + 1}" if has_ndct else "Metrics need an NDCT slice")

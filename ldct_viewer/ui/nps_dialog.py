@@ -1,7 +1,7 @@
 """Noise power spectra of every panel on the slice shown: where over-smoothing shows.
 
 An over-smoothing denoiser cuts the high-frequency end of the NPS below NDCT's curve; one that
-leaves noise in stays above it. The curves are measured in NDCT's flat 32 px regions of the slice
+leaves noise in stays above it. The curves are measured in NDCT's flat regions of the slice
 (``ldct_viewer.analysis.comparison.slice_spectra``); the shaded band is the one the metrics
 table's *Grain vs NDCT* column averages. The window follows the viewer's slice and new results
 while it is open. pyqtgraph's plot menu (right click → Export…) saves the curves as CSV or images.
@@ -22,7 +22,7 @@ class NpsDialog(FollowingPlotDialog):
 
     def __init__(self, viewer) -> None:
         super().__init__(viewer, "Noise power spectrum", (640, 460), "spatial frequency (cycles/mm)", "NPS (HU² mm²)",
-                         log_y=True, legend_offset=(10, -10))  # legend bottom left: below the curves' rise
+                         log_y=True, legend_offset=(-10, 10), name="nps")  # legend top right: the spectra fall there
         self.band = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(208, 160, 64, 28),
                                         pen=pg.mkPen(None))
         self.band.setZValue(-10)
@@ -55,12 +55,13 @@ class NpsDialog(FollowingPlotDialog):
         elif ndct is None:
             self.info.setText(f"Slice {i + 1}: the NPS is measured in NDCT's flat regions — open an NDCT series.")
         elif not self.spectra:
-            self.info.setText(f"Slice {i + 1}: NDCT has no flat 32 px region (not air) to measure the NPS in.")
+            regions = viewer.metrics.grain_rois_of(i, ndct)
+            self.info.setText(f"Slice {i + 1}: {regions.describe()} — too few to measure the NPS in.")
         else:
-            rois = next(iter(self.spectra.values())).rois
+            regions = viewer.metrics.grain_rois_of(i, ndct)
             missing = [label for key, label, _ in self.curve_specs if key not in self.spectra]
             self.info.setText(
-                f"Slice {i + 1}: radial NPS over NDCT's {rois} flat 32 px regions. Shaded: the band the Grain "
+                f"Slice {i + 1}: radial NPS over NDCT's {regions.describe()}. Shaded: the band the Grain "
                 "column averages (0.25–0.5 cycles/pixel); below NDCT's curve there = smoother than NDCT."
                 + (f" Not yet computed: {', '.join(missing)}." if missing else ""))
 

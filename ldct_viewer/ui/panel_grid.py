@@ -16,7 +16,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QGridLayout, QWidget
 
 from ldct_viewer.analysis.profile import Line
@@ -43,6 +43,7 @@ class PanelGrid(QWidget):
         self._pixel_spacing = pixel_spacing
         self.titles = dict(titles)
         self.panels: dict[str, ImagePanel] = {}
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # a click on an image takes the keys (shortcuts)
         self.grid = QGridLayout(self)
         self.grid.setContentsMargins(0, 0, 0, 0)
         self.grid.setSpacing(4)

@@ -17,7 +17,8 @@ class ProfileDialog(FollowingPlotDialog):
     """Non-modal window with the current line's HU profiles; ``refresh()`` re-reads the viewer."""
 
     def __init__(self, viewer) -> None:
-        super().__init__(viewer, "Line profile", (640, 420), "distance along the line (mm)", "HU")
+        super().__init__(viewer, "Line profile", (640, 420), "distance along the line (mm)", "HU",
+                         name="profile")
         self.profiles: dict[str, Profile] = {}
 
     def refresh(self) -> None:

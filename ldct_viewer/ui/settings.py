@@ -63,15 +63,8 @@ def restore_window(window, checkpoints: dict[str, str | None] | None, device: st
     """
     s = window.settings
     geometry = s.value("geometry")
-    if geometry is not None:
-        window.restoreGeometry(geometry)
-    else:  # first run: wide enough for four panels, but never larger than the screen
-        screen = window.screen()
-        area = screen.availableGeometry() if screen is not None else None
-        if area is not None and area.width() > 0:
-            window.resize(min(1680, int(area.width() * 0.95)), min(760, int(area.height() * 0.9)))
-        else:
-            window.resize(1680, 760)
+    if geometry is None or not window.restoreGeometry(geometry):
+        place_first_window(window)
     try:
         window.state.restore(json.loads(str(s.value("view", "{}") or "{}")))
     except (TypeError, ValueError):
@@ -81,6 +74,29 @@ def restore_window(window, checkpoints: dict[str, str | None] | None, device: st
         saved = str(s.value("device", "auto") or "auto")
         device = saved if saved in DEVICES else "auto"
     window.inference.set_device(device)
+
+
+#: A first run's window covers this share of the screen's available area (four panels want room).
+FIRST_RUN_SHARE = 0.9
+
+
+def first_window_rect(area: tuple[int, int, int, int], share: float = FIRST_RUN_SHARE) -> tuple[int, int, int, int]:
+    """(x, y, width, height) of a first run's window: ``share`` of the available ``area`` (x, y, w, h), centred."""
+    x, y, w, h = area
+    width, height = int(round(w * share)), int(round(h * share))
+    return (x + (w - width) // 2, y + (h - height) // 2, width, height)
+
+
+def place_first_window(window) -> None:
+    """Size ``window`` for a first run: most of its screen (``first_window_rect``), 1680×900 without one."""
+    screen = window.screen()
+    area = screen.availableGeometry() if screen is not None else None
+    if area is None or area.width() <= 0:
+        window.resize(1680, 900)
+        return
+    x, y, w, h = first_window_rect((area.x(), area.y(), area.width(), area.height()))
+    window.resize(w, h)
+    window.move(x, y)
 
 
 def save_window(window) -> None:

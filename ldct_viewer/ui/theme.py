@@ -17,6 +17,7 @@ BORDER = "#2b2f33"
 TEXT = "#c8c8c8"
 TEXT_DIM = "#8a8f94"
 ACCENT = "#d0a040"
+INDICATOR = "#9aa0a6"  # check box and radio outlines: must stand out against SURFACE (issue 22)
 CURVE_COLOURS = {"ldct": "#a0a0a0", "mse": "#5fa8e8", "wgan-gp": "#e0a040", "ndct": "#7fd08a"}
 #: colours for further networks, in order (distinct from the ones above, readable on the dark plots)
 EXTRA_COLOURS = ("#d070d0", "#e06060", "#60d0d0", "#c0c060", "#9090f0", "#f0a0a0")
@@ -51,6 +52,20 @@ QLabel#panelTitle {{ color: {TEXT}; font-weight: bold; padding: 2px; }}
 QLabel#panelSubtitle {{ color: {TEXT_DIM}; font-size: 11px; }}
 QLabel#panelPlaceholder {{ color: {TEXT_DIM}; background-color: #000000; font-size: 14px; padding: 12px; }}
 QLabel#hint {{ color: {TEXT_DIM}; }}
+QCheckBox, QRadioButton {{ spacing: 6px; }}
+QCheckBox::indicator, QRadioButton::indicator {{
+    width: 13px; height: 13px; border: 1px solid {INDICATOR}; background-color: {SURFACE}; }}
+QCheckBox::indicator {{ border-radius: 2px; }}
+QRadioButton::indicator {{ border-radius: 7px; }}
+QCheckBox::indicator:hover, QRadioButton::indicator:hover {{ border-color: {ACCENT}; }}
+QCheckBox::indicator:checked {{ background-color: {ACCENT}; border-color: {ACCENT}; }}
+QCheckBox::indicator:indeterminate {{ background-color: {BORDER}; border-color: {ACCENT}; }}
+QRadioButton::indicator:checked {{ border-color: {ACCENT}; background-color: qradialgradient(
+    cx: 0.5, cy: 0.5, radius: 0.5, fx: 0.5, fy: 0.5,
+    stop: 0 {ACCENT}, stop: 0.5 {ACCENT}, stop: 0.6 {SURFACE}, stop: 1 {SURFACE}); }}
+QCheckBox::indicator:disabled, QRadioButton::indicator:disabled {{ border-color: {BORDER}; background-color: {BACKGROUND}; }}
+QCheckBox::indicator:checked:disabled {{ background-color: #5a4a28; }}
+QTextBrowser {{ background-color: {BACKGROUND}; border: 1px solid {BORDER}; }}
 """
 
 

@@ -35,6 +35,7 @@ class WorkerSignals(QObject):
     started = Signal()
     yielded = Signal(object)
     errored = Signal(object)  # the exception instance
+    progressed = Signal(object)  # a job's own progress reports (e.g. ``JobProgress``), emitted by the job
     finished = Signal()  # always last, after success, error or abort
 
 
