@@ -177,3 +177,20 @@ ldct-train evaluate-real --checkpoint runs/wgan-seed/best.pt --real data/sources
 git show c4457fd:resources/checkpoints/redcnn-wgangp.pt > runs/redcnn-wgangp-session10.pt
 ldct-train evaluate-real --checkpoint runs/redcnn-mse-session8.pt --checkpoint runs/redcnn-wgangp-session10.pt \
     --checkpoint runs/mse-real/best.pt --checkpoint runs/wgan-seed/best.pt --real data/sources/eval/pydicom-abdomen --slices 1 --out runs/real-eval-abdomen
+
+# Session 12 (2026-12-06): a further MSE + WGAN-GP stage on data/mixed-ds (not bundled: history/HISTORY.md, Session 12)
+ldct-train fit --mode mse --data data/mixed-ds --out runs/mse-s12 --init resources/checkpoints/redcnn-mse.pt \
+    --set dataset.batch_size=16 --set sampling.patches_per_epoch=4800 --set sampling.val_patches=1024 \
+    --set run.amp=true --set training.num_epochs=30 --set training.sample_interval=5          # Ctrl-C after epoch 7
+ldct-train fit --mode wgan-gp --data data/mixed-ds --out runs/wgan-s12 --init runs/mse-s12/best.pt \
+    --set dataset.batch_size=16 --set sampling.patches_per_epoch=2880 --set sampling.val_patches=1024 \
+    --set run.amp=true --set training.num_epochs=100 --set training.sample_interval=4 \
+    --set weights.disc_weight=0.05 --set weights.mse_weight=0.95 --set loss.adversarial_conditions=$ADV \
+    --set loss.critic_warmup_iterations=120                                                     # Ctrl-C after epoch 7
+for noise in image projection; do
+  ldct-train evaluate-real --checkpoint runs/mse-s12/best.pt --checkpoint runs/wgan-s12/best.pt \
+      --real data/sources/eval/pydicom-abdomen --slices 1 --noise $noise --out runs/real-eval-s12-$noise
+done
+ldct-train evaluate --checkpoint runs/mse-s12/best.pt --checkpoint runs/wgan-s12/best.pt --data data/phantom-test-ds --slices 2 --out runs/phantom-eval-s12
+# the bundled pair with the image-domain evaluation noise (resources/checkpoints/evaluation_real_image.md)
+ldct-train evaluate-real --checkpoint mse --checkpoint wgan-gp --real data/sources/eval/pydicom-abdomen --slices 1 --out runs/real-eval-image-bundled11
