@@ -18,34 +18,12 @@ from dicom_factory import phantom_volume, write_ct_series
 from PIL import Image
 from PySide6.QtCore import QSettings, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QMessageBox
 from ui_helpers import make_checkpoints, make_window
 
 from ldct_viewer.windowing import PRESETS
 
 N_SLICES = 4
 SIZE = 48
-
-
-@pytest.fixture
-def dialogs(monkeypatch):
-    shown: list[tuple[str, str]] = []
-
-    def record(kind):
-        def fake(parent, title, text, *args, **kwargs):
-            shown.append((kind, f"{title}: {text}"))
-            return QMessageBox.StandardButton.Ok
-        return staticmethod(fake)
-
-    for kind in ("critical", "warning", "information", "about"):
-        monkeypatch.setattr(QMessageBox, kind, record(kind))
-    return shown
-
-
-@pytest.fixture
-def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("LDCT_VIEWER_CACHE", str(tmp_path / "cache"))
-    return tmp_path
 
 
 @pytest.fixture

@@ -30,12 +30,6 @@ SIZE = 40
 
 
 @pytest.fixture
-def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("LDCT_VIEWER_CACHE", str(tmp_path / "cache"))
-    return tmp_path
-
-
-@pytest.fixture
 def series_pair(env):
     ndct = phantom_volume(N_SLICES, SIZE, seed=5)
     ldct = np.clip(ndct + np.round(np.random.default_rng(1).normal(0, 30, ndct.shape)), -1024, 3000).astype(np.float32)

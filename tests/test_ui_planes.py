@@ -24,12 +24,6 @@ POSTERIOR_UP = (1.0, 0.0, 0.0, 0.0, -1.0, 0.0)
 
 
 @pytest.fixture
-def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("LDCT_VIEWER_CACHE", str(tmp_path / "cache"))
-    return tmp_path
-
-
-@pytest.fixture
 def pair(env):
     ndct = phantom_volume(N, SIZE, seed=3)
     ndct[:, 3, 5:35] = 900.0  # a bright line near stored row 0: posterior, since rows run towards anterior

@@ -23,7 +23,6 @@ from ui_helpers import make_checkpoints, make_window
 from PIL import Image
 from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QMouseEvent, QWheelEvent
-from PySide6.QtWidgets import QMessageBox
 
 from ldct_viewer.model import load_checkpoint
 from ldct_viewer.display import PANELS
@@ -36,28 +35,6 @@ SIZE = 48
 
 
 # ---------------------------------------------------------------------------------------- fixtures
-@pytest.fixture
-def dialogs(monkeypatch):
-    """Record error/info dialogs instead of blocking on them."""
-    shown: list[tuple[str, str]] = []
-
-    def record(kind):
-        def fake(parent, title, text, *args, **kwargs):
-            shown.append((kind, f"{title}: {text}"))
-            return QMessageBox.StandardButton.Ok
-        return staticmethod(fake)
-
-    for kind in ("critical", "warning", "information", "about"):
-        monkeypatch.setattr(QMessageBox, kind, record(kind))
-    return shown
-
-
-@pytest.fixture
-def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("LDCT_VIEWER_CACHE", str(tmp_path / "cache"))
-    return tmp_path
-
-
 @pytest.fixture
 def series_pair(env):
     """LDCT (noisy) and NDCT series of the same positions, written as DICOM; returns paths and HU."""
