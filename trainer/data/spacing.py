@@ -16,11 +16,6 @@ import torch.nn.functional as F
 MAX_SIDE = 512
 
 
-def resampled_shape(shape: tuple[int, int], from_mm: float, to_mm: float, max_side: int = MAX_SIDE) -> tuple:
-    """(rows, cols) of a [rows, cols] image of ``from_mm`` pixels resampled to ``to_mm``, before cropping."""
-    return tuple(max(1, round(n * from_mm / to_mm)) for n in shape)
-
-
 def resample_in_plane(volume: np.ndarray, from_mm: float, to_mm: float, max_side: int = MAX_SIDE) -> np.ndarray:
     """``volume`` ([Z, H, W] HU, square ``from_mm`` pixels) on a grid of ``to_mm`` pixels about the same
     centre, cropped to at most ``max_side`` px a side; float32. The identity when the spacings agree."""
@@ -28,7 +23,7 @@ def resample_in_plane(volume: np.ndarray, from_mm: float, to_mm: float, max_side
         raise ValueError(f"pixel spacings must be positive, got {from_mm} and {to_mm} mm")
     if abs(from_mm - to_mm) <= 1e-6 * from_mm and max(volume.shape[1:]) <= max_side:
         return np.ascontiguousarray(volume, dtype=np.float32)
-    rows, cols = resampled_shape(volume.shape[1:], from_mm, to_mm)
+    rows, cols = (max(1, round(n * from_mm / to_mm)) for n in volume.shape[1:])  # before cropping
     x = torch.from_numpy(np.ascontiguousarray(volume, dtype=np.float32))[:, None]
     y = F.interpolate(x, size=(rows, cols), mode="bilinear", align_corners=False, antialias=to_mm > from_mm)[:, 0]
     top, left = max(0, (rows - max_side) // 2), max(0, (cols - max_side) // 2)
