@@ -50,8 +50,8 @@ def test_mse_run_writes_checkpoints_log_and_figures(dataset, tmp_path):
     proc = _cli("fit", "--mode", "mse", "--data", str(dataset), "--out", str(run),
                 *sum((["--set", s] for s in TINY + ["training.num_epochs=2"]), []))
     assert proc.returncode == 0, proc.stderr
-    for name in ("last.pt", "best.pt", "train_state.pt", "log.csv", "loss_mse.png", "config.yaml", "summary.json",
-                 "samples/epoch_001.png", "samples/epoch_002.png"):
+    for name in ("last.pt", "best.pt", "epoch_001.pt", "epoch_002.pt", "train_state.pt", "log.csv", "loss_mse.png",
+                 "config.yaml", "summary.json", "samples/epoch_001.png", "samples/epoch_002.png"):
         assert (run / name).is_file(), name
     ckpt = load_checkpoint(run / "last.pt")
     assert ckpt.mode == "mse" and ckpt.model.width == 4
@@ -544,3 +544,32 @@ def test_fresh_run_refuses_a_non_empty_folder_that_is_not_a_run(dataset, tmp_pat
     (tmp_path / "empty").mkdir()
     fit(_config("training.num_epochs=1"), mode="mse", data=dataset, out=tmp_path / "empty")  # an empty folder is fine
     assert (tmp_path / "empty" / "best.pt").is_file()
+
+
+def test_training_restricted_to_chosen_conditions(dataset, tmp_path):
+    """``sampling.conditions``: only those conditions' patches are trained and validated on (the seed's
+    default: all); an unknown name is refused by name before anything is written."""
+    assert load_config()["sampling"]["conditions"] == "all"
+    from trainer.state import load_train_state
+    seen = []
+    import trainer.fit as fit_module
+    real_patch_set = fit_module.PatchSet
+
+    class Spy(real_patch_set):
+        def __getitem__(self, positions):
+            seen.extend(self.grid.conditions[c] for c in self.conditions_of(positions))
+            return super().__getitem__(positions)
+
+    fit_module.PatchSet = Spy
+    try:
+        run = tmp_path / "run"
+        fit(_config("training.num_epochs=1", "sampling.conditions=d50_v360,d100_v720"), mode="mse", data=dataset,
+            out=run)
+    finally:
+        fit_module.PatchSet = real_patch_set
+    assert seen and set(seen) == {"d50_v360", "d100_v720"}
+    history = load_train_state(run)["counters"]["history"]
+    assert sorted(history[-1]["val_rmse_by_condition"]) == ["d100_v720", "d50_v360"]
+    with pytest.raises(ConfigError, match="sampling.conditions: unknown condition 'd25_v720'"):
+        fit(_config("sampling.conditions=d25_v720"), mode="mse", data=dataset, out=tmp_path / "bad")
+    assert not (tmp_path / "bad" / "log.csv").exists()

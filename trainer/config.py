@@ -139,18 +139,30 @@ def arch_params(config: dict) -> dict:
     return {k: v for k, v in config["model"].items() if k in arch.defaults}
 
 
-def adversarial_conditions(config: dict, conditions: list[str]) -> list[str] | None:
-    """``loss.adversarial_conditions`` checked against a dataset's ``conditions``: the names the
-    critic and the adversarial term see, or None for "all" (the seed's: every patch)."""
-    spec = config["loss"]["adversarial_conditions"].strip()
+def condition_subset(config: dict, section: str, key: str, conditions: list[str]) -> list[str] | None:
+    """``section.key`` (a comma list of condition names, or "all") checked against a dataset's
+    ``conditions``: the names it selects, or None for "all"."""
+    spec = str(config[section][key]).strip()
     if spec == "all":
         return None
     names = [n.strip() for n in spec.split(",") if n.strip()]
     unknown = [n for n in names if n not in conditions]
     if not names or unknown:
-        raise ConfigError(f"loss.adversarial_conditions: {'unknown condition ' + repr(unknown[0]) if unknown else 'empty'}"
+        raise ConfigError(f"{section}.{key}: {'unknown condition ' + repr(unknown[0]) if unknown else 'empty'}"
                           f" (this dataset has: {', '.join(conditions)}; or all)")
     return names
+
+
+def adversarial_conditions(config: dict, conditions: list[str]) -> list[str] | None:
+    """``loss.adversarial_conditions``: the names the critic and the adversarial term see, or None
+    for "all" (the seed's: every patch)."""
+    return condition_subset(config, "loss", "adversarial_conditions", conditions)
+
+
+def training_conditions(config: dict, conditions: list[str]) -> list[str] | None:
+    """``sampling.conditions``: the conditions whose patches are trained and validated on, or None
+    for "all" (the seed's)."""
+    return condition_subset(config, "sampling", "conditions", conditions)
 
 
 # Keys added after runs were saved, with the value that reproduces how such older runs trained

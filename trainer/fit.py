@@ -6,8 +6,9 @@ epoch loop — steps, validation, selection, checkpoints, figures. The config ar
 ``trainer.selection`` and ``trainer.state``. Everything a run produces goes to its RUN_DIR:
 
 - ``last.pt`` (end of the latest epoch), ``best.pt`` (``trainer.selection``), ``epoch_NNN.pt``
-  (WGAN-GP only, every epoch): ``ldct_viewer.model`` checkpoints with the config, a description of
-  the dataset, a training summary and the validation metrics embedded (``trainer.record``);
+  (every epoch, so any epoch can be scored on held-out data later): ``ldct_viewer.model``
+  checkpoints with the config, a description of the dataset, a training summary and the
+  validation metrics embedded (``trainer.record``);
 - ``train_state.pt``: optimizers, scheduler, RNG states, counters — what ``--resume`` needs; saved
   at every epoch end, every ``run.state_minutes`` within an epoch, and on Ctrl-C;
 - ``log.csv`` (``trainer.logging``), ``loss_*.png``, ``samples/epoch_NNN.png``, ``config.yaml``,
@@ -39,7 +40,7 @@ from ldct_viewer.model import Normalization, build, load_checkpoint
 from ldct_viewer.model.registry import describe
 from ldct_viewer.progress import ProgressBar
 from trainer import distributed
-from trainer.config import adversarial_conditions, arch_params, check, dump_config
+from trainer.config import adversarial_conditions, arch_params, check, dump_config, training_conditions
 from trainer.critic import Critic
 from trainer.interrupt import StopFlag, timed
 from trainer.logging import TrainingLog
@@ -99,10 +100,11 @@ def train(ctx: distributed.Context, config: dict, mode: str, data: Path, out: Pa
     if not (data / "manifest.json").is_file():
         raise InputError(f"{data}: not a dataset folder (no manifest.json); make one with ldct-train dataset")
     dataset = VariableDoseDataset(data)
-    adversarial_names = adversarial_conditions(config, list(dataset.conditions)) if wgan else None
+    trained = training_conditions(config, list(dataset.conditions))
+    adversarial_names = adversarial_conditions(config, trained or list(dataset.conditions)) if wgan else None
     data_description = describe_dataset(data)
-    train_grid = build_grid(dataset, "train", D["patch_size"], D["stride"])
-    val_grid = build_grid(dataset, "val", D["patch_size"], D["patch_size"])
+    train_grid = build_grid(dataset, "train", D["patch_size"], D["stride"], trained)
+    val_grid = build_grid(dataset, "val", D["patch_size"], D["patch_size"], trained)
     if len(train_grid) < global_batch:
         raise InputError(f"{data}: {len(train_grid)} training patches, fewer than one batch of {global_batch}")
     if not len(val_grid):
@@ -292,8 +294,7 @@ def train(ctx: distributed.Context, config: dict, mode: str, data: Path, out: Pa
                 record.save_model(out / "last.pt", model, state, val)
                 if improved:
                     record.save_model(out / "best.pt", model, state, val)
-                if wgan:
-                    record.save_model(out / f"epoch_{epoch:03d}.pt", model, state, val)
+                record.save_model(out / f"epoch_{epoch:03d}.pt", model, state, val)
                 _save_state(record, state, log, modules)
                 last_state_save = time.perf_counter()
                 plot_losses(out / "log.csv", out, mode)
