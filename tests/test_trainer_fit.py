@@ -546,30 +546,38 @@ def test_fresh_run_refuses_a_non_empty_folder_that_is_not_a_run(dataset, tmp_pat
     assert (tmp_path / "empty" / "best.pt").is_file()
 
 
-def test_training_restricted_to_chosen_conditions(dataset, tmp_path):
-    """``sampling.conditions``: only those conditions' patches are trained and validated on (the seed's
-    default: all); an unknown name is refused by name before anything is written."""
-    assert load_config()["sampling"]["conditions"] == "all"
+def test_training_restricted_to_chosen_conditions_and_volumes(dataset, tmp_path):
+    """``sampling.conditions`` / ``sampling.train_volumes``: only those conditions' patches are trained and
+    validated on, only those training volumes trained on (the seed's default for both: all); an unknown
+    name is refused by name before anything is written."""
+    assert load_config()["sampling"]["conditions"] == "all" and load_config()["sampling"]["train_volumes"] == "all"
+    from trainer.data import VariableDoseDataset
     from trainer.state import load_train_state
+    train_ids = VariableDoseDataset(dataset).volumes("train")
+    assert len(train_ids) == 2
     seen = []
     import trainer.fit as fit_module
     real_patch_set = fit_module.PatchSet
 
     class Spy(real_patch_set):
         def __getitem__(self, positions):
-            seen.extend(self.grid.conditions[c] for c in self.conditions_of(positions))
+            rows = self.grid.index[self.rows[np.atleast_1d(positions)]]
+            seen.extend((self.grid.volume_ids[v], self.grid.conditions[c]) for v, c in rows[:, :2])
             return super().__getitem__(positions)
 
     fit_module.PatchSet = Spy
     try:
         run = tmp_path / "run"
-        fit(_config("training.num_epochs=1", "sampling.conditions=d50_v360,d100_v720"), mode="mse", data=dataset,
-            out=run)
+        fit(_config("training.num_epochs=1", "sampling.conditions=d50_v360,d100_v720",
+                    f"sampling.train_volumes={train_ids[1]}"), mode="mse", data=dataset, out=run)
     finally:
         fit_module.PatchSet = real_patch_set
-    assert seen and set(seen) == {"d50_v360", "d100_v720"}
+    assert seen and {c for _, c in seen} == {"d50_v360", "d100_v720"}
+    assert train_ids[0] not in {v for v, _ in seen} and train_ids[1] in {v for v, _ in seen}
     history = load_train_state(run)["counters"]["history"]
     assert sorted(history[-1]["val_rmse_by_condition"]) == ["d100_v720", "d50_v360"]
     with pytest.raises(ConfigError, match="sampling.conditions: unknown condition 'd25_v720'"):
         fit(_config("sampling.conditions=d25_v720"), mode="mse", data=dataset, out=tmp_path / "bad")
+    with pytest.raises(ConfigError, match="sampling.train_volumes: unknown training volume 'vol999'"):
+        fit(_config("sampling.train_volumes=vol999"), mode="mse", data=dataset, out=tmp_path / "bad")
     assert not (tmp_path / "bad" / "log.csv").exists()

@@ -40,7 +40,8 @@ from ldct_viewer.model import Normalization, build, load_checkpoint
 from ldct_viewer.model.registry import describe
 from ldct_viewer.progress import ProgressBar
 from trainer import distributed
-from trainer.config import adversarial_conditions, arch_params, check, dump_config, training_conditions
+from trainer.config import (adversarial_conditions, arch_params, check, dump_config, training_conditions,
+                            training_volumes)
 from trainer.critic import Critic
 from trainer.interrupt import StopFlag, timed
 from trainer.logging import TrainingLog
@@ -103,7 +104,8 @@ def train(ctx: distributed.Context, config: dict, mode: str, data: Path, out: Pa
     trained = training_conditions(config, list(dataset.conditions))
     adversarial_names = adversarial_conditions(config, trained or list(dataset.conditions)) if wgan else None
     data_description = describe_dataset(data)
-    train_grid = build_grid(dataset, "train", D["patch_size"], D["stride"], trained)
+    train_grid = build_grid(dataset, "train", D["patch_size"], D["stride"], trained,
+                            training_volumes(config, list(dataset.volumes("train"))))
     val_grid = build_grid(dataset, "val", D["patch_size"], D["patch_size"], trained)
     if len(train_grid) < global_batch:
         raise InputError(f"{data}: {len(train_grid)} training patches, fewer than one batch of {global_batch}")

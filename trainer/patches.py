@@ -43,9 +43,11 @@ class PatchGrid:
         return int(self.index.shape[0])
 
 
-def build_grid(dataset, split: str, patch_size: int, stride: int, conditions: list[str] | None = None) -> PatchGrid:
+def build_grid(dataset, split: str, patch_size: int, stride: int, conditions: list[str] | None = None,
+               volumes: list[str] | None = None) -> PatchGrid:
+    """The grid of ``split`` (only ``conditions`` / ``volumes`` of it when given)."""
     conditions = list(conditions if conditions is not None else dataset.conditions)
-    volume_ids = list(dataset.volumes(split))
+    volume_ids = [v for v in dataset.volumes(split) if volumes is None or v in volumes]
     blocks = []
     for v, vid in enumerate(volume_ids):
         z, h, w = dataset.ndct(vid).shape
