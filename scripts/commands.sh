@@ -194,3 +194,37 @@ done
 ldct-train evaluate --checkpoint runs/mse-s12/best.pt --checkpoint runs/wgan-s12/best.pt --data data/phantom-test-ds --slices 2 --out runs/phantom-eval-s12
 # the bundled pair with the image-domain evaluation noise (resources/checkpoints/evaluation_real_image.md)
 ldct-train evaluate-real --checkpoint mse --checkpoint wgan-gp --real data/sources/eval/pydicom-abdomen --slices 1 --out runs/real-eval-image-bundled11
+
+# Session 13 (2026-12-07): 720-view conditions only (sampling.conditions), a phantom-target MSE stage
+# (sampling.train_volumes) and a WGAN-GP stage from the bundled WGAN-GP -> the bundled pair
+# (resources/checkpoints/MODEL_CARD.md; history/HISTORY.md, Session 13). Worktree at 1cf4edf.
+V720=d5_v720,d10_v720,d17_v720,d25_v720,d50_v720,d100_v720
+# probe: MSE on every training volume, 720 views (Ctrl-C in epoch 3; grain rose with the real targets)
+ldct-train fit --mode mse --data data/mixed-ds --out runs/mse-s13 --init resources/checkpoints/redcnn-mse.pt \
+    --set dataset.batch_size=16 --set sampling.patches_per_epoch=2400 --set sampling.val_patches=1024 \
+    --set sampling.conditions=$V720 --set run.amp=true --set training.num_epochs=30 --set training.sample_interval=5
+# MSE: the phantom volumes of the training split only (their NDCT is an independent scan), 720 views
+ldct-train fit --mode mse --data data/mixed-ds --out runs/mse-s13p --init resources/checkpoints/redcnn-mse.pt \
+    --set dataset.batch_size=16 --set sampling.patches_per_epoch=2400 --set sampling.val_patches=1024 \
+    --set sampling.conditions=$V720 --set sampling.train_volumes=vol001,vol002,vol003,vol004,vol005 \
+    --set run.amp=true --set training.num_epochs=30 --set training.sample_interval=5     # Ctrl-C in epoch 4; best = 3
+# WGAN-GP: continue the bundled WGAN-GP network, 720 views, every training volume, the seed's weights
+ldct-train fit --mode wgan-gp --data data/mixed-ds --out runs/wgan-s13 --init resources/checkpoints/redcnn-wgangp.pt \
+    --set dataset.batch_size=16 --set sampling.patches_per_epoch=2880 --set sampling.val_patches=1024 \
+    --set sampling.conditions=$V720 --set run.amp=true --set training.num_epochs=100 --set training.sample_interval=4 \
+    --set weights.disc_weight=0.05 --set weights.mse_weight=0.95 --set loss.critic_warmup_iterations=120  # Ctrl-C in epoch 7
+# probe: WGAN-GP from the new MSE network (Ctrl-C in epoch 3)
+ldct-train fit --mode wgan-gp --data data/mixed-ds --out runs/wgan-s13b --init runs/mse-s13p/epoch_002.pt \
+    --set dataset.batch_size=16 --set sampling.patches_per_epoch=2880 --set sampling.val_patches=1024 \
+    --set sampling.conditions=$V720 --set run.amp=true --set training.num_epochs=100 --set training.sample_interval=4 \
+    --set weights.disc_weight=0.05 --set weights.mse_weight=0.95 --set loss.critic_warmup_iterations=120
+# evaluation of the selected pair (MSE: best.pt = epoch 3; WGAN-GP: epoch 5, see the model card)
+for noise in image projection; do
+  ldct-train evaluate-real --checkpoint runs/mse-s13p/epoch_003.pt --checkpoint runs/wgan-s13/epoch_005.pt \
+      --real data/sources/eval/pydicom-abdomen --slices 1 --noise $noise --out runs/real-eval-s13-$noise
+done
+ldct-train evaluate --checkpoint runs/mse-s13p/epoch_003.pt --checkpoint runs/wgan-s13/epoch_005.pt \
+    --data data/phantom-test-ds --slices 2 --out runs/phantom-eval-s13
+python scripts/bundle.py --mse runs/mse-s13p/epoch_003.pt --wgan runs/wgan-s13/epoch_005.pt \
+    --eval runs/phantom-eval-s13 --real-eval runs/real-eval-s13-image --tables
+cp runs/real-eval-s13-projection/table.md resources/checkpoints/evaluation_real_projection.md

@@ -274,3 +274,26 @@ def test_real_evaluation_reports_every_condition_and_measures_grain_and_edges(tm
     rim = body & ~ndimage.binary_erosion(body, iterations=4)
     assert edge_overshoot(ndct[0] + 45.0 * rim, ndct[0]) == pytest.approx(45.0, abs=1.0)
     assert edge_overshoot(bright, ndct[0]) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_real_evaluation_cli_scores_the_chosen_conditions(tmp_path):
+    """``evaluate-real --doses/--views``: only those conditions (the quick screen of one checkpoint per
+    epoch); a malformed list is refused with exit 2 and no traceback."""
+    n = 96
+    yy, xx = np.mgrid[:n, :n] - (n - 1) / 2
+    body = (xx / 40) ** 2 + (yy / 30) ** 2 < 1
+    ndct = np.where(body, 40.0, -1000.0)[None].astype(np.float32)
+    write_series(tmp_path / "real", ndct, reference=None, description="real", spacing=(3.0, 1.5, 1.5),
+                 patient_id="R", derived=False)
+    ckpt = tmp_path / "m.pt"
+    torch.manual_seed(0)
+    save_checkpoint(ckpt, REDCNN(width=4), mode="mse", normalization=Normalization(), config={}, data={})
+    base = [sys.executable, "-m", "trainer", "evaluate-real", "--checkpoint", str(ckpt), "--real",
+            str(tmp_path / "real"), "--slices", "1", "--device", "cpu"]
+    proc = subprocess.run([*base, "--doses", "25", "--views", "720", "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads((tmp_path / "out" / "results.json").read_text())["rows"]
+    assert [r["condition"] for r in rows] == ["d25_v720", "mean"]
+    bad = subprocess.run([*base, "--doses", "quarter"], capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr and "--doses" in bad.stderr

@@ -17,7 +17,8 @@ EPILOG = """examples:
 """
 
 
-def _numbers(kind):
+def number_list(kind):
+    """An argparse type: comma-separated numbers of ``kind``."""
     def parse(text: str):
         try:
             values = tuple(kind(v) for v in text.split(",") if v.strip())
@@ -48,9 +49,9 @@ def register(subparsers) -> None:
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--ndct", nargs="+", required=True, metavar="DIR", help="folders or files with NDCT series")
     p.add_argument("--out", required=True, metavar="DIR", help="new dataset folder (must not exist or be empty)")
-    p.add_argument("--doses", type=_numbers(float), default=DEFAULT_DOSES, metavar="PCT,...",
+    p.add_argument("--doses", type=number_list(float), default=DEFAULT_DOSES, metavar="PCT,...",
                    help="dose levels in percent of full dose (default 10,25,50,100)")
-    p.add_argument("--views", type=_numbers(int), default=DEFAULT_VIEWS, metavar="N,...",
+    p.add_argument("--views", type=number_list(int), default=DEFAULT_VIEWS, metavar="N,...",
                    help="projection views per rotation (default 180,360,720)")
     p.add_argument("--seed", type=int, default=0, help="seed for the noise and the split (default 0)")
     p.add_argument("--val-fraction", type=float, default=0.2, metavar="F",

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 
+from trainer.commands.dataset import number_list
+from trainer.data.build import DEFAULT_DOSES, DEFAULT_VIEWS
 from trainer.evaluate_real import evaluate_real, print_summary
 
 EPILOG = """examples:
   ldct-train evaluate-real --checkpoint mse --checkpoint wgan-gp --real data/sources/eval --out runs/real-eval
   ldct-train evaluate-real --checkpoint runs/mse/best.pt --real /data/my-ndct-scans --slices 8
+  ldct-train evaluate-real --checkpoint runs/wgan/epoch_005.pt --real data/sources/eval --doses 25 --views 720
 """
 
 
@@ -31,6 +34,10 @@ def register(subparsers) -> None:
                    help="how the low dose is made: image (default): image-domain noise with a calibrated noise power "
                    "spectrum, a method training never used; projection: the training simulator's method on the "
                    "evaluation scanner")
+    p.add_argument("--doses", type=number_list(float), default=DEFAULT_DOSES, metavar="PCT,...",
+                   help="dose levels in percent of the NDCT's (default the seed's 10,25,50,100)")
+    p.add_argument("--views", type=number_list(int), default=DEFAULT_VIEWS, metavar="N,...",
+                   help="projection views per rotation (default the seed's 180,360,720)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N (default auto)")
     p.set_defaults(func=run)
 
@@ -41,5 +48,5 @@ def run(args) -> int:
 
         raise InputError("--slices must be at least 1")
     print_summary(evaluate_real(args.checkpoint, args.real, out=args.out, slices_per_series=args.slices,
-                                device=args.device, noise=args.noise))
+                                device=args.device, noise=args.noise, doses=args.doses, views=args.views))
     return 0
