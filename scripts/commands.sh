@@ -228,3 +228,5 @@ ldct-train evaluate --checkpoint runs/mse-s13p/epoch_003.pt --checkpoint runs/wg
 python scripts/bundle.py --mse runs/mse-s13p/epoch_003.pt --wgan runs/wgan-s13/epoch_005.pt \
     --eval runs/phantom-eval-s13 --real-eval runs/real-eval-s13-image --tables
 cp runs/real-eval-s13-projection/table.md resources/checkpoints/evaluation_real_projection.md
+ldct-train evaluate-real --checkpoint mse --checkpoint wgan-gp --real data/sources/eval --slices 2 --doses 25 --views 720 \
+    --out runs/real-eval-s13-pooled-25-720    # resources/checkpoints/evaluation_real_pooled_25_720.md
