@@ -4,15 +4,17 @@
 #
 #   bash scripts/gpu_session.sh            # results in $OUT (default runs/gpu)
 #
-# Steps: phantoms -> variable-dose dataset (simulated on the GPU) -> MSE -> WGAN-GP from its best.pt
-# -> test-split evaluation of both, all within TOTAL_MIN minutes: what the data leaves, less
+# Steps: phantoms (+ real NDCT from SOURCES) -> variable-dose dataset (simulated on the GPU) -> MSE -> WGAN-GP
+# from its best.pt -> test-split evaluation of both, all within TOTAL_MIN minutes: what the data leaves, less
 # EVAL_RESERVE_S for the evaluation, goes 70/30 to MSE and WGAN-GP (or MSE_MIN / WGAN_MIN). Each fit is
 # stopped by SIGINT at its time limit, which the trainer handles like Ctrl-C (finishes the step,
 # saves train_state.pt; `--resume` continues it). Everything else is the defaults (the seed's
 # Config.yaml plus ours), as in history/HISTORY.md, except where commented.
 #
 # Environment (all optional): OUT, WORK (scratch, default /tmp/ldct-gpu), PY (python with torch),
-# TOTAL_MIN (default 9, for a 10-minute command limit), EVAL_RESERVE_S (90), MSE_MIN / WGAN_MIN (fixed
+# SOURCES (real normal-dose CT to train on besides the phantoms, e.g. the train/ folder of
+# `ldct-train sources`, carried to the machine: it has no internet; then the dataset draws a random
+# scanner per patient, as the bundled pair's did), TOTAL_MIN (default 9, for a 10-minute command limit), EVAL_RESERVE_S (90), MSE_MIN / WGAN_MIN (fixed
 # time boxes instead), AMP (true: bf16 autocast, checked by a one-epoch run first and dropped if it
 # fails), VOLUMES (24), SLICES (3), SIZE (512), and MSE_SET / WGAN_SET:
 # extra "key=value ..." overrides (the CPU dry run in tests uses them to shrink everything).
@@ -45,9 +47,15 @@ start=$SECONDS
 say "$($PY -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else "")')"
 t0=$SECONDS
 $PY -m trainer phantoms --out "$WORK/phantoms" --volumes "$VOLUMES" --slices "$SLICES" --size "$SIZE" --seed 2026 >>"$log" 2>&1
+ndct=("$WORK/phantoms")
+scanner=()
+if [ -n "${SOURCES:-}" ]; then
+    ndct=("$SOURCES" "$WORK/phantoms")
+    scanner=(--randomize-scanner)
+fi
 dataset() {
-    $PY -m trainer dataset --ndct "$WORK/phantoms" --out "$WORK/ds" --seed 2026 --val-fraction 0.125 \
-        --test-fraction 0.125 --reference-scan 100:1152 "$@" >>"$log" 2>&1
+    $PY -m trainer dataset --ndct "${ndct[@]}" --out "$WORK/ds" --seed 2026 --val-fraction 0.125 \
+        --test-fraction 0.125 --reference-scan 100:1152 ${scanner[@]+"${scanner[@]}"} "$@" >>"$log" 2>&1
 }
 if ! dataset; then  # the simulation's CUDA path has not run before this script's first GPU session
     say "dataset on the default device failed (log above): again on the CPU"
@@ -55,6 +63,14 @@ if ! dataset; then  # the simulation's CUDA path has not run before this script'
     dataset --device cpu
 fi
 say "data ready in $((SECONDS - t0)) s"
+# The bundled pair's recipe (resources/checkpoints/MODEL_CARD.md): both networks on the 720-view
+# conditions only (sparse-view inputs teach a skin brightening that full-view scans then get), the MSE
+# network on the phantom volumes only (a real NDCT shares its grain with every LDCT made from it).
+manifest() { $PY -c "import json, sys; m = json.load(open('$WORK/ds/manifest.json')); $1"; }
+V720=$(manifest 'print(",".join(c for c in m["conditions"] if c.endswith("_v720")))')
+PHANTOMS=$(manifest 'print(",".join(v["id"] for v in m["volumes"] if v["split"] == "train" and v.get("truth")))')
+[ -n "$V720" ] && [ -n "$PHANTOMS" ] || { say "the dataset has no 720-view condition or no phantom training volume"; exit 1; }
+say "conditions $V720; MSE training volumes $PHANTOMS"
 
 if [ "$AMP" = true ] && ! $PY -m trainer fit --mode mse --data "$WORK/ds" --out "$WORK/amp-check" --set run.amp=true \
         --set sampling.patches_per_epoch=256 --set sampling.val_patches=64 --set training.num_epochs=1 \
@@ -72,23 +88,23 @@ say "time boxes: mse ${mse_s} s, wgan-gp ${wgan_s} s, amp $AMP"
 # the LR schedule, early stopping and best.pt act within the time box; bf16 autocast on CUDA.
 t0=$SECONDS
 timeout -s INT "${mse_s}s" $PY -m trainer fit --mode mse --data "$WORK/ds" --out "$WORK/mse" \
-    --set loss.condition_balance=true --set sampling.patches_per_epoch=32768 --set sampling.num_workers=8 \
+    --set sampling.conditions=$V720 --set sampling.train_volumes=$PHANTOMS \
+    --set sampling.patches_per_epoch=32768 --set sampling.num_workers=8 \
     --set run.amp=$AMP --set training.num_epochs=1000 $(sets "${MSE_SET:-}") >>"$log" 2>&1 || true
 say "mse: $((SECONDS - t0)) s; $(grep -c '^epoch,' "$WORK/mse/log.csv" || true) epochs logged"
 test -f "$WORK/mse/best.pt" || { say "mse produced no best.pt"; exit 1; }
 
-# WGAN-GP from it as the bundled one was trained (history/HISTORY.md, Session 10): the seed's critic (high-pass
-# start, fp32), 5 critic steps per generator step, the seed's weights 0.05 / 0.95, the critic and the
-# adversarial term limited to the conditions where the bundled MSE network over-smooths, 120 critic-only
-# iterations first. Check this MSE network's validation grain (scripts/diagnose.py grain-history) and pass
-# WGAN_SET="loss.adversarial_conditions=..." if it over-smooths elsewhere.
+# WGAN-GP from it with the seed's critic (high-pass start, fp32), 5 critic steps per generator step, the
+# seed's weights 0.05 / 0.95, 120 critic-only iterations first, on every volume at 720 views. Its grain
+# swings from epoch to epoch; wgan-best.pt is the trainer's rule, and $WORK/wgan/epoch_NNN.pt (left on
+# the machine: $OUT takes 8 files) can be screened there with `ldct-train evaluate-real --doses 25
+# --views 720` on carried held-out slices, as the bundled one was (MODEL_CARD.md, Selection).
 t0=$SECONDS
 timeout -s INT "${wgan_s}s" $PY -m trainer fit --mode wgan-gp --init "$WORK/mse/best.pt" --data "$WORK/ds" \
-    --out "$WORK/wgan" --set loss.condition_balance=true --set sampling.patches_per_epoch=8192 \
+    --out "$WORK/wgan" --set sampling.conditions=$V720 --set sampling.patches_per_epoch=8192 \
     --set sampling.num_workers=8 --set run.amp=$AMP --set training.num_epochs=1000 \
     --set weights.disc_weight=0.05 --set weights.mse_weight=0.95 --set loss.critic_warmup_iterations=120 \
     --set selection.wgan_warmup_epochs=3 \
-    --set loss.adversarial_conditions=d25_v720,d50_v360,d50_v720,d100_v360,d100_v720 \
     $(sets "${WGAN_SET:-}") >>"$log" 2>&1 || true
 say "wgan-gp: $((SECONDS - t0)) s; $(grep -c '^epoch,' "$WORK/wgan/log.csv" || true) epochs logged"
 test -f "$WORK/wgan/best.pt" || { say "wgan-gp produced no best.pt"; exit 1; }
