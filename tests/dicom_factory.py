@@ -31,6 +31,12 @@ def phantom_volume(slices: int, size: int = 32, seed: int = 0) -> np.ndarray:
     return vol
 
 
+def noisy_copy(ndct: np.ndarray, seed: int, sd: float = 30.0) -> np.ndarray:
+    """An LDCT for ``ndct``: whole-HU Gaussian noise of ``sd`` HU added, clipped to -1024..3000, float32."""
+    noise = np.round(np.random.default_rng(seed).normal(0.0, sd, ndct.shape))
+    return np.clip(ndct + noise, -1024, 3000).astype(np.float32)
+
+
 def ct_dataset(
     hu: np.ndarray,
     *,

@@ -13,7 +13,7 @@ import sys
 
 import numpy as np
 import pytest
-from dicom_factory import phantom_volume, write_ct_series
+from dicom_factory import noisy_copy, phantom_volume, write_ct_series
 from PIL import Image
 from ui_helpers import make_four_networks, make_window
 
@@ -32,7 +32,7 @@ SIZE = 40
 @pytest.fixture
 def series_pair(env):
     ndct = phantom_volume(N_SLICES, SIZE, seed=5)
-    ldct = np.clip(ndct + np.round(np.random.default_rng(1).normal(0, 30, ndct.shape)), -1024, 3000).astype(np.float32)
+    ldct = noisy_copy(ndct, seed=1)
     write_ct_series(env / "pair" / "ldct", ldct, description="test LDCT")
     write_ct_series(env / "pair" / "ndct", ndct, description="test NDCT")
     return env / "pair"

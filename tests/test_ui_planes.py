@@ -8,7 +8,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
 import pytest
-from dicom_factory import phantom_volume, write_ct_series
+from dicom_factory import noisy_copy, phantom_volume, write_ct_series
 from pydicom.uid import generate_uid
 from PySide6.QtCore import Qt
 from ui_helpers import make_checkpoints, make_window
@@ -27,8 +27,7 @@ POSTERIOR_UP = (1.0, 0.0, 0.0, 0.0, -1.0, 0.0)
 def pair(env):
     ndct = phantom_volume(N, SIZE, seed=3)
     ndct[:, 3, 5:35] = 900.0  # a bright line near stored row 0: posterior, since rows run towards anterior
-    ldct = np.clip(ndct + np.round(np.random.default_rng(7).normal(0, 30, ndct.shape)), -1024, 3000)
-    ldct = ldct.astype(np.float32)
+    ldct = noisy_copy(ndct, seed=7)
     study, frame = generate_uid(), generate_uid()
     kw = dict(spacing=SPACING, orientation=POSTERIOR_UP, origin=(-14.0, 14.0, -121.0), study_uid=study,
               frame_of_reference_uid=frame)

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from dicom_factory import phantom_volume, write_ct_series
+from dicom_factory import noisy_copy, phantom_volume, write_ct_series
 from ui_helpers import make_checkpoints, make_window
 from PIL import Image
 from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt, QUrl
@@ -39,8 +39,7 @@ SIZE = 48
 def series_pair(env):
     """LDCT (noisy) and NDCT series of the same positions, written as DICOM; returns paths and HU."""
     ndct = phantom_volume(N_SLICES, SIZE, seed=3)
-    rng = np.random.default_rng(7)
-    ldct = np.clip(ndct + np.round(rng.normal(0.0, 30.0, ndct.shape)), -1024, 3000).astype(np.float32)
+    ldct = noisy_copy(ndct, seed=7)
     write_ct_series(env / "pair" / "ldct", ldct, description="test LDCT")
     write_ct_series(env / "pair" / "ndct", ndct, description="test NDCT")
     return {"ldct": env / "pair" / "ldct", "ndct": env / "pair" / "ndct", "ldct_hu": ldct, "ndct_hu": ndct}
