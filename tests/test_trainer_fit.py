@@ -546,7 +546,7 @@ def test_fresh_run_refuses_a_non_empty_folder_that_is_not_a_run(dataset, tmp_pat
     assert (tmp_path / "empty" / "best.pt").is_file()
 
 
-def test_training_restricted_to_chosen_conditions_and_volumes(dataset, tmp_path):
+def test_training_restricted_to_chosen_conditions_and_volumes(dataset, tmp_path, monkeypatch):
     """``sampling.conditions`` / ``sampling.train_volumes``: only those conditions' patches are trained and
     validated on, only those training volumes trained on (the seed's default for both: all); an unknown
     name is refused by name before anything is written."""
@@ -565,13 +565,11 @@ def test_training_restricted_to_chosen_conditions_and_volumes(dataset, tmp_path)
             seen.extend((self.grid.volume_ids[v], self.grid.conditions[c]) for v, c in rows[:, :2])
             return super().__getitem__(positions)
 
-    fit_module.PatchSet = Spy
-    try:
-        run = tmp_path / "run"
-        fit(_config("training.num_epochs=1", "sampling.conditions=d50_v360,d100_v720",
-                    f"sampling.train_volumes={train_ids[1]}"), mode="mse", data=dataset, out=run)
-    finally:
-        fit_module.PatchSet = real_patch_set
+    monkeypatch.setattr(fit_module, "PatchSet", Spy)
+    run = tmp_path / "run"
+    fit(_config("training.num_epochs=1", "sampling.conditions=d50_v360,d100_v720",
+                f"sampling.train_volumes={train_ids[1]}"), mode="mse", data=dataset, out=run)
+    monkeypatch.undo()
     assert seen and {c for _, c in seen} == {"d50_v360", "d100_v720"}
     assert train_ids[0] not in {v for v, _ in seen} and train_ids[1] in {v for v, _ in seen}
     history = load_train_state(run)["counters"]["history"]

@@ -139,36 +139,37 @@ def arch_params(config: dict) -> dict:
     return {k: v for k, v in config["model"].items() if k in arch.defaults}
 
 
-def condition_subset(config: dict, section: str, key: str, conditions: list[str],
-                     what: str = "condition") -> list[str] | None:
-    """``section.key`` (a comma list of condition names, or "all") checked against a dataset's
-    ``conditions`` (or other names, ``what`` they are): the names it selects, or None for "all"."""
+def named_subset(config: dict, section: str, key: str, known: list[str],
+                 what: str = "condition") -> list[str] | None:
+    """``section.key`` (a comma list of names, or "all") checked against ``known`` (the dataset's
+    conditions, or its volume ids: ``what`` names them in the error): the names it selects, or None
+    for "all"."""
     spec = str(config[section][key]).strip()
     if spec == "all":
         return None
     names = [n.strip() for n in spec.split(",") if n.strip()]
-    unknown = [n for n in names if n not in conditions]
+    unknown = [n for n in names if n not in known]
     if not names or unknown:
         raise ConfigError(f"{section}.{key}: {f'unknown {what} ' + repr(unknown[0]) if unknown else 'empty'}"
-                          f" (this dataset has: {', '.join(conditions)}; or all)")
+                          f" (this dataset has: {', '.join(known)}; or all)")
     return names
 
 
 def adversarial_conditions(config: dict, conditions: list[str]) -> list[str] | None:
     """``loss.adversarial_conditions``: the names the critic and the adversarial term see, or None
     for "all" (the seed's: every patch)."""
-    return condition_subset(config, "loss", "adversarial_conditions", conditions)
+    return named_subset(config, "loss", "adversarial_conditions", conditions)
 
 
 def training_conditions(config: dict, conditions: list[str]) -> list[str] | None:
     """``sampling.conditions``: the conditions whose patches are trained and validated on, or None
     for "all" (the seed's)."""
-    return condition_subset(config, "sampling", "conditions", conditions)
+    return named_subset(config, "sampling", "conditions", conditions)
 
 
 def training_volumes(config: dict, train_volumes: list[str]) -> list[str] | None:
     """``sampling.train_volumes``: the training-split volume ids trained on, or None for "all"."""
-    return condition_subset(config, "sampling", "train_volumes", train_volumes, what="training volume")
+    return named_subset(config, "sampling", "train_volumes", train_volumes, what="training volume")
 
 
 # Keys added after runs were saved, with the value that reproduces how such older runs trained
