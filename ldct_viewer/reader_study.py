@@ -129,14 +129,6 @@ class Summary:
     def none(self) -> int:
         return self.counts.get("none", 0)
 
-    @property
-    def mse(self) -> int:
-        return self.counts.get("mse", 0)
-
-    @property
-    def wgan_gp(self) -> int:
-        return self.counts.get("wgan-gp", 0)
-
     def text(self) -> str:
         first, second = self.pair
         a, b = self.counts.get(first, 0), self.counts.get(second, 0)

@@ -61,6 +61,6 @@ def test_summary_counts_the_methods_behind_a_and_b():
     answers = [Answer(Trial(1, 0, "wgan-gp", "mse"), "A", 1), Answer(Trial(2, 0, "mse", "wgan-gp"), "B", 1),
                Answer(Trial(3, 0, "mse", "wgan-gp"), "A", 1), Answer(Trial(4, 0, "mse", "wgan-gp"), "none", 1)]
     s = summarize(answers)
-    assert (s.wgan_gp, s.mse, s.none) == (2, 1, 1)
+    assert (s.counts["wgan-gp"], s.counts["mse"], s.none) == (2, 1, 1)
     assert s.p_value == pytest.approx(1.0)
     assert "chosen in 2 of 3 decided trials" in s.text() and "p = 1" in s.text()
