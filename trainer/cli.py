@@ -1,4 +1,4 @@
-"""``ldct-train``: ``phantoms``, ``dataset``, ``fit``, ``evaluate``, ``import``.
+"""``ldct-train``: ``sources``, ``phantoms``, ``dataset``, ``fit``, ``average``, ``evaluate``, ``evaluate-real``, ``import``.
 
 Each subcommand lives in ``trainer.commands.<name>`` with ``register(subparsers)``.
 """
@@ -9,7 +9,7 @@ import argparse
 
 from ldct_viewer.cli import build_command_parser, run_command
 
-ORDER = ("sources", "phantoms", "dataset", "fit", "evaluate", "evaluate_real", "import_state_dict")
+ORDER = ("sources", "phantoms", "dataset", "fit", "average", "evaluate", "evaluate_real", "import_state_dict")
 
 
 def build_parser() -> argparse.ArgumentParser:
