@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
-
 from ldct_viewer.errors import InputError
 from ldct_viewer.model import load_checkpoint, save_checkpoint
 from ldct_viewer.model.registry import describe
