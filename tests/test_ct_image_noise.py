@@ -52,6 +52,27 @@ def test_added_noise_level_matches_the_model(dose):
     assert abs(float((low - ndct)[:, roi].mean())) < 2.0
 
 
+@pytest.mark.parametrize("own_sd", [10.0, 30.0])
+def test_measured_level_follows_the_ndcts_own_noise(own_sd):
+    """``level="measured"``: the added noise is sqrt(1/dose − 1) × the NDCT's own noise SD, whatever the
+    patient-size model says (an NDCT with 3x the grain gets 3x the added noise)."""
+    n, fov = 256, 380.0
+    px = fov / n
+    clean = water_ellipse(n, fov)
+    grain = np.stack([coloured_noise((n, n), px, CALIBRATED.peak_per_mm, np.random.default_rng(9 + k)) for k in range(2)])
+    ndct = (clean + own_sd * grain * (clean > -500)).astype(np.float32)
+    roi = central_roi(n, fov, 60.0)
+    low = insert_image_noise(ndct, px, dose=0.25, views=1152, thickness_mm=3.0, seed=5, level="measured")
+    # the outline's pixels inside -300..300 HU read as noise too: +13 % at 10 HU of grain, +2 % at 30
+    assert roi_noise(low - ndct, roi) == pytest.approx(own_sd * math.sqrt(3.0), rel=0.15)
+    model = insert_image_noise(ndct, px, dose=0.25, views=1152, thickness_mm=3.0, seed=5)
+    assert roi_noise(model - ndct, roi) == pytest.approx(
+        noise_sd(CALIBRATED, water_equivalent_diameter(clean, px), 3.0) * math.sqrt(3.0), rel=0.08)
+    with pytest.raises(InputError, match="too little soft tissue"):
+        insert_image_noise(np.full((64, 64), 1000.0, np.float32), px, dose=0.25, views=1152, thickness_mm=3.0,
+                           level="measured")
+
+
 def test_texture_peaks_at_the_model_frequency():
     """The radially averaged NPS of the noise peaks near s (cycles/mm) and falls off towards Nyquist."""
     px = 0.8
@@ -98,6 +119,7 @@ def test_padding_outside_the_scan_circle_is_kept_and_input_untouched():
     ({"thickness_mm": 0.0}, "thickness"),
     ({"views": 3}, "views"),
     ({"model": ImageNoiseModel(peak_per_mm=0.0)}, "image noise model"),
+    ({"level": "guessed"}, "unknown noise level"),
 ])
 def test_bad_arguments_are_refused(kwargs, message):
     args = {"dose": 0.25, "views": 720, "thickness_mm": 3.0} | kwargs

@@ -239,7 +239,7 @@ def test_mixed_dataset_randomizes_per_volume_scanner_and_refuses_eval_sources(tm
     assert not (tmp_path / "ds2").exists()
 
 
-@pytest.mark.parametrize("noise", ["image", "projection"])
+@pytest.mark.parametrize("noise", ["image", "projection", "matched"])
 def test_real_evaluation_reports_every_condition_and_measures_grain_and_edges(tmp_path, noise):
     from trainer.evaluate_real import NOISE_METHODS, edge_overshoot, evaluate_real
 
