@@ -5,7 +5,7 @@
 #   bash scripts/gpu_session.sh            # results in $OUT (default runs/gpu)
 #
 # Steps: phantoms (+ real NDCT from SOURCES) -> variable-dose dataset (simulated on the GPU) -> MSE -> WGAN-GP
-# from its best.pt -> test-split evaluation of both, all within TOTAL_MIN minutes: what the data leaves, less
+# from its best.pt -> the weight average of its epochs -> test-split evaluation, all within TOTAL_MIN minutes: what the data leaves, less
 # EVAL_RESERVE_S for the evaluation, goes 70/30 to MSE and WGAN-GP (or MSE_MIN / WGAN_MIN). Each fit is
 # stopped by SIGINT at its time limit, which the trainer handles like Ctrl-C (finishes the step,
 # saves train_state.pt; `--resume` continues it). Everything else is the defaults (the seed's
@@ -96,9 +96,8 @@ test -f "$WORK/mse/best.pt" || { say "mse produced no best.pt"; exit 1; }
 
 # WGAN-GP from it with the seed's critic (high-pass start, fp32), 5 critic steps per generator step, the
 # seed's weights 0.05 / 0.95, 120 critic-only iterations first, on every volume at 720 views. Its grain
-# swings from epoch to epoch; wgan-best.pt is the trainer's rule, and $WORK/wgan/epoch_NNN.pt (left on
-# the machine: $OUT takes 8 files) can be screened there with `ldct-train evaluate-real --doses 25
-# --views 720` on carried held-out slices, as the bundled one was (MODEL_CARD.md, Selection).
+# swings from epoch to epoch; wgan-best.pt is the trainer's rule, and wgan-swa.pt the weight average of
+# every epoch after the first (`ldct-train average`), as the bundled WGAN-GP network is made (MODEL_CARD.md).
 t0=$SECONDS
 timeout -s INT "${wgan_s}s" $PY -m trainer fit --mode wgan-gp --init "$WORK/mse/best.pt" --data "$WORK/ds" \
     --out "$WORK/wgan" --set sampling.conditions=$V720 --set sampling.patches_per_epoch=8192 \
@@ -108,14 +107,24 @@ timeout -s INT "${wgan_s}s" $PY -m trainer fit --mode wgan-gp --init "$WORK/mse/
     $(sets "${WGAN_SET:-}") >>"$log" 2>&1 || true
 say "wgan-gp: $((SECONDS - t0)) s; $(grep -c '^epoch,' "$WORK/wgan/log.csv" || true) epochs logged"
 test -f "$WORK/wgan/best.pt" || { say "wgan-gp produced no best.pt"; exit 1; }
+swa=()
+mapfile -t averaged < <(ls "$WORK"/wgan/epoch_*.pt | sort | tail -n +2)
+if [ "${#averaged[@]}" -ge 2 ]; then
+    $PY -m trainer average "${averaged[@]}" --out "$WORK/wgan/swa.pt" --note "every epoch after the first" >>"$log" 2>&1
+    swa=(--checkpoint "$WORK/wgan/swa.pt")
+    say "wgan-gp weight average of ${#averaged[@]} epochs: $WORK/wgan/swa.pt"
+else
+    say "wgan-gp: ${#averaged[@]} epoch(s) after the first, too few to average"
+fi
 
 t0=$SECONDS
-$PY -m trainer evaluate --checkpoint "$WORK/mse/best.pt" --checkpoint "$WORK/wgan/best.pt" --data "$WORK/ds" \
-    --split test --out "$WORK/eval" >>"$log" 2>&1
+$PY -m trainer evaluate --checkpoint "$WORK/mse/best.pt" --checkpoint "$WORK/wgan/best.pt" ${swa[@]+"${swa[@]}"} \
+    --data "$WORK/ds" --split test --out "$WORK/eval" >>"$log" 2>&1
 say "evaluate: $((SECONDS - t0)) s"
 cat "$WORK/eval/table.md" >>"$log"
 
 cp "$WORK/mse/best.pt" "$OUT/mse-best.pt"
 cp "$WORK/wgan/best.pt" "$OUT/wgan-best.pt"
+[ -f "$WORK/wgan/swa.pt" ] && cp "$WORK/wgan/swa.pt" "$OUT/wgan-swa.pt"
 tar -czf "$OUT/runs.tar.gz" -C "$WORK" --exclude='*.pt' mse wgan eval
-say "total $((SECONDS - start)) s; done: $OUT/mse-best.pt, $OUT/wgan-best.pt, $OUT/runs.tar.gz, $OUT/session.log"
+say "total $((SECONDS - start)) s; done: $OUT/mse-best.pt, $OUT/wgan-best.pt$([ -f "$OUT/wgan-swa.pt" ] && echo ", $OUT/wgan-swa.pt"), $OUT/runs.tar.gz, $OUT/session.log"
