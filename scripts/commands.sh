@@ -230,3 +230,36 @@ python scripts/bundle.py --mse runs/mse-s13p/epoch_003.pt --wgan runs/wgan-s13/e
 cp runs/real-eval-s13-projection/table.md resources/checkpoints/evaluation_real_projection.md
 ldct-train evaluate-real --checkpoint mse --checkpoint wgan-gp --real data/sources/eval --slices 2 --doses 25 --views 720 \
     --out runs/real-eval-s13-pooled-25-720    # resources/checkpoints/evaluation_real_pooled_25_720.md
+
+# Session 14 (2026-12-07): the WGAN-GP network continued from the session-13 one, and the bundled file is
+# the weight average of its epochs (ldct-train average); the MSE network is unchanged (session 13).
+# Worktree at 31439d8 (the run) with main's `average` and `evaluate-real --noise matched` for the rest.
+V720=d5_v720,d10_v720,d17_v720,d25_v720,d50_v720,d100_v720
+ldct-train fit --mode wgan-gp --data data/mixed-ds --out runs/wgan-s14 --init resources/checkpoints/redcnn-wgangp.pt \
+    --set dataset.batch_size=16 --set sampling.patches_per_epoch=1440 --set sampling.val_patches=1024 \
+    --set sampling.conditions=$V720 --set run.amp=true --set training.num_epochs=100 --set training.sample_interval=10 \
+    --set weights.disc_weight=0.05 --set weights.mse_weight=0.95 --set loss.critic_warmup_iterations=120  # Ctrl-C after epoch 21
+# per-epoch screen (history/session14/wgan_epoch_screen.txt), for the record only: the bundled file is not chosen by it
+for e in $(seq -w 1 20); do
+  ldct-train evaluate-real --checkpoint runs/wgan-s14/epoch_0$e.pt --real data/sources/eval/pydicom-abdomen --slices 1 \
+      --doses 25 --views 720
+done
+# the rule, fixed before the run was stopped: every epoch after the first (epoch 1 is critic-only warm-up)
+ldct-train average runs/wgan-s14/epoch_0{02..21}.pt --out runs/wgan-s14/swa_02_21.pt \
+    --note "every epoch after the first (epoch 1 is critic-only warm-up), the rule fixed before the run ended"
+M=resources/checkpoints/redcnn-mse.pt W=runs/wgan-s14/swa_02_21.pt E=data/sources/eval
+for noise in image projection; do
+  ldct-train evaluate-real --checkpoint $M --checkpoint $W --real $E/pydicom-abdomen --slices 1 --noise $noise \
+      --out runs/real-eval-s14-$noise
+done
+ldct-train evaluate-real --checkpoint $M --checkpoint $W --real $E/pydicom-abdomen $E/totalseg-cta-C --slices 4 \
+    --noise matched --out runs/real-eval-s14-matched
+ldct-train evaluate-real --checkpoint $M --checkpoint $W --real $E --slices 2 --doses 25 --views 720 \
+    --out runs/real-eval-s14-pooled
+ldct-train evaluate --checkpoint $M --checkpoint $W --data data/phantom-test-ds --slices 2 --out runs/phantom-eval-s14
+python scripts/bundle.py --mse $M --wgan $W --eval runs/phantom-eval-s14 --real-eval runs/real-eval-s14-image --tables
+cp runs/real-eval-s14-projection/table.md resources/checkpoints/evaluation_real_projection.md
+cp runs/real-eval-s14-projection/table.csv resources/checkpoints/evaluation_real_projection.csv
+cp runs/real-eval-s14-matched/table.md resources/checkpoints/evaluation_real_matched.md
+cp runs/real-eval-s14-matched/table.csv resources/checkpoints/evaluation_real_matched.csv
+cp runs/real-eval-s14-pooled/table.md resources/checkpoints/evaluation_real_pooled_25_720.md
