@@ -12,6 +12,7 @@ import torch
 
 from ldct_viewer.inference import Engine
 from ldct_viewer.model import REDCNN, Normalization, load_checkpoint, save_checkpoint
+from ldct_viewer.model_card import model_card
 
 
 def write_checkpoint(path, *, seed, width=4, mode="wgan-gp", epoch=1, normalization=Normalization()):
@@ -42,6 +43,10 @@ def test_average_is_the_mean_of_the_weights_and_records_its_sources(tmp_path):
     assert [s["sha256"] for s in recorded["sources"]] == [c.sha256 for c in sources]
     assert [s["epoch"] for s in recorded["sources"]] == [3, 4, 5] and recorded["note"] == "epochs 3-5"
     assert avg.metadata["config"] == {"seed": 5}  # the last source's provenance
+    assert "best_epoch" not in avg.metadata["training"]  # no single epoch is the network
+    card = dict(model_card(avg).section("Mode and training").lines)
+    assert card["weights"] == "mean of 3 checkpoints (epochs 3–5)"
+    assert card["selection"].startswith("the mean of the weights of epochs 3–5: uniform mean")
     out = Engine(avg, device="cpu", disk_cache=False).denoise(np.zeros((32, 32), np.float32))
     assert out.shape == (32, 32) and np.isfinite(out).all()
 

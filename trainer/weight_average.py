@@ -49,8 +49,18 @@ def average_checkpoints(paths: list[str | Path], out: str | Path, *, note: str =
     last = checkpoints[-1]
     sources = [{"path": str(c.path), "sha256": c.sha256,
                 "epoch": c.metadata.get("training", {}).get("epochs_done")} for c in checkpoints]
-    training = {**last.metadata.get("training", {}),
-                "weight_average": {"method": METHOD, "sources": sources, **({"note": note} if note else {})}}
+    # the last source's run record, less what named one epoch as the network ("kept epoch 12")
+    training = {k: v for k, v in last.metadata.get("training", {}).items()
+                if k not in ("best_epoch", "selection", "stopped_early")}
+    epochs = [s["epoch"] for s in sources]
+    if None in epochs:
+        which = f"{len(sources)} checkpoints"
+    elif epochs == list(range(epochs[0], epochs[0] + len(epochs))):
+        which = f"epochs {epochs[0]}–{epochs[-1]}"
+    else:
+        which = f"epochs {', '.join(map(str, epochs))}"
+    training["selection"] = f"the mean of the weights of {which}: {METHOD}"
+    training["weight_average"] = {"method": METHOD, "sources": sources, **({"note": note} if note else {})}
     return save_checkpoint(out, model, mode=first.mode, normalization=first.normalization,
                            config=last.metadata.get("config", {}), data=last.metadata.get("data", {}),
                            training=training)
