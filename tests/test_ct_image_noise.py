@@ -59,7 +59,8 @@ def test_measured_level_follows_the_ndcts_own_noise(own_sd):
     n, fov = 256, 380.0
     px = fov / n
     clean = water_ellipse(n, fov)
-    grain = np.stack([coloured_noise((n, n), px, CALIBRATED.peak_per_mm, np.random.default_rng(9 + k)) for k in range(2)])
+    grain = np.stack([coloured_noise((n, n), px, CALIBRATED.peak_per_mm, np.random.default_rng(9 + k))
+                      for k in range(2)])
     ndct = (clean + own_sd * grain * (clean > -500)).astype(np.float32)
     roi = central_roi(n, fov, 60.0)
     low = insert_image_noise(ndct, px, dose=0.25, views=1152, thickness_mm=3.0, seed=5, level="measured")

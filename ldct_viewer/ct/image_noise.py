@@ -97,7 +97,8 @@ def coloured_noise(shape: tuple[int, int], pixel_spacing_mm: float, peak_per_mm:
     return np.fft.ifft2(np.fft.fft2(rng.standard_normal(shape)) * gain).real
 
 
-def measured_full_dose_sd(hu: np.ndarray, pixel_spacing_mm: float, peak_per_mm: float = CALIBRATED.peak_per_mm) -> float:
+def measured_full_dose_sd(hu: np.ndarray, pixel_spacing_mm: float,
+                          peak_per_mm: float = CALIBRATED.peak_per_mm) -> float:
     """σ_100 % (HU) of a real slice read off the slice itself (``level="measured"``); NaN when it has too
     little soft tissue to measure."""
     reading = robust_noise_sd(hu)
@@ -122,8 +123,8 @@ def insert_image_noise(
     """``ndct_hu`` ([H, W] or [Z, H, W] HU, a real scan acquired at ``input_dose``) as scanned at ``dose``
     with ``views`` views: float32 HU, same shape. Each slice's noise level follows its own D_w; the
     realization is fixed by ``(seed, slice index)``. ``level``: "model" (the patient-size model) or
-    "measured" (each slice's own noise, :func:`measured_full_dose_sd`). ``aliasing_params`` (a ``SimulationParams``) is the
-    scanner whose noise-free view aliasing is added when ``views`` is below its full view count."""
+    "measured" (each slice's own noise, :func:`measured_full_dose_sd`). ``aliasing_params`` (a
+    ``SimulationParams``) is the scanner whose noise-free view aliasing is added when ``views`` is below its full view count."""
     from ldct_viewer.ct.simulate import SimulationParams, _as_volume, check_views, simulate_low_dose
 
     model.validate()

@@ -20,8 +20,8 @@ def register(subparsers) -> None:
         "evaluate-real", help="score checkpoints on real CT slices with simulated low dose (held-out anatomy)",
         description="Insert low-dose noise into real normal-dose slices by a method training never used (default: "
         "image-domain noise with a calibrated noise power spectrum; --noise projection: the training simulator on a "
-        "flat-detector fan beam training never drew; --noise matched: the image method at each slice's own measured noise "
-        "level) at the seed's 12 dose x views conditions, denoise with each "
+        "flat-detector fan beam training never drew; --noise matched: the image method at each slice's own "
+        "measured noise level) at the seed's 12 dose x views conditions, denoise with each "
         "checkpoint and tabulate per condition: windowed RMSE (-160..240 HU) and its ratio to the input's, the "
         "grain (signed high-frequency NPS ratio to NDCT), the edge overshoot inside the body outline, PSNR, SSIM.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -34,8 +34,8 @@ def register(subparsers) -> None:
     p.add_argument("--noise", choices=("image", "projection", "matched"), default="image",
                    help="how the low dose is made: image (default): image-domain noise with a calibrated noise power "
                    "spectrum, a method training never used; projection: the training simulator's method on the "
-                   "evaluation scanner; matched: the image method with the added SD sqrt(1/dose - 1) x each NDCT slice's own "
-                   "measured noise SD, as a real reduced-dose scan of the same patient")
+                   "evaluation scanner; matched: the image method with the added SD sqrt(1/dose - 1) x each NDCT "
+                   "slice's own measured noise SD, as a real reduced-dose scan of the same patient")
     p.add_argument("--doses", type=number_list(float), default=DEFAULT_DOSES, metavar="PCT,...",
                    help="dose levels in percent of the NDCT's (default the seed's 10,25,50,100)")
     p.add_argument("--views", type=number_list(int), default=DEFAULT_VIEWS, metavar="N,...",
