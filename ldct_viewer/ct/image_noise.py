@@ -124,7 +124,8 @@ def insert_image_noise(
     with ``views`` views: float32 HU, same shape. Each slice's noise level follows its own D_w; the
     realization is fixed by ``(seed, slice index)``. ``level``: "model" (the patient-size model) or
     "measured" (each slice's own noise, :func:`measured_full_dose_sd`). ``aliasing_params`` (a
-    ``SimulationParams``) is the scanner whose noise-free view aliasing is added when ``views`` is below its full view count."""
+    ``SimulationParams``) is the scanner whose noise-free view aliasing is added when ``views`` is below
+    its full view count."""
     from ldct_viewer.ct.simulate import SimulationParams, _as_volume, check_views, simulate_low_dose
 
     model.validate()
