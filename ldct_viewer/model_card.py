@@ -208,10 +208,8 @@ def _mode(meta: dict, checkpoint: Any) -> Section:
         lines.append(("training", text))
     average = train.get("weight_average") if isinstance(train.get("weight_average"), dict) else None
     if average and isinstance(average.get("sources"), list):
-        epochs = [src.get("epoch") for src in average["sources"] if isinstance(src, dict)]
-        shown = (f"epochs {epochs[0]}–{epochs[-1]}" if epochs and all(isinstance(e, int) for e in epochs)
-                 and epochs == list(range(epochs[0], epochs[-1] + 1)) else "the listed checkpoints")
-        lines.append(("weights", f"mean of {len(average['sources'])} checkpoints ({shown})"))
+        which = f" ({average['epochs']})" if average.get("epochs") else ""
+        lines.append(("weights", f"mean of {len(average['sources'])} checkpoints{which}"))
     if "wall_time_s" in train:
         where = f" on {train['device']}" if train.get("device") else ""
         lines.append(("time", f"{float(train['wall_time_s']) / 60:.0f} min{where}"))

@@ -54,13 +54,15 @@ def average_checkpoints(paths: list[str | Path], out: str | Path, *, note: str =
                 if k not in ("best_epoch", "selection", "stopped_early")}
     epochs = [s["epoch"] for s in sources]
     if None in epochs:
-        which = f"{len(sources)} checkpoints"
+        which = None
     elif epochs == list(range(epochs[0], epochs[0] + len(epochs))):
         which = f"epochs {epochs[0]}–{epochs[-1]}"
     else:
         which = f"epochs {', '.join(map(str, epochs))}"
-    training["selection"] = f"the mean of the weights of {which}: {METHOD}"
-    training["weight_average"] = {"method": METHOD, "sources": sources, **({"note": note} if note else {})}
+    training["selection"] = f"the mean of the weights of {which or f'{len(sources)} checkpoints'}: {METHOD}"
+    # "epochs" is the averaged epochs as the model card shows them (None: the sources name no epoch)
+    training["weight_average"] = {"method": METHOD, "sources": sources, "epochs": which,
+                                  **({"note": note} if note else {})}
     return save_checkpoint(out, model, mode=first.mode, normalization=first.normalization,
                            config=last.metadata.get("config", {}), data=last.metadata.get("data", {}),
                            training=training)
